@@ -1,0 +1,94 @@
+"""Choosing and converting to the working CRS.
+
+All distances in Beatwise are computed in a projected CRS in metres: British
+National Grid (EPSG:27700) for data in Great Britain, else the WGS84 UTM zone of
+the data's median longitude (EPSG:326zz north, 327zz south). Never degrees.
+"""
+from __future__ import annotations
+
+import numpy as np
+from pyproj import CRS, Transformer
+
+from .progress import BeatwiseError
+
+BNG = "EPSG:27700"
+WGS84 = "EPSG:4326"
+# Great Britain (not Northern Ireland, which has its own grid), generous bounds in lon/lat.
+GB_LON = (-8.8, 2.0)
+GB_LAT = (49.8, 61.0)
+# British National Grid easting/northing ranges.
+BNG_X = (0.0, 700_000.0)
+BNG_Y = (0.0, 1_300_000.0)
+
+
+def in_great_britain(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Boolean mask: points inside the generous Great Britain lon/lat box."""
+    return (lon >= GB_LON[0]) & (lon <= GB_LON[1]) & (lat >= GB_LAT[0]) & (lat <= GB_LAT[1])
+
+
+def working_crs_for(lon: np.ndarray, lat: np.ndarray) -> str:
+    """The working CRS for points given in WGS84 degrees.
+
+    Parameters
+    ----------
+    lon, lat : ndarray
+        WGS84 longitude and latitude (degrees).
+
+    Returns
+    -------
+    str
+        ``"EPSG:27700"`` when most points lie in Great Britain, else the UTM zone
+        (EPSG:326zz / 327zz) of the median longitude and latitude.
+    """
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    if lon.size == 0:
+        raise BeatwiseError("no points to choose a coordinate system for")
+    if np.mean(in_great_britain(lon, lat)) >= 0.5:
+        return BNG
+    mlon = float(np.median(lon))
+    mlat = float(np.median(lat))
+    zone = int(np.floor((mlon + 180.0) / 6.0)) % 60 + 1
+    return f"EPSG:{32600 + zone if mlat >= 0 else 32700 + zone}"
+
+
+def check_projected(crs) -> CRS:
+    """Raise a BeatwiseError unless ``crs`` is a projected CRS in metres."""
+    if crs is None:
+        raise BeatwiseError("the data has no coordinate system (CRS); say which one it is in")
+    c = CRS.from_user_input(crs)
+    if not c.is_projected:
+        raise BeatwiseError(
+            f"the data is in {c.to_string()} (degrees): distances would be wrong. "
+            "Reproject to a metre-based CRS first (Beatwise does this on import)."
+        )
+    unit = c.axis_info[0].unit_name if c.axis_info else ""
+    if unit not in ("metre", "meter", "m"):
+        raise BeatwiseError(f"the data's CRS {c.to_string()} is in {unit}, not metres")
+    return c
+
+
+def transform(x: np.ndarray, y: np.ndarray, src, dst) -> tuple[np.ndarray, np.ndarray]:
+    """Transform coordinate arrays from ``src`` to ``dst`` (always x/lon first)."""
+    if CRS.from_user_input(src) == CRS.from_user_input(dst):
+        return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    t = Transformer.from_crs(src, dst, always_xy=True)
+    return t.transform(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+
+
+def to_working(gdf, crs: str | None = None):
+    """Reproject a GeoDataFrame to ``crs`` or to the working CRS chosen for its points."""
+    if gdf.crs is None:
+        raise BeatwiseError("the layer has no coordinate system (CRS)")
+    if crs is None:
+        geo = gdf.to_crs(WGS84) if not CRS.from_user_input(gdf.crs).is_geographic else gdf
+        c = geo.geometry.centroid if not (geo.geom_type == "Point").all() else geo.geometry
+        crs = working_crs_for(np.asarray(c.x), np.asarray(c.y))
+    return gdf.to_crs(crs)
+
+
+def crs_name(crs) -> str:
+    """``"EPSG:27700"`` style name of a CRS (authority code when there is one)."""
+    c = CRS.from_user_input(crs)
+    auth = c.to_authority()
+    return f"{auth[0]}:{auth[1]}" if auth else c.to_string()

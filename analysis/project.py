@@ -1,0 +1,238 @@
+"""The ``.beatwise`` project file: a GeoPackage holding a whole analysis.
+
+Layers: ``incidents`` (points, working CRS), optionally ``patrols``, ``streets``,
+``boundaries``; attribute tables ``beatwise_settings`` (key, JSON value; includes
+``schema_version``) and ``rejected_rows`` (file, row, reason) so the import report
+survives a save. Saves are atomic: everything is written to a temporary file in the
+same folder, flushed to disk with ``fsync``, then renamed over the target, so a crash
+or a full disk never leaves a half-written project in place of a good one.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+
+from .incidents import COLUMNS, ImportResult, empty_incidents
+from .progress import BeatwiseError, ProgressFn, report
+from .validation import ImportReport, RejectedRow
+
+SCHEMA_VERSION = 1
+SUFFIX = ".beatwise"
+STRING_COLUMNS = ("incident_id", "crime_type", "location", "area", "lsoa", "time_precision",
+                  "source_file")
+OPTIONAL_LAYERS = ("patrols", "streets", "boundaries")
+
+
+@dataclass
+class Project:
+    """Everything a session works on; saved to and loaded from a ``.beatwise`` file.
+
+    Attributes
+    ----------
+    incidents : GeoDataFrame
+        The incidents (DESIGN.md section 2), in the working CRS.
+    report : ImportReport or None
+        How the incidents were imported.
+    patrols, streets, boundaries : GeoDataFrame or None
+        Further layers, in the working CRS.
+    settings : dict
+        JSON-serialisable settings: title, ``synthetic`` flag, filters, analysis parameters.
+    """
+
+    incidents: gpd.GeoDataFrame
+    report: Optional[ImportReport] = None
+    patrols: Optional[gpd.GeoDataFrame] = None
+    streets: Optional[gpd.GeoDataFrame] = None
+    boundaries: Optional[gpd.GeoDataFrame] = None
+    settings: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_import(cls, result: ImportResult, **settings) -> "Project":
+        return cls(incidents=result.incidents, report=result.report, settings=dict(settings))
+
+    @property
+    def crs(self) -> str:
+        return self.report.crs if self.report is not None else str(self.incidents.crs)
+
+    @property
+    def synthetic(self) -> bool:
+        return bool(self.settings.get("synthetic", False))
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _prepare_incidents(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    out = gdf.copy()
+    for c in ("t_start", "t_end"):
+        # stored as ISO text to keep naive local time exactly (no timezone guessing)
+        s = pd.to_datetime(out[c])
+        out[c] = s.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").where(s.notna(), None)
+    return out
+
+
+def save_project(project: Project, path: str | os.PathLike, *,
+                 progress: Optional[ProgressFn] = None) -> Path:
+    """Write ``project`` to ``path`` atomically (temporary file, fsync, rename)."""
+    path = Path(path)
+    if path.suffix != SUFFIX:
+        path = path.with_suffix(SUFFIX)
+    folder = path.parent if str(path.parent) else Path(".")
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tmp.gpkg", dir=folder)
+    os.close(fd)
+    os.unlink(tmp)  # let GDAL create it fresh
+    tmp = Path(tmp)
+    try:
+        report(progress, 0.05, "saving incidents")
+        inc = project.incidents
+        if len(inc) == 0:
+            inc = empty_incidents(inc.crs)
+        pyogrio.write_dataframe(_prepare_incidents(inc), tmp, layer="incidents", driver="GPKG")
+        for i, name in enumerate(OPTIONAL_LAYERS):
+            layer = getattr(project, name)
+            if layer is not None and len(layer):
+                report(progress, 0.4 + 0.15 * i, f"saving {name}")
+                layer = layer.copy()
+                for c in layer.columns:
+                    if pd.api.types.is_datetime64_any_dtype(layer[c]):
+                        layer[c] = layer[c].dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
+                pyogrio.write_dataframe(layer, tmp, layer=name, driver="GPKG", append=False)
+        settings = dict(project.settings)
+        settings["schema_version"] = SCHEMA_VERSION
+        if project.report is not None:
+            r = project.report
+            settings["import_report"] = {
+                "files": list(r.files), "rows_read": r.rows_read, "accepted": r.accepted,
+                "warnings": list(r.warnings), "crs": r.crs, "time_precision": r.time_precision,
+                "bounds": list(r.bounds) if r.bounds else None, "columns": r.columns}
+        report(progress, 0.9, "saving settings")
+        con = sqlite3.connect(tmp)
+        try:
+            con.execute("CREATE TABLE beatwise_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            con.executemany("INSERT INTO beatwise_settings VALUES (?, ?)",
+                            [(k, json.dumps(v, default=str)) for k, v in settings.items()])
+            con.execute("CREATE TABLE rejected_rows (file TEXT, row INTEGER, reason TEXT)")
+            if project.report is not None:
+                con.executemany("INSERT INTO rejected_rows VALUES (?, ?, ?)",
+                                [(r.file, r.row, r.reason) for r in project.report.rejected])
+            con.commit()
+        finally:
+            con.close()
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        _fsync_dir(folder)
+    except BaseException:
+        for leftover in (tmp, Path(str(tmp) + "-journal"), Path(str(tmp) + "-wal")):
+            if leftover.exists():
+                leftover.unlink()
+        raise
+    report(progress, 1.0, f"saved {path.name}")
+    return path
+
+
+# Migrations: MIGRATIONS[v] turns the settings dict of schema version v into v + 1.
+MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
+
+
+def _migrate(settings: dict, path: Path) -> dict:
+    version = int(settings.get("schema_version", 0))
+    if version > SCHEMA_VERSION:
+        raise BeatwiseError(f"{path}: made by a newer Beatwise (schema {version}; this version "
+                            f"reads up to {SCHEMA_VERSION}). Update Beatwise to open it.")
+    while version < SCHEMA_VERSION:
+        if version not in MIGRATIONS:
+            raise BeatwiseError(f"{path}: schema version {version} cannot be upgraded")
+        settings = MIGRATIONS[version](settings)
+        version += 1
+        settings["schema_version"] = version
+    return settings
+
+
+def _restore_incidents(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    for c in ("t_start", "t_end"):
+        gdf[c] = pd.to_datetime(gdf[c], format="%Y-%m-%dT%H:%M:%S.%f").astype("datetime64[ns]")
+    for c in STRING_COLUMNS:
+        gdf[c] = gdf[c].fillna("").astype(str)
+    gdf["weight"] = gdf["weight"].astype(float)
+    gdf["source_row"] = gdf["source_row"].astype(np.int64)
+    extra = [c for c in gdf.columns if c not in COLUMNS and c != gdf.geometry.name]
+    return gdf[COLUMNS + extra + [gdf.geometry.name]]
+
+
+def load_project(path: str | os.PathLike, *, progress: Optional[ProgressFn] = None) -> Project:
+    """Read a ``.beatwise`` file; BeatwiseError when it is not one or is damaged."""
+    path = Path(path)
+    if not path.is_file():
+        raise BeatwiseError(f"{path}: no such project file")
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(16)
+        if not magic.startswith(b"SQLite format 3"):
+            raise BeatwiseError(f"{path}: not a Beatwise project (not a GeoPackage file)")
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if "beatwise_settings" not in tables:
+                raise BeatwiseError(f"{path}: a GeoPackage, but not a Beatwise project "
+                                    "(no beatwise_settings table)")
+            settings = {k: json.loads(val) for k, val in con.execute(
+                "SELECT key, value FROM beatwise_settings")}
+            rejected = tuple(RejectedRow(f, int(r), reason) for f, r, reason in con.execute(
+                "SELECT file, row, reason FROM rejected_rows ORDER BY rowid"))
+        finally:
+            con.close()
+        settings = _migrate(settings, path)
+        report(progress, 0.1, "reading incidents")
+        with warnings.catch_warnings():
+            # GDAL notes that a GeoPackage is not named .gpkg: by design here
+            warnings.filterwarnings("ignore", message=".*non conformant file extension")
+            layers = {name for name, _ in pyogrio.list_layers(path)}
+            incidents = _restore_incidents(pyogrio.read_dataframe(path, layer="incidents"))
+            extra = {}
+            for i, name in enumerate(OPTIONAL_LAYERS):
+                if name in layers:
+                    report(progress, 0.5 + 0.15 * i, f"reading {name}")
+                    extra[name] = pyogrio.read_dataframe(path, layer=name)
+    except BeatwiseError:
+        raise
+    except (sqlite3.DatabaseError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
+            KeyError, ValueError, json.JSONDecodeError) as exc:
+        raise BeatwiseError(f"{path}: the project file is damaged ({exc})") from exc
+    rep = None
+    info = settings.pop("import_report", None)
+    if info is not None:
+        rep = ImportReport(files=tuple(info["files"]), rows_read=int(info["rows_read"]),
+                           accepted=int(info["accepted"]), rejected=rejected,
+                           warnings=tuple(info["warnings"]), crs=info["crs"],
+                           time_precision=info["time_precision"],
+                           bounds=tuple(info["bounds"]) if info["bounds"] else None,
+                           columns=info.get("columns", {}))
+        if rep.accepted != len(incidents):
+            raise BeatwiseError(f"{path}: the project file is damaged ({len(incidents)} incidents "
+                                f"stored, {rep.accepted} recorded)")
+    settings.pop("schema_version", None)
+    report(progress, 1.0, f"opened {path.name}")
+    return Project(incidents=incidents, report=rep, settings=settings, **extra)
