@@ -1,0 +1,49 @@
+"""The ``beatwise`` command: thin argument parsing around the analysis functions.
+
+Sub-commands live in ``analysis/commands/<name>.py``; each module defines
+``register(subparsers)`` and is found automatically. ``--json`` prints exactly one JSON
+object on stdout; messages and errors go to stderr; user errors exit with status 2.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from typing import Sequence
+
+from . import commands
+from .progress import BeatwiseError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="beatwise",
+        description="Beatwise: hotspots, when, streets and shift timing from police incident data "
+                    "(offline). Every analysis of the desktop app, for batch briefings.")
+    parser.add_argument("--version", action="version", version="beatwise 0.1.0")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except BeatwiseError as exc:
+        print(f"beatwise {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"beatwise {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

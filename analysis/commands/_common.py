@@ -1,0 +1,153 @@
+"""Options and helpers every sub-command shares: inputs, column mapping, filters, JSON."""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from ..filters import Filters, apply_filters, parse_date
+from ..incidents import ColumnMapping, ImportResult, read_incidents
+from ..progress import BeatwiseError, ProgressFn
+from ..project import SUFFIX, Project, load_project
+
+MAPPING_OPTIONS = (
+    ("--lon", "lon", "column of WGS84 longitude"),
+    ("--lat", "lat", "column of WGS84 latitude"),
+    ("--x", "x", "column of projected x / easting (with --crs)"),
+    ("--y", "y", "column of projected y / northing (with --crs)"),
+    ("--crs", "crs", "CRS of --x/--y or --wkt, e.g. EPSG:27700"),
+    ("--wkt", "wkt", "column of WKT point geometry"),
+    ("--time", "time", "column of date-time (one column)"),
+    ("--date", "date", "column of date (with --time-of-day)"),
+    ("--time-of-day", "time_of_day", "column of time of day (with --date)"),
+    ("--start", "start", "column of window start (aoristic from/to data)"),
+    ("--end", "end", "column of window end; empty means an exact time"),
+    ("--crime-type-column", "crime_type", "column of crime type"),
+    ("--id", "id", "column of incident id"),
+    ("--location", "location", "column of location / street text"),
+    ("--area-column", "area", "column of area (district, ward, beat)"),
+    ("--weight", "weight", "numeric column of incident weight (e.g. harm)"),
+    ("--sheet", "sheet", "worksheet of an XLSX workbook"),
+)
+
+
+def add_input_arguments(parser: argparse.ArgumentParser, *, many: bool = True,
+                        column_aliases: bool = False) -> None:
+    """INPUT paths (files, folders or a .beatwise project) and the column-mapping options.
+
+    Analysis commands use ``--crime-type T`` and ``--area TEXT`` as filters, so their
+    column options are ``--crime-type-column`` and ``--area-column``; ``beatwise import``
+    (no filters) also accepts the short ``--crime-type COL`` / ``--area COL``
+    (``column_aliases``).
+    """
+    parser.add_argument("inputs", nargs="+" if many else 1, metavar="INPUT",
+                        help="data files (CSV, TSV, XLSX, GeoPackage, GeoJSON, Shapefile), folders "
+                             "of them, or a .beatwise project")
+    g = parser.add_argument_group("column mapping (auto-detected when not given)")
+    aliases = {"crime_type": "--crime-type", "area": "--area"} if column_aliases else {}
+    for flag, dest, text in MAPPING_OPTIONS:
+        flags = [flag] + ([aliases[dest]] if dest in aliases else [])
+        g.add_argument(*flags, dest=f"map_{dest}", metavar="COL" if dest not in ("crs", "sheet")
+                       else dest.upper(), help=text)
+    g.add_argument("--dayfirst", dest="map_dayfirst", action="store_true", default=None,
+                   help="dates are UK DD/MM/YYYY")
+
+
+def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--crime-type T ...``, ``--from``, ``--to`` and ``--area TEXT`` filters."""
+    g = parser.add_argument_group("filters")
+    g.add_argument("--crime-type", dest="crime_types", action="append", default=[], metavar="T",
+                   help="keep this crime type (repeat for more)")
+    g.add_argument("--from", dest="date_from", metavar="DATE", help="first day, YYYY-MM-DD")
+    g.add_argument("--to", dest="date_to", metavar="DATE", help="last day, YYYY-MM-DD")
+    g.add_argument("--area", dest="in_area", metavar="TEXT",
+                   help="keep incidents whose area (district) or LSOA name starts with TEXT, "
+                        "e.g. Southend-on-Sea")
+
+
+def mapping_from_args(args: argparse.Namespace) -> ColumnMapping:
+    values = {dest: getattr(args, f"map_{dest}", None) for _, dest, _ in MAPPING_OPTIONS}
+    values["dayfirst"] = getattr(args, "map_dayfirst", None)
+    return ColumnMapping(**values)
+
+
+def filters_from_args(args: argparse.Namespace) -> Filters:
+    return Filters(crime_types=tuple(getattr(args, "crime_types", None) or ()),
+                   date_from=parse_date(getattr(args, "date_from", None), "--from"),
+                   date_to=parse_date(getattr(args, "date_to", None), "--to"),
+                   area=getattr(args, "in_area", None))
+
+
+def load_project_or_data(args: argparse.Namespace, progress: Optional[ProgressFn] = None) -> Project:
+    """A Project from a single .beatwise INPUT, or from importing the data INPUTs."""
+    inputs = [Path(p) for p in args.inputs]
+    projects = [p for p in inputs if p.suffix == SUFFIX]
+    if projects:
+        if len(inputs) > 1:
+            raise BeatwiseError("give either one .beatwise project or data files, not both")
+        return load_project(projects[0], progress=progress)
+    result = read_incidents(inputs, mapping_from_args(args), progress=progress)
+    return Project.from_import(result)
+
+
+def load_input(args: argparse.Namespace, progress: Optional[ProgressFn] = None) -> ImportResult:
+    """Incidents from INPUT with the filters applied (the report is the import's)."""
+    project = load_project_or_data(args, progress)
+    incidents = apply_filters(project.incidents, filters_from_args(args))
+    if project.report is None:
+        raise BeatwiseError("the project has no import report")
+    return ImportResult(incidents, project.report)
+
+
+def _default(o):
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return None if not math.isfinite(float(o)) else float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, (np.bool_,)):
+        return bool(o)
+    if hasattr(o, "isoformat"):
+        return o.isoformat()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def to_json(obj) -> str:
+    """JSON text with numpy values and dates converted; NaN becomes null."""
+    return json.dumps(obj, default=_default, indent=2, allow_nan=False)
+
+
+def print_json(obj) -> None:
+    """Print ``obj`` as the single JSON object on stdout."""
+    sys.stdout.write(to_json(obj) + "\n")
+    sys.stdout.flush()
+
+
+def write_json(obj, path: Path) -> Path:
+    path.write_text(to_json(obj) + "\n", encoding="utf-8")
+    return path
+
+
+def say(text: str) -> None:
+    """A human-readable line on stderr (stdout is kept for --json)."""
+    print(text, file=sys.stderr)
+
+
+def out_dir(path: str | None, required: bool = False) -> Optional[Path]:
+    if path is None:
+        if required:
+            raise BeatwiseError("--out DIR is required")
+        return None
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise BeatwiseError(f"--out {p}: exists and is not a folder")
+    p.mkdir(parents=True, exist_ok=True)
+    return p

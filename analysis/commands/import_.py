@@ -1,0 +1,45 @@
+"""``beatwise import``: read data, report what was accepted and rejected, save a project."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..project import save_project
+from ._common import add_input_arguments, load_project_or_data, print_json, say
+
+
+def register(sub) -> None:
+    p = sub.add_parser("import", help="import incident data and report every rejected row",
+                       description="Read incident files (data.police.uk CSVs, force exports, GIS "
+                                   "layers) or a .beatwise project and report rows read, accepted "
+                                   "and rejected.")
+    add_input_arguments(p, column_aliases=True)
+    p.add_argument("--rejects", metavar="FILE.csv", help="write every rejected row here")
+    p.add_argument("--out", metavar="P.beatwise", help="save the incidents as a project")
+    p.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    project = load_project_or_data(args)
+    rep = project.report
+    if args.rejects:
+        rep.write_rejects(args.rejects)
+    saved = None
+    if args.out:
+        saved = save_project(project, Path(args.out))
+    summary = rep.to_dict()
+    if saved:
+        summary["project"] = str(saved)
+    if args.json:
+        print_json(summary)
+    else:
+        say(f"{rep.rows_read:,} rows read from {len(rep.files)} file(s): {rep.accepted:,} accepted, "
+            f"{len(rep.rejected):,} rejected")
+        for reason, n in rep.rejections.items():
+            say(f"  rejected {n:,}: {reason}")
+        say(f"working CRS {rep.crs}; times: {rep.time_precision}")
+        for w in rep.warnings:
+            say(f"  warning: {w}")
+        if saved:
+            say(f"saved {saved}")
+    return 0
