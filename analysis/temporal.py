@@ -51,9 +51,13 @@ _PRECISION_WORDS = {
     "none": "have no date or time",
 }
 
-# Pooling ladder for the chi-square test: hour blocks that divide a day, so blocks never
-# straddle two weekdays.
-POOL_BLOCK_HOURS = (1, 2, 3, 4, 6, 8, 12, 24)
+# Pooling ladder for the chi-square test, finest first (number of bins in brackets): hour blocks
+# of the week that divide a day, so a block never straddles two weekdays, interleaved with
+# hour-of-day blocks pooled over the seven weekdays (which keep the day/night contrast that
+# whole-day blocks would lose). Each entry: (block_hours, across_weekdays).
+POOL_LADDER = ((1, False), (2, False), (3, False), (4, False), (6, False),   # 168 84 56 42 28
+               (1, True), (8, False), (12, False), (2, True), (3, True),     # 24 21 14 12 8
+               (24, False), (4, True), (6, True), (8, True), (12, True))     # 7 6 4 3 2
 MIN_EXPECTED = 5.0
 
 
@@ -267,7 +271,7 @@ def month_series(incidents: pd.DataFrame) -> dict[str, float]:
     if not ok.any():
         return {}
     periods = t[ok].dt.to_period("M")
-    sums = pd.Series(_weights(incidents)[ok], index=periods.values).groupby(level=0).sum()
+    sums = pd.Series(_weights(incidents)[ok], index=pd.PeriodIndex(periods)).groupby(level=0).sum()
     full = pd.period_range(sums.index.min(), sums.index.max(), freq="M")
     sums = sums.reindex(full, fill_value=0.0)
     return {str(p): float(v) for p, v in sums.items()}
@@ -433,10 +437,10 @@ class PeriodComparison:
         Pearson chi-square test of homogeneity (``scipy.stats.chi2_contingency``, no Yates
         correction) on the 2 x k table of before/after weight per time-of-week block; it asks
         whether the *distribution* over the week changed, not the volume.
-    block_hours : int
-        Block size used: the finest of 1, 2, 3, 4, 6, 8, 12, 24 hours (blocks never straddle
-        two days) at which every expected count is at least 5 (Cochran's rule); blocks with no
-        incidents in either period are dropped.
+    block_hours, across_weekdays, pooling : int, bool, str
+        The level of :data:`POOL_LADDER` tested: the finest at which every expected count is at
+        least 5 (Cochran's rule), e.g. 1-hour blocks of the week, or hours of the day with the
+        weekdays pooled; blocks with no incidents in either period are dropped.
     n_blocks : int
         Columns of the tested table.
     reliable : bool
@@ -459,6 +463,8 @@ class PeriodComparison:
     dof: int
     p_value: float
     block_hours: int
+    across_weekdays: bool
+    pooling: str
     n_blocks: int
     reliable: bool
     note: str
@@ -481,58 +487,83 @@ class PeriodComparison:
             "dof": self.dof,
             "p_value": self.p_value,
             "block_hours": self.block_hours,
+            "across_weekdays": self.across_weekdays,
+            "pooling": self.pooling,
             "n_blocks": self.n_blocks,
             "reliable": self.reliable,
             "note": self.note,
         }
 
 
-def pool_blocks(week: np.ndarray, block_hours: int) -> np.ndarray:
-    """Sum a (..., 168) hour-of-week array into blocks of ``block_hours`` (must divide 24)."""
+def pool_blocks(week: np.ndarray, block_hours: int, across_weekdays: bool = False) -> np.ndarray:
+    """Sum a (..., 168) hour-of-week array into blocks of ``block_hours`` (must divide 24).
+
+    With ``across_weekdays`` the seven days are added first, giving ``24 / block_hours``
+    hour-of-day blocks; otherwise ``168 / block_hours`` blocks of the week.
+    """
     if 24 % block_hours:
         raise ValueError("block_hours must divide 24")
     week = np.asarray(week, dtype=np.float64)
-    return week.reshape(*week.shape[:-1], HOURS_PER_WEEK // block_hours, block_hours).sum(axis=-1)
+    if across_weekdays:
+        week = week.reshape(*week.shape[:-1], 7, 24).sum(axis=-2)
+    return week.reshape(*week.shape[:-1], week.shape[-1] // block_hours, block_hours).sum(axis=-1)
+
+
+def _pooling_words(block_hours: int, across_weekdays: bool) -> str:
+    unit = "hour" if block_hours == 1 else f"{block_hours}-hour blocks"
+    if across_weekdays:
+        return f"{unit} of the day (all weekdays together)"
+    return "day of the week" if block_hours == 24 else f"{unit} of the week"
 
 
 def chi_square_time_of_week(before_week: np.ndarray, after_week: np.ndarray) -> dict[str, Any]:
     """Chi-square test that two hour-of-week distributions (168 bins each) are the same.
 
-    Pools to the finest block size in ``POOL_BLOCK_HOURS`` with every expected count >= 5,
-    dropping blocks empty in both periods; returns ``chi2, dof, p_value, block_hours, n_blocks,
-    reliable, note``. Pearson (1900) chi-square via ``scipy.stats.chi2_contingency``
-    (``correction=False``). Aoristic weights are fractional: the table holds expected counts,
-    which the test treats as counts (an approximation, as in Ratcliffe's aoristic tables).
+    Pearson's chi-square test of homogeneity on the 2 x k table of weight per time block
+    (``scipy.stats.chi2_contingency``, ``correction=False``). Sparse tables are pooled along
+    :data:`POOL_LADDER` to the finest level at which every expected count is at least 5
+    (Cochran's rule), dropping blocks empty in both periods. Pooling over weekdays tests a
+    margin of the hour-of-week distribution: if it changed, the distribution changed, so the
+    test stays valid (only its power differs). Aoristic weights are fractional: the table holds
+    expected counts, which the test treats as counts (an approximation).
+
+    Returns
+    -------
+    dict with ``chi2, dof, p_value, block_hours, across_weekdays, pooling, n_blocks, reliable,
+    note``; ``reliable`` is False when even the coarsest level leaves an expected count below 5.
     """
     before_week = np.asarray(before_week, dtype=np.float64)
     after_week = np.asarray(after_week, dtype=np.float64)
     if before_week.sum() <= 0 or after_week.sum() <= 0:
         raise BeatwiseError("the comparison needs incidents with times both before and after the date")
     chosen = None
-    for size in POOL_BLOCK_HOURS:
-        table = np.vstack([pool_blocks(before_week, size), pool_blocks(after_week, size)])
+    fallback = None
+    for size, across in POOL_LADDER:
+        table = np.vstack([pool_blocks(before_week, size, across), pool_blocks(after_week, size, across)])
         table = table[:, table.sum(axis=0) > 0]
         if table.shape[1] < 2:
             continue
-        expected = stats.contingency.expected_freq(table)
-        chosen = (size, table)
-        if expected.min() >= MIN_EXPECTED:
+        fallback = (size, across, table)
+        if stats.contingency.expected_freq(table).min() >= MIN_EXPECTED:
+            chosen = (size, across, table)
             break
     if chosen is None:
-        raise BeatwiseError("all incidents fall in one time-of-week block: nothing to compare")
-    size, table = chosen
-    expected = stats.contingency.expected_freq(table)
-    reliable = bool(expected.min() >= MIN_EXPECTED)
+        if fallback is None:
+            raise BeatwiseError("all incidents fall in one time block: nothing to compare")
+        chosen = fallback  # the coarsest level that still has two blocks
+    size, across, table = chosen
+    reliable = bool(stats.contingency.expected_freq(table).min() >= MIN_EXPECTED)
     res = stats.chi2_contingency(table, correction=False)
+    pooling = _pooling_words(size, across)
     notes = []
-    if size > 1:
-        notes.append(f"hours pooled into {size}-hour blocks so every expected count is at least 5")
+    if (size, across) != (1, False):
+        notes.append(f"tested by {pooling} so every expected count is at least 5")
     if not reliable:
-        notes.append("too few incidents: some expected counts are below 5 even by whole day, "
+        notes.append("too few incidents: some expected counts are below 5 even after pooling, "
                      "so the p-value is only indicative")
     return {"chi2": float(res.statistic), "dof": int(res.dof), "p_value": float(res.pvalue),
-            "block_hours": int(size), "n_blocks": int(table.shape[1]), "reliable": reliable,
-            "note": "; ".join(notes)}
+            "block_hours": int(size), "across_weekdays": bool(across), "pooling": pooling,
+            "n_blocks": int(table.shape[1]), "reliable": reliable, "note": "; ".join(notes)}
 
 
 def _ts(value, what: str) -> pd.Timestamp:
