@@ -382,6 +382,10 @@ def _detect(columns: Sequence[str], mapping: ColumnMapping, frame: pd.DataFrame 
                 chosen["end"] = e
         else:
             t = pick("time")
+            if not t:  # a column called "time" that holds whole date-times
+                tod = pick("time_of_day")
+                if tod and frame is not None and not _looks_like_time_of_day(frame[tod]):
+                    t = tod
             if t:
                 chosen["time"] = t
                 tod = pick("time_of_day")
@@ -434,11 +438,11 @@ def _coordinates(path: Path, frame: pd.DataFrame, chosen: dict, mapping: ColumnM
         # Swapped columns: most "latitudes" beyond 90 while "longitudes" fit, or data that
         # lands in Great Britain only when swapped.
         if fin.sum() >= 1:
-            bad_lat = np.abs(lat[fin]) > 90
-            swap_fits = (np.abs(lon[fin]) <= 90)
+            valid = ((np.abs(lat[fin]) <= 90) & (np.abs(lon[fin]) <= 180)).mean()
+            valid_sw = ((np.abs(lon[fin]) <= 90) & (np.abs(lat[fin]) <= 180)).mean()
             gb = crsmod.in_great_britain(lon[fin], lat[fin]).mean()
             gb_sw = crsmod.in_great_britain(lat[fin], lon[fin]).mean()
-            if (bad_lat.mean() > 0.5 and swap_fits.mean() > 0.5) or (gb_sw > 0.5 and gb < 0.1):
+            if (valid_sw > 0.5 and valid < 0.5) or (gb_sw > 0.5 and gb < 0.1):
                 lon, lat = lat, lon
                 warnings.append(f"{path.name}: coordinates look like lat/lon swapped "
                                 f"('{chosen['lat']}' holds longitudes); read them swapped")

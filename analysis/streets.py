@@ -94,6 +94,21 @@ def _display(names: pd.Series, keys: pd.Series) -> dict[str, str]:
     return dict(zip(counts.drop_duplicates("k")["k"], counts.drop_duplicates("k")["n"]))
 
 
+def area_mask(incidents: pd.DataFrame, area: Optional[str]) -> np.ndarray:
+    """Rows in ``area``: the ``area`` (district) or ``lsoa`` starts with it, case-insensitive.
+
+    The same rule as ``analysis.filters.Filters.area``, so ``--area Southend-on-Sea`` means the
+    same thing to the filter and to the street match.
+    """
+    key = name_key(area)
+    if not key:
+        return np.ones(len(incidents), dtype=bool)
+    mask = _keys(_area_series(incidents)).str.startswith(key).to_numpy()
+    if "lsoa" in incidents.columns:
+        mask = mask | _keys(incidents["lsoa"]).str.startswith(key).to_numpy()
+    return mask
+
+
 def _area_series(incidents: pd.DataFrame) -> pd.Series:
     if "area" in incidents.columns:
         return incidents["area"].fillna("").astype(str)
@@ -362,9 +377,8 @@ def _street_mask(incidents, name: str, area: Optional[str], assignment: StreetAs
     if not key:
         raise BeatwiseError("give a street name")
     on_street = (assignment.key == key).to_numpy()
-    areas = _keys(_area_series(incidents))
     if area is not None and name_key(area):
-        in_area = (areas == name_key(area)).to_numpy()
+        in_area = area_mask(incidents, area)
         mask = on_street & in_area
     else:
         in_area = np.ones(len(incidents), dtype=bool)
@@ -466,7 +480,7 @@ class StreetRanking:
 def _in_area(incidents, area: Optional[str]):
     if area is None or not name_key(area):
         return incidents
-    mask = (_keys(_area_series(incidents)) == name_key(area)).to_numpy()
+    mask = area_mask(incidents, area)
     if not mask.any():
         known = sorted(set(_area_series(incidents)) - {""})
         raise BeatwiseError(f"no incidents in area {area!r}; areas in the data: "
@@ -604,11 +618,14 @@ def street_profile(incidents, name: str, *, area: Optional[str] = None,
         display = assignment.layer.display_names().get(key, name)
     areas = _area_series(incidents)
     if area is not None:
-        street_area = _display(areas[mask], _keys(areas[mask])).get(name_key(area), area)
+        present = areas[mask][areas[mask] != ""]
+        street_area = str(present.value_counts().index[0]) if len(present) else area
     else:
         present = sorted(set(areas[mask]) - {""})
         street_area = present[0] if len(present) == 1 else ""
-    if street_area:
+    if area is not None and name_key(area):
+        area_incidents = int(area_mask(incidents, area).sum())
+    elif street_area:
         area_incidents = int((_keys(areas) == name_key(street_area)).sum())
     else:
         area_incidents = len(incidents)
