@@ -391,15 +391,15 @@ def _street_mask(incidents, name: str, area: Optional[str], assignment: StreetAs
     display = _display(assignment.name, assignment.key)
     if assignment.layer is not None:
         display = {**assignment.layer.display_names(), **display}
+    if area is not None and not in_area.any():
+        known = sorted(set(_area_series(incidents)) - {""})
+        raise BeatwiseError(f"no incidents in area {area!r}; areas in the data: "
+                            f"{', '.join(known[:20]) or '(none)'}{' ...' if len(known) > 20 else ''}")
     if on_street.any() and area is not None:
         elsewhere = sorted(set(_area_series(incidents)[on_street]) - {""})
         raise BeatwiseError(
             f"no incidents on {display.get(key, name)!r} in area {area!r}; that street has incidents "
             f"in: {', '.join(elsewhere) or '(no area given)'}")
-    if area is not None and not in_area.any():
-        known = sorted(set(_area_series(incidents)) - {""})
-        raise BeatwiseError(f"no incidents in area {area!r}; areas in the data: "
-                            f"{', '.join(known[:20]) or '(none)'}{' ...' if len(known) > 20 else ''}")
     if area is not None:
         display = _display(assignment.name[in_area], assignment.key[in_area]) or display
     close = _suggest(name, display)

@@ -135,9 +135,13 @@ def test_match_by_location__no_location_text():
 # ---------------------------------------------------------------------------------------------
 # street layers and snapping (hand-built)
 
-def layer_frame(crs=BNG, names=("A Street", "B Road", None), extra=None):
-    geoms = [LineString([(0, 0), (100, 0)]), LineString([(0, 50), (0, 150)]),
-             LineString([(200, 0), (200, 100)])]
+SOUTHEND = (588000.0, 186000.0)
+
+
+def layer_frame(crs=BNG, names=("A Street", "B Road", None), extra=None, origin=(0.0, 0.0)):
+    ox, oy = origin
+    geoms = [LineString([(ox, oy), (ox + 100, oy)]), LineString([(ox, oy + 50), (ox, oy + 150)]),
+             LineString([(ox + 200, oy), (ox + 200, oy + 100)])]
     data = {"name": list(names)}
     if extra:
         data.update(extra)
@@ -172,12 +176,12 @@ def test_snap_to_streets__tie_prefers_named_then_first():
 
 
 def test_street_layer__other_crs_is_reprojected():
-    bng = layer_frame()
+    bng = layer_frame(origin=SOUTHEND)
     wgs = bng.to_crs("EPSG:4326")
     layer = street_layer_from_frame(wgs, BNG, source="osm.geojson")
     assert layer.source_crs == "EPSG:4326" and layer.segments.crs.to_epsg() == 27700
     np.testing.assert_allclose(layer.segments.geometry.length, bng.geometry.length, rtol=1e-6)
-    g = incidents([("", "X", "Drugs", "2024-01-01", "month", 50, 10)])
+    g = incidents([("", "X", "Drugs", "2024-01-01", "month", SOUTHEND[0] + 50, SOUTHEND[1] + 10)])
     assert snap_to_streets(g, layer).distance_m.iloc[0] == pytest.approx(10, abs=1e-3)
 
 
@@ -207,7 +211,7 @@ def test_street_layer__ref_used_when_unnamed_and_other_errors():
 
 def test_read_street_layer__files(tmp_path):
     path = tmp_path / "streets.gpkg"
-    layer_frame().to_crs("EPSG:4326").to_file(path, driver="GPKG")
+    layer_frame(origin=SOUTHEND).to_crs("EPSG:4326").to_file(path, driver="GPKG")
     layer = read_street_layer(path, BNG)
     assert set(layer.lengths_m) == {"a street", "b road"} and layer.n_unnamed == 1
     assert layer.lengths_m["a street"] == pytest.approx(100, rel=1e-6)
@@ -267,14 +271,16 @@ def test_essex__york_road_southend_is_exactly_the_81_southend_rows():
         pytest.skip("shared Essex data not present")
     from analysis.incidents import read_incidents
     g = read_incidents(files).incidents
-    raw = pd.concat([pd.read_csv(f) for f in files])
+    raw = pd.concat([pd.read_csv(f).assign(file=Path(f).name, line=lambda d: d.index + 2)
+                     for f in files])
     raw = raw[raw["Longitude"].notna()]
     york = raw[raw["Location"] == "On or near York Road"]
     southend = york[york["LSOA name"].str.startswith("Southend-on-Sea")]
     assert len(southend) == 81 and len(york) > 81   # other districts have York Roads too
     on = filter_street(g, "York Road", area="Southend-on-Sea")
     assert len(on) == 81
-    assert sorted(on["source_row"].astype(int)) != []  # rows came from the CSV lines
+    got_lines = set(zip(on["source_file"].map(lambda f: Path(f).name), on["source_row"].astype(int)))
+    assert got_lines == set(zip(southend["file"], southend["line"]))
     p = street_profile(g, "York Road", area="Southend-on-Sea")
     assert p.incidents == 81
     assert p.by_month == {k: float(v) for k, v in southend.groupby("Month").size().items()}
