@@ -13,7 +13,11 @@ from .progress import BeatwiseError
 
 BNG = "EPSG:27700"
 WGS84 = "EPSG:4326"
-# Great Britain (not Northern Ireland, which has its own grid), generous bounds in lon/lat.
+# Great Britain (not Ireland or Northern Ireland, which have their own grids) as a few
+# lon/lat bands, each (lat_min, lat_max, lon_min, lon_max): coarse, but it keeps Dublin and
+# Belfast out and Cornwall, Anglesey, Kintyre and the Hebrides in.
+GB_BANDS = ((49.8, 51.4, -6.5, 1.9), (51.4, 54.0, -5.4, 1.9), (54.0, 55.3, -5.3, 0.5),
+            (55.3, 61.0, -8.8, 0.5))
 GB_LON = (-8.8, 2.0)
 GB_LAT = (49.8, 61.0)
 # British National Grid easting/northing ranges.
@@ -22,8 +26,13 @@ BNG_Y = (0.0, 1_300_000.0)
 
 
 def in_great_britain(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """Boolean mask: points inside the generous Great Britain lon/lat box."""
-    return (lon >= GB_LON[0]) & (lon <= GB_LON[1]) & (lat >= GB_LAT[0]) & (lat <= GB_LAT[1])
+    """Boolean mask: points inside Great Britain (coarse lon/lat bands, see ``GB_BANDS``)."""
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    inside = np.zeros(lon.shape, dtype=bool)
+    for la0, la1, lo0, lo1 in GB_BANDS:
+        inside |= (lat >= la0) & (lat < la1) & (lon >= lo0) & (lon <= lo1)
+    return inside
 
 
 def working_crs_for(lon: np.ndarray, lat: np.ndarray) -> str:

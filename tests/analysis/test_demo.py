@@ -1,0 +1,56 @@
+"""The SYNTHETIC demo: deterministic, labelled, and shaped like the story."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analysis.demo import (CURRENT_ROTA, SYNTHETIC_LABEL, YORK_ROAD_SNAP_POINTS, demo_incidents,
+                           demo_patrols, parse_rota_spec, write_demo)
+from analysis.incidents import read_incidents
+
+POLICE_UK_TYPES = {"Anti-social behaviour", "Bicycle theft", "Burglary", "Criminal damage and arson",
+                   "Drugs", "Other crime", "Other theft", "Possession of weapons", "Public order",
+                   "Robbery", "Shoplifting", "Theft from the person", "Vehicle crime",
+                   "Violence and sexual offences"}
+
+
+def test_deterministic_and_labelled(tmp_path):
+    a = write_demo(tmp_path / "a", project=False)
+    b = write_demo(tmp_path / "b", project=False)
+    assert a.incidents_csv.read_bytes() == b.incidents_csv.read_bytes()
+    assert a.patrols_csv.read_bytes() == b.patrols_csv.read_bytes()
+    df = pd.read_csv(a.incidents_csv)
+    assert (df["data_note"] == SYNTHETIC_LABEL).all()
+    assert set(df["crime_type"]) <= POLICE_UK_TYPES
+
+
+def test_story_shape():
+    df = demo_incidents()
+    t = pd.to_datetime(df["date_time"])
+    night = (t.dt.hour >= 20) | (t.dt.hour < 4)
+    drugs = df["crime_type"].isin(["Drugs", "Violence and sexual offences"])
+    assert night[drugs].mean() > 0.5           # drugs and violence peak at night
+    asb = df["crime_type"] == "Anti-social behaviour"
+    weekend = t.dt.day_of_week >= 5
+    assert weekend[asb].mean() > 2 / 7 * 1.3   # ASB over-represented at weekends
+    york = df["location"] == "On or near York Road"
+    assert york.mean() > 0.1
+    # York Road incidents lie along the real snap points (within ~300 m of one of them)
+    snaps = np.array(YORK_ROAD_SNAP_POINTS)
+    d = np.min(np.hypot((df.loc[york, "longitude"].to_numpy()[:, None] - snaps[:, 0]) * 69_000,
+                        (df.loc[york, "latitude"].to_numpy()[:, None] - snaps[:, 1]) * 111_000), axis=1)
+    assert np.quantile(d, 0.95) < 300
+
+
+def test_imports_with_minute_times(demo_dir):
+    r = read_incidents(demo_dir / "incidents.csv")
+    assert r.report.time_precision == "minute" and r.report.rejected == ()
+    assert r.report.crs == "EPSG:27700"
+
+
+def test_patrols_follow_current_rota():
+    p = demo_patrols(days=2)
+    hours = pd.to_datetime(p["timestamp"]).dt.hour
+    per_unit = p.assign(h=hours).groupby("unit_id")["h"].agg(["min", "max"])
+    assert len(per_unit) == sum(k for _, _, k in parse_rota_spec(CURRENT_ROTA)) == 7
+    assert not ((hours >= 0) & (hours < 7)).any()   # nobody on between midnight and 07:00

@@ -1,0 +1,84 @@
+"""The .beatwise project file: round trip, atomic save, damaged files, versions."""
+from __future__ import annotations
+
+import sqlite3
+
+import pandas as pd
+import pytest
+
+from analysis import project as projmod
+from analysis.incidents import read_incidents
+from analysis.progress import BeatwiseError, Cancelled
+from analysis.project import Project, load_project, save_project
+
+
+def _sample(tmp_path):
+    p = tmp_path / "in.csv"
+    p.write_text("lat,lon,date_start,date_end,offence,location\n51.5,0.7,2024-01-05 10:00,2024-01-05 12:30,Drugs,On or near York Road\n"
+                 "51.51,0.71,2024-01-06 22:00,,Robbery,\n999,0,2024-01-01,,x,\n", encoding="utf-8")
+    return read_incidents(p)
+
+
+def test_round_trip_is_exact(tmp_path):
+    result = _sample(tmp_path)
+    proj = Project.from_import(result, title="Test", synthetic=False, params={"cell_m": 25})
+    path = save_project(proj, tmp_path / "p.beatwise")
+    back = load_project(path)
+    pd.testing.assert_frame_equal(pd.DataFrame(back.incidents), pd.DataFrame(proj.incidents))
+    assert back.incidents.crs == proj.incidents.crs
+    assert back.report == proj.report
+    assert back.settings == {"title": "Test", "synthetic": False, "params": {"cell_m": 25}}
+
+
+def test_demo_round_trip_with_patrols(demo_dir):
+    back = load_project(demo_dir / "demo.beatwise")
+    assert back.synthetic and len(back.incidents) == back.report.accepted
+    assert back.patrols is not None and len(back.patrols) > 1000
+
+
+def test_save_is_atomic__failure_keeps_the_old_file(tmp_path, monkeypatch):
+    result = _sample(tmp_path)
+    path = save_project(Project.from_import(result, title="old"), tmp_path / "p.beatwise")
+    before = path.read_bytes()
+
+    def boom(*a, **k):
+        raise Cancelled
+
+    with pytest.raises(Cancelled):
+        save_project(Project.from_import(result, title="new"), path, progress=boom)
+    assert path.read_bytes() == before
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["in.csv", "p.beatwise"]  # no temp left
+    assert load_project(path).settings["title"] == "old"
+
+
+def test_damaged_and_foreign_files(tmp_path):
+    bad = tmp_path / "junk.beatwise"
+    bad.write_bytes(b"this is not a database")
+    with pytest.raises(BeatwiseError, match="junk.beatwise: not a Beatwise project"):
+        load_project(bad)
+    result = _sample(tmp_path)
+    path = save_project(Project.from_import(result), tmp_path / "p.beatwise")
+    data = path.read_bytes()
+    (tmp_path / "cut.beatwise").write_bytes(data[: len(data) // 3])
+    with pytest.raises(BeatwiseError, match="cut.beatwise"):
+        load_project(tmp_path / "cut.beatwise")
+    with pytest.raises(BeatwiseError, match="no such project file"):
+        load_project(tmp_path / "missing.beatwise")
+
+
+def test_newer_schema_refused_and_migrations_run(tmp_path, monkeypatch):
+    result = _sample(tmp_path)
+    path = save_project(Project.from_import(result), tmp_path / "p.beatwise")
+    con = sqlite3.connect(path)
+    con.execute("UPDATE beatwise_settings SET value='99' WHERE key='schema_version'")
+    con.commit()
+    con.close()
+    with pytest.raises(BeatwiseError, match="newer Beatwise"):
+        load_project(path)
+    # an older file is upgraded by the migration chain
+    con = sqlite3.connect(path)
+    con.execute("UPDATE beatwise_settings SET value='0' WHERE key='schema_version'")
+    con.commit()
+    con.close()
+    monkeypatch.setitem(projmod.MIGRATIONS, 0, lambda s: {**s, "migrated": True})
+    assert load_project(path).settings["migrated"] is True
