@@ -280,6 +280,18 @@ class StreetAssignment:
     layer: Optional[StreetLayer] = field(default=None, repr=False)
 
 
+def _subset(assignment: StreetAssignment, keep: np.ndarray) -> StreetAssignment:
+    """The assignment restricted to the rows where ``keep`` is True."""
+    key = assignment.key[keep]
+    matched = int((key != "").sum())
+    return StreetAssignment(
+        name=assignment.name[keep], key=key,
+        distance_m=None if assignment.distance_m is None else assignment.distance_m[keep],
+        segment=None if assignment.segment is None else assignment.segment[keep],
+        method=assignment.method, max_distance_m=assignment.max_distance_m, n_matched=matched,
+        n_unmatched=len(key) - matched, layer=assignment.layer)
+
+
 def match_by_location(incidents: pd.DataFrame, column: str = "location") -> StreetAssignment:
     """Streets from location text (``"On or near York Road"`` or a force's street column)."""
     if column not in incidents.columns:
@@ -490,17 +502,23 @@ def _in_area(incidents, area: Optional[str]):
 
 def rank_streets(incidents, *, streets: Optional[StreetLayer] = None, area: Optional[str] = None,
                  top: Optional[int] = None, max_distance_m: float = DEFAULT_MAX_DISTANCE_M,
-                 include_places: bool = False, progress: Optional[ProgressFn] = None) -> StreetRanking:
+                 include_places: bool = False, assignment: Optional[StreetAssignment] = None,
+                 progress: Optional[ProgressFn] = None) -> StreetRanking:
     """Rank streets by incidents (and per 100 m of street where a street layer gives lengths).
 
     With location text a street is *(name, area)*: the Southend York Road and the Colchester
     York Road are separate rows. With a street layer a street is the layer's name, ``area`` the
     most common area of its incidents and ``length_m`` the total length of its features.
+    ``assignment`` (from :func:`assign_streets` on the same incidents) saves snapping twice.
     """
     if top is not None and top < 1:
         raise BeatwiseError(f"--top must be at least 1, got {top}")
+    if assignment is not None and area is not None:
+        keep = area_mask(incidents, area)
+        assignment = _subset(assignment, keep)
     incidents = _in_area(incidents, area)
-    assignment = assign_streets(incidents, streets, max_distance_m, progress=scaled(progress, 0, 0.9))
+    if assignment is None:
+        assignment = assign_streets(incidents, streets, max_distance_m, progress=scaled(progress, 0, 0.9))
     report(progress, 0.9, "Ranking streets")
     keys = assignment.key.to_numpy()
     areas = _area_series(incidents).to_numpy()
@@ -541,7 +559,7 @@ def rank_streets(incidents, *, streets: Optional[StreetLayer] = None, area: Opti
         n_matched=assignment.n_matched, n_unmatched=assignment.n_unmatched, n_places=n_places,
         method=assignment.method,
         max_distance_m=assignment.max_distance_m, area=area, top=top,
-        layer_source=None if streets is None else streets.source)
+        layer_source=None if assignment.layer is None else assignment.layer.source)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -600,6 +618,7 @@ class StreetProfile:
 def street_profile(incidents, name: str, *, area: Optional[str] = None,
                    streets: Optional[StreetLayer] = None,
                    max_distance_m: float = DEFAULT_MAX_DISTANCE_M,
+                   assignment: Optional[StreetAssignment] = None,
                    progress: Optional[ProgressFn] = None) -> StreetProfile:
     """Profile of street ``name`` (in ``area`` if given): counts by month and crime type, hour x
     weekday matrix where times exist, and its share of its area's incidents.
@@ -609,7 +628,8 @@ def street_profile(incidents, name: str, *, area: Optional[str] = None,
     BeatwiseError
         Unknown street (listing the closest names), unknown area.
     """
-    assignment = assign_streets(incidents, streets, max_distance_m, progress=scaled(progress, 0, 0.8))
+    if assignment is None:
+        assignment = assign_streets(incidents, streets, max_distance_m, progress=scaled(progress, 0, 0.8))
     mask = _street_mask(incidents, name, area, assignment)
     chosen = incidents[mask]
     key = name_key(name)

@@ -558,6 +558,9 @@ def chi_square_time_of_week(before_week: np.ndarray, after_week: np.ndarray) -> 
     notes = []
     if (size, across) != (1, False):
         notes.append(f"tested by {pooling} so every expected count is at least 5")
+    if np.any(np.abs(np.round(table) - table) > 1e-9):
+        notes.append("aoristic weights spread windows over several hours, which smooths the "
+                     "table: the test is conservative (a small p-value is still good evidence)")
     if not reliable:
         notes.append("too few incidents: some expected counts are below 5 even after pooling, "
                      "so the p-value is only indicative")
@@ -585,9 +588,11 @@ def compare_periods(incidents: pd.DataFrame, at: date | datetime | str, progress
     ----------
     incidents : incidents (data contract).
     at : the change date/time; incidents starting before it are "before".
-    period_start, period_end : optional bounds of the two periods; default the first timed
-        incident's day and the day after the last timed incident's start. Incidents outside are
-        ignored.
+    period_start, period_end : optional bounds of the two periods; default the day of the
+        earliest exact time or window *end* (a window may start long before recording began),
+        and the day after the last timed incident's start. "Before" holds incidents starting
+        before ``at`` and known by (exact time or window end) ``period_start`` or later; "after"
+        those starting in ``[at, period_end)``. Others are ignored.
     filters, street, street_area : as in :func:`hour_weekday_matrix`.
 
     Returns
@@ -605,17 +610,21 @@ def compare_periods(incidents: pd.DataFrame, at: date | datetime | str, progress
     if not timed.any():
         raise BeatwiseError("no incident has a time of day (month-only data such as data.police.uk "
                             "cannot be compared by hour of week)")
-    ts_timed = t_start[timed]
-    start = _ts(period_start, "period start") if period_start is not None else ts_timed.min().floor("D")
+    # a window is known to have happened by its end: the data's period starts at the earliest
+    # end of a window / exact time (NYC windows reach back years before recording began)
+    t_end = pd.to_datetime(incidents["t_end"])
+    is_window = (prec == "window") & t_end.notna().to_numpy() & (t_end > t_start).to_numpy()
+    known_by = t_start.where(~is_window, t_end)
+    start = (_ts(period_start, "period start") if period_start is not None
+             else known_by[timed].min().floor("D"))
     end = (_ts(period_end, "period end") if period_end is not None
-           else ts_timed.max().floor("D") + pd.Timedelta(days=1))
+           else t_start[timed].max().floor("D") + pd.Timedelta(days=1))
     if not (start < at_ts < end):
         raise BeatwiseError(
             f"the comparison date {at_ts.date()} must fall inside the data's period "
             f"{start.date()} to {(end - pd.Timedelta(days=1)).date()}")
-    ts_all = t_start
-    before_mask = (ts_all >= start) & (ts_all < at_ts)
-    after_mask = (ts_all >= at_ts) & (ts_all < end)
+    before_mask = (known_by >= start) & (t_start < at_ts)
+    after_mask = (t_start >= at_ts) & (t_start < end)
     before = hour_weekday_matrix(incidents[before_mask.to_numpy()])
     report(progress, 0.4, "Profile after the date")
     after = hour_weekday_matrix(incidents[after_mask.to_numpy()])

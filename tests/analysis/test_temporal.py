@@ -400,3 +400,21 @@ def test_hour_weekday_matrix__police_uk_month_only():
     raw = raw[raw["Longitude"].notna()]
     assert p.by_month == {k: float(v) for k, v in raw.groupby("Month").size().items()}
     assert sum(p.by_crime_type.values()) == len(raw)
+
+
+def test_compare_periods__windows_default_period_and_membership():
+    g = incidents([
+        ("2023-06-01 00:00", "2024-01-02 10:00", "window"),   # starts long before the data
+        ("2024-01-03 09:00", None, "minute"),
+        ("2024-01-20 09:00", None, "minute"),
+        ("2024-01-16 09:00", "2024-01-16 11:00", "window")])
+    res = compare_periods(g, "2024-01-10")
+    # period starts on the earliest window end / exact time, ends the day after the last start
+    assert res.period_start == pd.Timestamp("2024-01-02")
+    assert res.period_end == pd.Timestamp("2024-01-21")
+    assert res.weeks_before == pytest.approx(8 / 7) and res.weeks_after == pytest.approx(11 / 7)
+    assert res.before.n == 2 and res.after.n == 2
+    assert res.before.matrix.sum() == pytest.approx(2.0)
+    # the Tuesday 09-11 window is half in each hour, after rate = 0.5 / (11/7) per week
+    assert res.after_rate[1, 9] == pytest.approx(0.5 / (11 / 7))
+    assert "aoristic" in res.note
