@@ -3,7 +3,6 @@ street's profile."""
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 from ..export.figures import heatmap_figure
 from ..streets import (DEFAULT_MAX_DISTANCE_M, assign_streets, rank_streets, read_street_layer,
