@@ -81,6 +81,35 @@ def kernel_value(kernel: str, d_m: np.ndarray, bandwidth_m: float) -> np.ndarray
     return kernel_profile(kernel, np.asarray(d_m, dtype=float) / bandwidth_m) / (bandwidth_m * bandwidth_m)
 
 
+#: ``oversample="auto"`` aims for a kernel standard deviation of at least this many lattice cells...
+OVERSAMPLE_TARGET_SD_CELLS = 10.0
+#: ...without letting the fine lattice exceed this many cells (keeps the desktop responsive).
+OVERSAMPLE_MAX_CELLS = 2_000_000
+
+
+def oversample_factor(kernel: str, bandwidth_m: float, grid: GridSpec, oversample: Union[str, int] = "auto") -> int:
+    """Odd refinement factor of the binning lattice.
+
+    ``auto``: the smallest odd f with ``KERNEL_SD[kernel] * h / (cell / f) >= 10`` (linear-binning
+    error falls as (cell/h)^2), reduced to the largest odd f with ``f^2 * nx * ny <= 2,000,000``.
+    The factor must be odd so that fine cell centres fall on the grid's centres.
+    """
+    if isinstance(oversample, str):
+        if oversample != "auto":
+            raise BeatwiseError(f"oversample must be 'auto' or an odd whole number, got {oversample!r}.")
+        sd_cells = KERNEL_SD[kernel] * bandwidth_m / grid.cell_m
+        f = max(1, int(math.ceil(OVERSAMPLE_TARGET_SD_CELLS / sd_cells - 1e-9)))
+        if f % 2 == 0:
+            f += 1
+        while f > 1 and f * f * grid.n_cells > OVERSAMPLE_MAX_CELLS:
+            f -= 2
+        return f
+    f = int(oversample)
+    if f < 1 or f % 2 == 0 or f != oversample:
+        raise BeatwiseError(f"oversample must be an odd whole number (1, 3, 5...), got {oversample!r}.")
+    return f
+
+
 def kernel_stencil(kernel: str, bandwidth_m: float, cell_m: float) -> np.ndarray:
     """The kernel sampled at cell-centre offsets, normalised to sum to 1 (a fraction of one incident
     per cell); shape ``(2r+1, 2r+1)`` with ``r = ceil(support * h / cell)``."""
@@ -260,6 +289,8 @@ class DensitySurface:
         the bandwidth.
     warnings : tuple of str
     density_units : str
+    oversample : int
+        Internal binning lattice was ``oversample`` times finer than the grid (1 = the grid itself).
     """
 
     grid: GridSpec
@@ -272,6 +303,7 @@ class DensitySurface:
     integral: float
     warnings: tuple[str, ...] = ()
     density_units: str = DENSITY_UNITS
+    oversample: int = 1
 
     @property
     def max_density(self) -> float:
@@ -352,9 +384,30 @@ def linear_bin(xy: np.ndarray, weights: Optional[np.ndarray], grid: GridSpec, pa
     return out.reshape(NY, NX)
 
 
+def _phase_normalisation(stencil: np.ndarray, f: int, shape: tuple[int, int], pad: int) -> np.ndarray:
+    """Factors making every lattice node's kernel sum to exactly one incident on the output grid.
+
+    With an ``f``-times finer lattice, the output keeps only every f-th fine node (the grid's cell
+    centres), so a node's kernel contributes ``f^2 * S`` incidents to the grid, where ``S`` sums the
+    stencil entries whose offsets land on kept nodes; ``S`` depends on the node's position modulo f
+    (its phase). Dividing the binned weight at each node by ``f^2 * S[phase]`` conserves each
+    incident's mass exactly (for smooth kernels the factors are within ~1e-4 of 1).
+    """
+    r = stencil.shape[0] // 2
+    cls = (np.arange(2 * r + 1) - r) % f
+    s = np.zeros((f, f))
+    np.add.at(s, (cls[:, None], cls[None, :]), stencil)
+    # node with unpadded fine index k reaches kept nodes (index = f//2 mod f) through offsets d = f//2 - k (mod f)
+    table = 1.0 / (f * f * s)
+    rows = (f // 2 - (np.arange(shape[0]) - pad)) % f
+    cols = (f // 2 - (np.arange(shape[1]) - pad)) % f
+    return table[rows[:, None], cols[None, :]]
+
+
 def kde(points, grid: GridSpec, *, kernel: str = "quartic",
         bandwidth_m: Union[str, float, BandwidthChoice] = "auto",
-        weights: WeightsArg = None, progress: Optional[ProgressFn] = None) -> DensitySurface:
+        weights: WeightsArg = None, oversample: Union[str, int] = "auto",
+        progress: Optional[ProgressFn] = None) -> DensitySurface:
     """Kernel density of incidents on ``grid``, in incidents (or weight) per km^2.
 
     Parameters
@@ -369,6 +422,9 @@ def kde(points, grid: GridSpec, *, kernel: str = "quartic",
         See :func:`select_bandwidth`.
     weights : None, column name, crime-type table or array
         See :func:`resolve_weights`.
+    oversample : "auto" or odd int
+        Bin and convolve on a lattice this many times finer, then take the values at the grid's cell
+        centres (see :func:`oversample_factor`); 1 is plain binning on the grid.
     progress : ProgressFn, optional
 
     Returns
@@ -383,9 +439,11 @@ def kde(points, grid: GridSpec, *, kernel: str = "quartic",
     Notes
     -----
     Linear binning + FFT convolution (Wand 1994); the stencil is the kernel sampled at cell-centre
-    offsets and normalised to sum to 1, so mass is conserved exactly. Cells below 1e-10 of the
-    maximum are set to 0 (FFT round-off). Accuracy versus the exact kernel sum is O((cell/h)^2):
-    keep ``bandwidth_m`` at least a few cells (a warning says when it is under 2 cells).
+    offsets and normalised to sum to 1, so mass is conserved on the binning lattice. Cells below
+    1e-10 of the maximum are set to 0 (FFT round-off). The error versus the exact kernel sum at the
+    cell centres is O((cell/h)^2) in absolute terms; relative to the local density it is largest
+    near the edge of an isolated incident's kernel. ``oversample="auto"`` keeps it small on
+    ordinary grids (measured on the Southend data: see tests/analysis/test_kde.py).
     """
     if kernel not in KERNELS:
         raise BeatwiseError(f"Unknown kernel {kernel!r}; choose one of {', '.join(KERNELS)}.")
@@ -412,15 +470,21 @@ def kde(points, grid: GridSpec, *, kernel: str = "quartic",
     if h < 2 * grid.cell_m:
         warnings.append(f"The bandwidth ({h:g} m) is less than 2 cells of {grid.cell_m:g} m: the surface is blocky "
                         "and less accurate; use smaller cells or a larger bandwidth.")
-    stencil = kernel_stencil(kernel, h, grid.cell_m)
+    f = oversample_factor(kernel, h, grid, oversample)
+    work = grid if f == 1 else GridSpec(grid.x0, grid.y0, grid.cell_m / f, grid.nx * f, grid.ny * f, grid.crs)
+    stencil = kernel_stencil(kernel, h, work.cell_m)
     r = stencil.shape[0] // 2
     report(progress, 0.1, f"Binning {n:,} incidents")
-    binned = linear_bin(xy, w if weighted else None, grid, pad=r + 1)
+    binned = linear_bin(xy, w if weighted else None, work, pad=r + 1)
+    if f > 1:
+        binned *= _phase_normalisation(stencil, f, binned.shape, pad=r + 1)
     report(progress, 0.5, "Convolving with the kernel")
     # 'valid' output is (ny + 2, nx + 2): the padded centres -1..n; keep 0..n-1
     dens = fftconvolve(binned, stencil, mode="valid")[1:-1, 1:-1]
     del binned
-    dens *= 1.0 / grid.cell_area_km2
+    if f > 1:  # fine centres f//2, f//2 + f, ... coincide with the output grid's centres (f is odd)
+        dens = np.ascontiguousarray(dens[f // 2::f, f // 2::f])
+    dens *= 1.0 / work.cell_area_km2
     vmax = float(dens.max()) if dens.size else 0.0
     dens[dens < _ZERO_BELOW * vmax] = 0.0
     dens.flags.writeable = False
@@ -432,7 +496,7 @@ def kde(points, grid: GridSpec, *, kernel: str = "quartic",
     units = DENSITY_UNITS if not weighted else "weighted incidents per km^2"
     return DensitySurface(grid=grid, values=dens, kernel=kernel, bandwidth_m=float(h), bandwidth_rule=choice.rule,
                           n_points=n, total_weight=total_weight, integral=integral, warnings=tuple(warnings),
-                          density_units=units)
+                          density_units=units, oversample=f)
 
 
 def grid_for_kde(points, *, cell_m: Optional[float] = None, kernel: str = "quartic",
