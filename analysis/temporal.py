@@ -327,7 +327,7 @@ def hour_weekday_matrix(incidents: pd.DataFrame, progress: Optional[ProgressFn] 
     Notes
     -----
     Aoristic weighting after Ratcliffe (2000); DESIGN.md §7. Fully vectorised: the NYC file's
-    35,746 windows take a few milliseconds.
+    35,746 incidents take under 0.1 s (tests/benchmarks/bench_temporal.py).
     """
     report(progress, 0.0, "Selecting incidents")
     incidents = _apply(incidents, filters, street, street_area)

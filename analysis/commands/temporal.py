@@ -143,7 +143,7 @@ def _say_summary(profile, comparison, files) -> None:
         say(f"before {comparison.at.date()}: {comparison.before.n:,} incidents over "
             f"{comparison.weeks_before:.1f} weeks; after: {comparison.after.n:,} over "
             f"{comparison.weeks_after:.1f} weeks")
-        say(f"chi-square {comparison.chi2:.2f} (dof {comparison.dof}, {comparison.pooling}), "
+        say(f"chi-square {comparison.chi2:.2f} (dof {comparison.dof}), "
             f"p = {comparison.p_value:.3g}" + (f"; {comparison.note}" if comparison.note else ""))
     for f in files:
         say(f"wrote {f}")
