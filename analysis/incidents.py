@@ -179,8 +179,9 @@ def _read_csv_robust(path: Path, encoding: str, delim: str, **kw) -> tuple[pd.Da
     Returns (frame, bad_rows, encoding); bad_rows are (line, reason) of rows with too many fields.
     """
     def attempt(enc):
+        na = {"na_filter": True} if "na_values" in kw else {"na_filter": False}
         return pd.read_csv(path, sep=delim, encoding=enc, keep_default_na=False,
-                           na_filter=False, engine="c", low_memory=False, **kw)
+                           engine="c", low_memory=False, **na, **kw)
     try:
         try:
             return attempt(encoding), [], encoding
@@ -253,46 +254,65 @@ def _police_uk_header(path: Path) -> bool:
 
 
 # ---------------------------------------------------------------- data.police.uk
-def _strings(cat: pd.Series) -> np.ndarray:
-    """Object array of Python strings from a (categorical) column, cheaply."""
-    if isinstance(cat.dtype, pd.CategoricalDtype):
-        cats = np.asarray(cat.cat.categories.astype(str), dtype=object)
-        codes = cat.cat.codes.to_numpy()
-        out = np.empty(len(codes), dtype=object)
-        out[:] = ""
-        ok = codes >= 0
-        out[ok] = cats[codes[ok]]
-        return out
-    return cat.fillna("").astype(str).to_numpy(dtype=object)
+def _str_series(codes: np.ndarray, categories) -> pd.Series:
+    """A ``str`` Series from integer codes into ``categories`` (-1 means "").
+
+    With pyarrow the strings are decoded from a dictionary array in C++ (about 20 ms for a
+    million rows, against about 350 ms building a million Python strings).
+    """
+    cats = pd.Index(categories).astype(str)
+    codes = np.asarray(codes)
+    if (codes < 0).any():
+        cats = cats.append(pd.Index([""]))
+        codes = np.where(codes < 0, len(cats) - 1, codes)
+    try:
+        import pyarrow as pa
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        return pd.Series(np.asarray(cats, dtype=object)[codes], dtype=str)
+    arr = pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)),
+                                         pa.array(list(cats), type=pa.large_string()))
+    return pd.Series(pd.array(arr.cast(pa.large_string()), dtype="str"))
 
 
-def _district(lsoa: pd.Series) -> np.ndarray:
+def _cat_column(col: pd.Series, mask: np.ndarray, rename=None) -> pd.Series:
+    """Rows ``mask`` of a categorical column as ``str`` (categories optionally renamed)."""
+    cat = col if isinstance(col.dtype, pd.CategoricalDtype) else col.astype("category")
+    cats = pd.Series(cat.cat.categories.astype(str))
+    if rename is not None:
+        cats = rename(cats)
+    return _str_series(cat.cat.codes.to_numpy()[mask], cats)
+
+
+def _lsoa_district(names: pd.Series) -> pd.Series:
     """'Southend-on-Sea 014B' -> 'Southend-on-Sea' (LSOA names end in a 3-digit code + letter)."""
-    cat = lsoa.astype("category")
-    cats = pd.Series(cat.cat.categories.astype(str)).str.replace(r"\s+\d{3}[A-Z]$", "", regex=True)
-    cat = cat.cat.rename_categories(cats.to_numpy()) if cats.is_unique else \
-        pd.Series(cats.to_numpy()[cat.cat.codes.clip(lower=0)]).where(cat.cat.codes.to_numpy() >= 0, "").astype("category")
-    return _strings(cat)
+    return names.str.replace(r"\s+\d{3}[A-Z]$", "", regex=True)
 
 
 def _read_police_uk(path: Path, mapping: ColumnMapping) -> _Part:
     encoding, delim = _sniff(path)
     cols = list(POLICE_UK_COLUMNS)
-    dtypes = {"Crime ID": str, "Month": "category", "Longitude": str, "Latitude": str,
+    dtypes = {"Crime ID": str, "Month": "category", "Longitude": float, "Latitude": float,
               "Location": "category", "LSOA name": "category", "Crime type": "category"}
-    frame, bad, enc = _read_csv_robust(path, encoding, delim, usecols=cols, dtype=dtypes)
+    try:  # fast path: coordinates parsed as numbers by the C parser, "" -> NaN
+        frame, bad, enc = _read_csv_robust(path, encoding, delim, usecols=cols, dtype=dtypes,
+                                           na_values={"Longitude": [""], "Latitude": [""]})
+        lon = frame["Longitude"].to_numpy(dtype=float)
+        lat = frame["Latitude"].to_numpy(dtype=float)
+        missing = np.isnan(lon) | np.isnan(lat)
+    except ValueError:  # some coordinate is not a number: read as text, reject those rows
+        dtypes.update(Longitude=str, Latitude=str)
+        frame, bad, enc = _read_csv_robust(path, encoding, delim, usecols=cols, dtype=dtypes)
+        lon_s = frame["Longitude"].fillna("").astype(str).str.strip()
+        lat_s = frame["Latitude"].fillna("").astype(str).str.strip()
+        lon = pd.to_numeric(lon_s, errors="coerce").to_numpy(dtype=float)
+        lat = pd.to_numeric(lat_s, errors="coerce").to_numpy(dtype=float)
+        missing = ((lon_s == "") | (lat_s == "")).to_numpy()
     n_ok = len(frame)
     rows = frame.index.to_numpy(dtype=np.int64) + 2
     frame = frame.reset_index(drop=True)
     warnings = []
     if enc == "cp1252":
         warnings.append(f"{path.name}: not UTF-8; read as Windows-1252 (Excel) text")
-    lon_s = frame["Longitude"].astype(str).str.strip() if frame["Longitude"].dtype == object \
-        else frame["Longitude"]
-    lon = pd.to_numeric(frame["Longitude"], errors="coerce").to_numpy(dtype=float)
-    lat = pd.to_numeric(frame["Latitude"], errors="coerce").to_numpy(dtype=float)
-    missing = (_strings(frame["Longitude"]) == "") | (_strings(frame["Latitude"]) == "")
-    del lon_s
     reasons = np.full(n_ok, "", dtype=object)
     v.coordinate_reasons(lon, lat, missing, reasons)
     month = parse_times(frame["Month"].astype("category").cat.categories.astype(str), column="Month")
@@ -302,26 +322,26 @@ def _read_police_uk(path: Path, mapping: ColumnMapping) -> _Part:
     mvals = mvals.astype("datetime64[ns]")
     v.first_reason(reasons, np.isnat(mvals), v.BAD_TIME)
     ok = reasons == ""
-    ids = _strings(frame["Crime ID"])
-    no_id = ids == ""
-    if no_id.any():
+    n = int(ok.sum())
+    ids = frame["Crime ID"].fillna("").astype(str)
+    no_id = (ids == "").to_numpy()
+    if no_id.any():  # anti-social behaviour rows have no Crime ID: make one from file and line
         stem = re.sub(r"[^A-Za-z0-9]+", "-", path.stem)
         ids = ids.copy()
-        ids[no_id] = [f"asb-{stem}-{r}" for r in rows[no_id]]
+        ids[no_id] = np.char.add(f"asb-{stem}-", rows[no_id].astype(str))
     t_start = mvals[ok]
     t_end = (t_start.astype("datetime64[M]") + np.timedelta64(1, "M")).astype("datetime64[ns]")
-    lsoa = _strings(frame["LSOA name"])
     out = pd.DataFrame({
-        "incident_id": ids[ok],
-        "crime_type": _strings(frame["Crime type"])[ok],
-        "location": _strings(frame["Location"])[ok],
-        "area": _district(frame["LSOA name"])[ok],
-        "lsoa": lsoa[ok],
+        "incident_id": ids[ok].reset_index(drop=True),
+        "crime_type": _cat_column(frame["Crime type"], ok),
+        "location": _cat_column(frame["Location"], ok),
+        "area": _cat_column(frame["LSOA name"], ok, _lsoa_district),
+        "lsoa": _cat_column(frame["LSOA name"], ok),
         "t_start": t_start,
         "t_end": t_end,
-        "time_precision": np.full(int(ok.sum()), "month", dtype=object),
-        "weight": np.ones(int(ok.sum())),
-        "source_file": np.full(int(ok.sum()), str(path), dtype=object),
+        "time_precision": _str_series(np.zeros(n, dtype=np.int32), ["month"]),
+        "weight": np.ones(n),
+        "source_file": _str_series(np.zeros(n, dtype=np.int32), [str(path)]),
         "source_row": rows[ok],
     })
     rejected = [v.RejectedRow(str(path), int(line), f"malformed line: {why}") for line, why in bad]

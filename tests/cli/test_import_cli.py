@@ -1,0 +1,81 @@
+"""``beatwise import`` and ``beatwise demo`` as a user runs them (subprocess, real exit codes)."""
+from __future__ import annotations
+
+import glob
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import shared_path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def beatwise(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "analysis.cli", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd or ROOT)
+
+
+def test_import_essex_json():
+    files = sorted(glob.glob(str(shared_path("police_uk") / "2024-0*-essex-street.csv")))
+    run = beatwise("import", *files, "--json")
+    assert run.returncode == 0, run.stderr
+    d = json.loads(run.stdout)  # stdout is exactly one JSON object
+    assert d["rows_read"] == 52_837 and d["accepted"] + d["rejected"] == 52_837
+    assert d["rejections"] == {"no coordinates": 1394}
+    assert d["crs"] == "EPSG:27700" and d["time_precision"] == "month"
+    assert len(d["bounds"]) == 4 and d["files"] == files
+    assert any("month only" in w for w in d["warnings"])
+
+
+def test_import_saves_project_and_reports_it_back(tmp_path):
+    src = tmp_path / "in.csv"
+    src.write_text("lat,lon,date\n51.5,0.7,2024-01-05 10:00\n95,0.7,2024-01-05 11:00\n")
+    out = tmp_path / "p.beatwise"
+    rej = tmp_path / "rejects.csv"
+    run = beatwise("import", src, "--out", out, "--rejects", rej, "--json")
+    assert run.returncode == 0, run.stderr
+    first = json.loads(run.stdout)
+    assert rej.read_text().splitlines()[1] == f"{src},3,latitude out of range (-90..90)"
+    again = json.loads(beatwise("import", out, "--json").stdout)
+    assert again["accepted"] == first["accepted"] == 1
+    assert again["rows_read"] == 2 and again["rejections"] == first["rejections"]
+
+
+@pytest.mark.parametrize("name,content,needle", [
+    ("empty.csv", b"", "the file is empty"),
+    ("header.csv", b"lat,lon\n", "header but no data rows"),
+    ("binary.csv", b"\x00\x01\x02PNG\x00" * 50, "binary file"),
+    ("cols.csv", b"a,b\n1,2\n", "no usable coordinate columns"),
+])
+def test_import_bad_input_exits_nonzero_naming_the_file(tmp_path, name, content, needle):
+    p = tmp_path / name
+    p.write_bytes(content)
+    run = beatwise("import", p, "--json")
+    assert run.returncode == 2
+    assert run.stdout == ""
+    assert name in run.stderr and needle in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_import_mapping_options(tmp_path):
+    p = tmp_path / "x.csv"
+    p.write_text("E;N;When;What\n589000;186000;25/12/2023 23:10;Drugs\n")
+    run = beatwise("import", p, "--x", "E", "--y", "N", "--crs", "EPSG:27700", "--time", "When",
+                   "--dayfirst", "--crime-type", "What", "--json")
+    assert run.returncode == 0, run.stderr
+    d = json.loads(run.stdout)
+    assert d["accepted"] == 1 and d["time_precision"] == "minute"
+    assert d["columns"][str(p)]["crime_type"] == "What"
+
+
+def test_demo_command(tmp_path):
+    run = beatwise("demo", "--out", tmp_path / "d", "--json")
+    assert run.returncode == 0, run.stderr
+    d = json.loads(run.stdout)
+    for key in ("incidents", "patrols", "project"):
+        assert Path(d[key]).is_file()
+    assert "SYNTHETIC" in d["note"]
