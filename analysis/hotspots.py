@@ -184,8 +184,8 @@ def hotspot_areas(surface: DensitySurface, incidents, *, top_percent: float = 5.
         The incidents the surface was made from (same CRS); a ``location`` column gives the names.
     top_percent : float
         In (0, 100]. The percentage is of the **study area** cells (density > 0), so the margin of
-        empty cells around the data does not change the result. Cells tied at the threshold are all
-        kept.
+        empty cells around the data does not change the result. Cells tied at the threshold
+        (within a relative 1e-9) are all kept.
     study_area_km2 : float, optional
         The A of PAI (e.g. a district's area). Default: area of cells with density > 0.
     progress : ProgressFn, optional
@@ -219,6 +219,8 @@ def hotspot_areas(surface: DensitySurface, incidents, *, top_percent: float = 5.
     k = max(1, int(math.ceil(top_percent / 100.0 * m - 1e-9)))
     flat_pos = values[positive]
     threshold = float(np.partition(flat_pos, m - k)[m - k])
+    # cells within 1e-9 of the threshold tie with it (a flat surface differs only by FFT round-off)
+    threshold *= 1.0 - 1e-9
     selected = values >= threshold
     n_sel = int(selected.sum())
     if n_sel > 1.5 * k and n_sel > k + 1:
