@@ -359,18 +359,25 @@ def linear_bin(xy: np.ndarray, weights: Optional[np.ndarray], grid: GridSpec, pa
     """
     NX, NY = grid.nx + 2 * pad, grid.ny + 2 * pad
     inv = 1.0 / grid.cell_m
-    fx = (xy[:, 0] - grid.x0) * inv + (pad - 0.5)
-    fy = (xy[:, 1] - grid.y0) * inv + (pad - 0.5)
-    keep = (fx >= 0) & (fx < NX - 1) & (fy >= 0) & (fy < NY - 1)
-    if not keep.all():
+    fx = xy[:, 0] - grid.x0
+    fx *= inv
+    fx += pad - 0.5
+    fy = xy[:, 1] - grid.y0
+    fy *= inv
+    fy += pad - 0.5
+    if len(fx) and not (fx.min() >= 0 and fx.max() < NX - 1 and fy.min() >= 0 and fy.max() < NY - 1):
+        keep = (fx >= 0) & (fx < NX - 1) & (fy >= 0) & (fy < NY - 1)
         fx, fy = fx[keep], fy[keep]
         if weights is not None:
             weights = weights[keep]
     j = fx.astype(np.int64)  # fx >= 0 so truncation is floor
-    i = fy.astype(np.int64)
-    tx = fx - j
-    ty = fy - i
-    flat = i * NX + j
+    flat = fy.astype(np.int64)
+    fx -= j                  # now the fractional offsets tx, ty
+    fy -= flat
+    tx, ty = fx, fy
+    flat *= NX
+    flat += j
+    del j
     ux = 1.0 - tx
     uy = 1.0 - ty
     if weights is not None:
@@ -379,8 +386,10 @@ def linear_bin(xy: np.ndarray, weights: Optional[np.ndarray], grid: GridSpec, pa
     size = NX * NY
     out = np.bincount(flat, ux * uy, size)
     out += np.bincount(flat + 1, tx * uy, size)
-    out += np.bincount(flat + NX, ux * ty, size)
-    out += np.bincount(flat + (NX + 1), tx * ty, size)
+    flat += NX
+    out += np.bincount(flat, ux * ty, size)
+    flat += 1
+    out += np.bincount(flat, tx * ty, size)
     return out.reshape(NY, NX)
 
 
