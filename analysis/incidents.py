@@ -691,6 +691,67 @@ def read_file_part(path: Path, mapping: ColumnMapping) -> _Part:
     return _read_general(path, mapping, frame, rows, bad, warnings)
 
 
+# ---------------------------------------------------------------- preview (import wizard)
+def _head(path: Path, rows: int, mapping: ColumnMapping) -> pd.DataFrame:
+    """The first ``rows`` data rows of a table or GIS layer, every cell as text."""
+    suffix = path.suffix.lower()
+    if suffix in LAYER_SUFFIXES:
+        try:
+            layer = gpd.read_file(path, engine="pyogrio", max_features=rows)
+        except Exception as exc:
+            raise BeatwiseError(f"{path}: cannot read this GIS layer ({exc})") from exc
+        frame = pd.DataFrame(layer.drop(columns=layer.geometry.name)).astype(str)
+        return frame.replace({"None": "", "nan": "", "NaT": ""}).reset_index(drop=True)
+    if suffix in (".xlsx", ".xlsm"):
+        try:
+            frame = pd.read_excel(path, sheet_name=mapping.sheet or 0, dtype=str, nrows=rows,
+                                  keep_default_na=False, engine="openpyxl")
+        except Exception as exc:  # openpyxl raises many kinds for broken workbooks
+            raise BeatwiseError(f"{path}: cannot read the workbook ({exc})") from exc
+        return frame.fillna("").reset_index(drop=True)
+    if suffix not in TABLE_SUFFIXES and suffix != "":
+        raise BeatwiseError(f"{path}: unsupported file type {suffix!r}; Beatwise reads CSV, TSV, "
+                            "XLSX, GeoPackage, GeoJSON and Shapefile")
+    encoding, delim = _sniff(path)
+    frame, _, _ = _read_csv_robust(path, encoding, delim, dtype=str, nrows=rows)
+    return frame.head(rows).fillna("").reset_index(drop=True)
+
+
+def preview_rows(path: str | os.PathLike, rows: int = 20, *,
+                 mapping: ColumnMapping | None = None) -> pd.DataFrame:
+    """The first ``rows`` data rows of one file, every cell as text (for a preview).
+
+    Reads only the start of the file, so it is quick for large files. BeatwiseError for files
+    that cannot be read (empty, binary, unsupported type), as :func:`read_incidents`.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise BeatwiseError(f"{path}: no such file")
+    return _head(path, rows, mapping or ColumnMapping())
+
+
+def detect_columns(path: str | os.PathLike, mapping: ColumnMapping | None = None, *,
+                   sample_rows: int = 500) -> dict:
+    """The columns :func:`read_incidents` would use for one file, e.g. ``{"lon": "Longitude", ...}``.
+
+    Keys are from :data:`MAPPING_FIELDS`; choices given in ``mapping`` win, the rest are
+    auto-detected from the header and the first ``sample_rows`` rows, exactly as an import
+    does. A data.police.uk file (with no explicit mapping) gives its fixed columns. GIS layers
+    take coordinates from their geometry, so no coordinate keys are returned for them.
+    """
+    path = Path(path)
+    mapping = mapping or ColumnMapping()
+    if not path.is_file():
+        raise BeatwiseError(f"{path}: no such file")
+    if not mapping.to_dict() and _police_uk_header(path):
+        return {"lon": "Longitude", "lat": "Latitude", "time": "Month", "id": "Crime ID",
+                "crime_type": "Crime type", "location": "Location", "area": "LSOA name"}
+    frame = _head(path, sample_rows, mapping)
+    if path.suffix.lower() in LAYER_SUFFIXES:
+        mapping = replace(mapping, lon=None, lat=None, x=None, y=None, wkt=None)
+    return _detect([str(c) for c in frame.columns], mapping, frame)
+
+
 # ---------------------------------------------------------------- assembling
 def _overall_precision(prec: pd.Series) -> str:
     kinds = set(pd.unique(prec)) - {"none"}

@@ -290,3 +290,41 @@ def test_accounting_invariant_on_mixed_files(tmp_path):
     assert rep.accepted + len(rep.rejected) == rep.rows_read == 4
     assert rep.time_precision == "mixed"
     assert len(r.incidents) == rep.accepted
+
+
+# ---------------------------------------------------------------- preview / detection (import wizard)
+def test_detect_columns__chicago_matches_the_import():
+    from analysis.incidents import detect_columns, preview_rows
+    p = shared_path("timed", "chicago_crimes_sample_2017_2019.csv")
+    detected = detect_columns(p)
+    used = read_incidents(p).report.columns[str(p)]
+    assert detected == {k: c for k, c in used.items() if k != "format"}
+    assert (detected["lon"], detected["lat"], detected["time"]) == ("longitude", "latitude", "date")
+    head = preview_rows(p, 5)
+    raw = pd.read_csv(p, dtype=str, nrows=5, keep_default_na=False)
+    assert list(head.columns) == list(raw.columns)
+    assert head.equals(raw)
+
+
+def test_detect_columns__explicit_choice_wins_and_police_uk_fixed(tmp_path):
+    from analysis.incidents import detect_columns
+    p = write(tmp_path, "a.csv",
+              "ref,easting,northing,date_time,offence\n1,583000,185000,2024-01-01 10:00,Drugs\n")
+    expected = {"x": "easting", "y": "northing", "time": "date_time", "crime_type": "offence", "id": "ref"}
+    assert detect_columns(p) == expected
+    assert {k: c for k, c in read_incidents(p).report.columns[str(p)].items() if k != "format"} == expected
+    swapped = detect_columns(p, ColumnMapping(id="offence", crime_type="ref"))
+    assert (swapped["id"], swapped["crime_type"]) == ("offence", "ref")
+    q = write(tmp_path, "b.csv", POLICE_HEADER + police_row())
+    d = detect_columns(q)
+    assert (d["lon"], d["time"], d["area"]) == ("Longitude", "Month", "LSOA name")
+
+
+def test_detect_columns__bad_files(tmp_path):
+    from analysis.incidents import detect_columns, preview_rows
+    with pytest.raises(BeatwiseError, match="empty"):
+        detect_columns(write(tmp_path, "e.csv", ""))
+    with pytest.raises(BeatwiseError, match="no such file"):
+        preview_rows(tmp_path / "missing.csv")
+    with pytest.raises(BeatwiseError, match="unsupported"):
+        preview_rows(write(tmp_path, "x.docx", "hello"))
