@@ -21,11 +21,10 @@ from typing import Optional
 
 import numpy as np
 from scipy import ndimage
-from scipy.signal import fftconvolve
 from scipy.special import erfc
 
 from analysis.grid import GridSpec, points_xy
-from analysis.kde import DensitySurface
+from analysis.kde import DensitySurface, fft_convolve
 from analysis.progress import BeatwiseError, ProgressFn, report
 
 #: Confidence levels of the Gi* classes (ArcGIS Hot Spot Analysis "Gi_Bin"): class 3 = 99 %, 2 = 95 %, 1 = 90 %.
@@ -348,7 +347,7 @@ def gi_star_grid(values: np.ndarray, cell_m: float, distance_m: float,
     if st.shape[0] == 1:
         sum_wx, w = xm.copy(), m.astype(float)
     else:
-        both = fftconvolve(np.stack([xm, m.astype(float)]), st[None], mode="same", axes=(1, 2))
+        both = fft_convolve(np.stack([xm, m.astype(float)]), st, mode="same")
         sum_wx, w = both[0], np.rint(both[1])
         if np.all(xm == np.rint(xm)):  # integer counts: the sums are integers, remove FFT round-off
             sum_wx = np.rint(sum_wx)

@@ -7,7 +7,6 @@ temporary name next to the target and renamed, so a failure or cancel leaves no 
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Optional, Union
 
@@ -61,8 +60,7 @@ def write_grid_geotiff(values: np.ndarray, grid: GridSpec, path: Union[str, os.P
     }
     if grid.nx >= 256 and grid.ny >= 256:
         profile.update(tiled=True, blockxsize=256, blockysize=256)
-    fd, tmp = tempfile.mkstemp(suffix=".tif", prefix=".partial-", dir=str(path.parent))
-    os.close(fd)
+    tmp = str(path.with_name(f".{path.stem}.{os.getpid()}.partial.tif"))  # created with the usual permissions
     try:
         with rasterio.open(tmp, "w", **profile) as dst:
             dst.write(data, 1)

@@ -385,3 +385,17 @@ def test_kde__southend_accuracy_against_exact_kernel_sums():
     big = ref > 0.01 * ref.max()
     rel = np.abs(s.values[big] - ref[big]) / ref[big]
     assert np.quantile(rel, 0.99) < 0.01 and rel.max() < 0.02, (np.quantile(rel, 0.99), rel.max())
+
+
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+def test_fft_convolve__equals_scipy_signal(mode):
+    from scipy.signal import fftconvolve
+
+    from analysis.kde import fft_convolve
+
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=(2, 41, 57))
+    k = rng.normal(size=(9, 9))
+    np.testing.assert_allclose(fft_convolve(a, k, mode), fftconvolve(a, k[None], mode=mode, axes=(1, 2)),
+                               atol=1e-12)
+    np.testing.assert_allclose(fft_convolve(a[0], k, mode), fftconvolve(a[0], k, mode=mode), atol=1e-12)
