@@ -1,0 +1,214 @@
+"""``beatwise hotspots``: kernel density surface, ranked hotspot areas and (optionally) Gi*.
+
+Writes ``density.tif`` (float32 GeoTIFF), ``hotspots.gpkg`` (layers ``hotspots`` and, with
+``--gi-star``, ``gi_star``) and ``summary.json`` to ``--out DIR``; ``--json`` prints the summary.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+
+from ..export.raster import write_density_geotiff
+from ..hotspots import gi_star, hotspot_areas
+from ..kde import KERNELS, grid_for_kde, kde
+from ..progress import BeatwiseError
+from ._common import (add_filter_arguments, add_input_arguments, filters_from_args, load_input,
+                      out_dir, print_json, say, write_json)
+
+DEFAULT_TOP_PERCENT = 5.0
+DEFAULT_GI_CELL_M = 100.0
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "hotspots", help="density surface, hotspot areas and Gi* hot spots",
+        description="Where incidents concentrate: a kernel density surface in incidents per km^2 "
+                    "(linear binning + FFT), the top --top-percent of cells dissolved into ranked "
+                    "hotspot areas (incidents inside, area, share, PAI, main locations), and with "
+                    "--gi-star the Getis-Ord Gi* hot and cold spots of counts in a coarser grid "
+                    "(Benjamini-Hochberg FDR by default).")
+    add_input_arguments(p)
+    add_filter_arguments(p)
+    g = p.add_argument_group("density")
+    g.add_argument("--cell-m", type=float, metavar="M",
+                   help="cell size in metres (default: shorter side of the extent / 250, rounded)")
+    g.add_argument("--bandwidth-m", default="auto", metavar="M|auto|silverman",
+                   help="kernel radius in metres, 'auto' (ArcGIS rule, default) or 'silverman'")
+    g.add_argument("--kernel", default="quartic", choices=KERNELS, help="kernel (default quartic)")
+    g.add_argument("--weights", metavar="COL|TABLE",
+                   help="weight incidents by a numeric column, or by a crime type -> weight table "
+                        "(a CSV of crime_type,weight or a JSON object), e.g. harm weights")
+    g.add_argument("--top-percent", type=float, default=DEFAULT_TOP_PERCENT, metavar="P",
+                   help=f"hotspot areas are the top P%% of cells by density (default {DEFAULT_TOP_PERCENT:g})")
+    g = p.add_argument_group("Gi* significance")
+    g.add_argument("--gi-star", action="store_true", help="also compute Getis-Ord Gi* hot/cold spots")
+    g.add_argument("--gi-cell-m", type=float, default=DEFAULT_GI_CELL_M, metavar="M",
+                   help=f"Gi* counting cell size in metres (default {DEFAULT_GI_CELL_M:g})")
+    g.add_argument("--gi-distance-m", type=float, metavar="M",
+                   help="Gi* distance band in metres, inclusive (default: the kernel bandwidth)")
+    g.add_argument("--no-fdr", action="store_true",
+                   help="classify Gi* on raw p-values instead of Benjamini-Hochberg FDR")
+    p.add_argument("--out", metavar="DIR", required=True,
+                   help="write density.tif, hotspots.gpkg and summary.json here")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    p.set_defaults(func=run)
+
+
+def read_weight_table(path: Path) -> dict[str, float]:
+    """A crime type -> weight table from a JSON object or a two-column CSV (header optional)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise BeatwiseError(f"cannot read the weights table {path}: {exc.strerror}") from None
+    table: dict[str, float] = {}
+    if path.suffix.lower() == ".json":
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise BeatwiseError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+        if not isinstance(raw, dict):
+            raise BeatwiseError(f"{path}: expected a JSON object of crime type -> weight")
+        items = list(raw.items())
+        first_line = 1
+    else:
+        rows = [r for r in csv.reader(text.splitlines()) if r and any(c.strip() for c in r)]
+        items = [(r[0], r[1] if len(r) > 1 else "") for r in rows]
+        first_line = 1
+        if items:
+            try:
+                float(items[0][1])
+            except ValueError:  # a header row
+                items = items[1:]
+                first_line = 2
+    for k, (name, value) in enumerate(items):
+        try:
+            table[str(name).strip()] = float(value)
+        except (TypeError, ValueError):
+            raise BeatwiseError(f"{path}, entry {k + first_line}: weight {value!r} for {name!r} is not a "
+                                "number") from None
+    if not table:
+        raise BeatwiseError(f"{path}: the weights table is empty")
+    return table
+
+
+def _weights_option(args):
+    """``--weights`` as (weights argument for kde, description); a column goes through the import mapping."""
+    value = args.weights
+    if value is None:
+        return None, None
+    path = Path(value)
+    if path.suffix.lower() in (".csv", ".json", ".txt") or path.is_file():
+        return read_weight_table(path), f"crime-type table {path}"
+    if any(Path(i).suffix == ".beatwise" for i in args.inputs):
+        raise BeatwiseError("--weights COL needs data files: a .beatwise project keeps the weights chosen "
+                            "when it was imported")
+    if getattr(args, "map_weight", None) not in (None, value):
+        raise BeatwiseError(f"--weights {value} and --weight {args.map_weight} disagree: give one")
+    args.map_weight = value  # the importer reads the column into the incidents' weight field
+    return None, f"column {value}"
+
+
+def _atomic_gpkg(layers: list[tuple[str, object]], path: Path) -> Path:
+    """Write GeoDataFrames as layers of one new GeoPackage, replacing ``path`` only when complete."""
+    tmp = str(path.with_name(f".{path.stem}.{os.getpid()}.partial.gpkg"))
+    if os.path.exists(tmp):
+        os.unlink(tmp)
+    try:
+        for name, gdf in layers:
+            gdf.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def run(args) -> int:
+    weights, weights_text = _weights_option(args)
+    folder = out_dir(args.out, required=True)
+    result = load_input(args)
+    incidents = result.incidents
+    filters = filters_from_args(args)
+    if len(incidents) == 0:
+        what = "after the filters (" + filters.describe() + ")" if not filters.is_empty() else "in the input"
+        raise BeatwiseError(f"no incidents with coordinates {what}: {result.report.accepted:,} imported. "
+                            "Widen the filters or check the input.")
+    grid, choice = grid_for_kde(incidents, cell_m=args.cell_m, kernel=args.kernel, bandwidth_m=args.bandwidth_m,
+                                weights=weights)
+    surface = kde(incidents, grid, kernel=args.kernel, bandwidth_m=choice, weights=weights)
+    areas = hotspot_areas(surface, incidents, top_percent=args.top_percent)
+    gi = None
+    if args.gi_star:
+        gi_grid = grid.with_cell_m(args.gi_cell_m)
+        distance = args.gi_distance_m if args.gi_distance_m is not None else surface.bandwidth_m
+        gi = gi_star(incidents, gi_grid, distance_m=distance, fdr=not args.no_fdr)
+
+    tif = write_density_geotiff(surface, folder / "density.tif")
+    layers = [("hotspots", areas.to_geodataframe())]
+    if gi is not None:
+        layers.append(("gi_star", gi.to_geodataframe()))
+    gpkg = _atomic_gpkg(layers, folder / "hotspots.gpkg")
+    json_path = folder / "summary.json"
+
+    rep = result.report
+    summary = {
+        "input": [str(p) for p in args.inputs],
+        "import": {"rows_read": rep.rows_read, "accepted": rep.accepted, "rejected": len(rep.rejected)},
+        "filters": filters.to_dict(),
+        "n_incidents": surface.n_points,
+        "total_weight": surface.total_weight,
+        "weights": weights_text,
+        "kernel": surface.kernel,
+        "bandwidth_m": surface.bandwidth_m,
+        "bandwidth_rule": surface.bandwidth_rule,
+        "cell_m": grid.cell_m,
+        "grid": grid.describe(),
+        "density_units": surface.density_units,
+        "max_density": surface.max_density,
+        "integral": surface.integral,
+        "oversample": surface.oversample,
+        "top_percent": areas.top_percent,
+        "threshold_density": areas.threshold_density,
+        "study_area_km2": areas.study_area_km2,
+        "ranked_by": areas.ranked_by,
+        "hotspots": [h.summary() for h in areas.hotspots],
+        "gi_star": gi.summary() if gi is not None else None,
+        "warnings": list(rep.warnings) + list(surface.warnings) + list(areas.warnings)
+        + (list(gi.warnings) if gi is not None else []),
+        "files": [str(tif), str(gpkg), str(json_path)],
+    }
+    write_json(summary, json_path)
+    if args.json:
+        print_json(summary)
+    else:
+        _say_summary(summary)
+    return 0
+
+
+def _say_summary(s: dict) -> None:
+    say(f"{s['n_incidents']:,} incidents; {s['kernel']} kernel, bandwidth {s['bandwidth_m']:.0f} m "
+        f"({s['bandwidth_rule']})")
+    g = s["grid"]
+    say(f"grid {g['nx']} x {g['ny']} cells of {s['cell_m']:g} m ({g['crs']}); peak {s['max_density']:.1f} "
+        f"{s['density_units']}; integral {s['integral']:.1f}")
+    say(f"hotspot areas: top {s['top_percent']:g}% of cells (density >= {s['threshold_density']:.1f}), "
+        f"ranked by {s['ranked_by']}:")
+    for h in s["hotspots"][:10]:
+        names = "; ".join(h["locations"]) or "-"
+        say(f"  {h['rank']:>3}. {h['incidents']:>6,} incidents  {h['area_km2']:.3f} km^2  "
+            f"share {100 * h['share']:.1f}%  PAI {h['pai']:.1f}  {names}")
+    if len(s["hotspots"]) > 10:
+        say(f"  ... {len(s['hotspots']) - 10} more in hotspots.gpkg")
+    if s["gi_star"] is not None:
+        gi = s["gi_star"]
+        say(f"Gi* ({gi['cell_m']:g} m cells, band {gi['distance_m']:.0f} m, "
+            f"{'FDR' if gi['fdr'] else 'raw p'}): hot cells 99/95/90% = "
+            f"{gi['hot']['99']}/{gi['hot']['95']}/{gi['hot']['90']}, cold = "
+            f"{gi['cold']['99']}/{gi['cold']['95']}/{gi['cold']['90']}")
+    for w in s["warnings"]:
+        say(f"warning: {w}")
+    for f in s["files"]:
+        say(f"wrote {f}")

@@ -1,0 +1,199 @@
+"""``beatwise hotspots``: files written, JSON keys, counts against an independent point-in-polygon,
+options, weights, Gi*, and the bad-input cases (clear message, exit 2, nothing on stdout)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+import rasterio
+import shapely
+from pyproj import Transformer
+
+from analysis.cli import main
+
+DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+SOUTHEND = DATA / "police_uk" / "2024-01_to_2024-04-southend-on-sea-street.csv"
+HEADER = ("Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,"
+          "Crime type,Last outcome category,Context\n")
+
+
+def need(path):
+    if not path.exists():
+        pytest.skip(f"shared test data not present: {path}")
+
+
+def run_json(capsys, *argv):
+    code = main(["hotspots", *map(str, argv), "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return json.loads(out)  # exactly one JSON object on stdout, nothing else
+
+
+def run_error(capsys, *argv):
+    code = main(["hotspots", *map(str, argv)])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    return err
+
+
+def southend_points_bng():
+    """The CSV's points projected to EPSG:27700 with pyproj directly (independent of the importer)."""
+    raw = pd.read_csv(SOUTHEND).dropna(subset=["Longitude", "Latitude"])
+    x, y = Transformer.from_crs(4326, 27700, always_xy=True).transform(raw["Longitude"].to_numpy(),
+                                                                      raw["Latitude"].to_numpy())
+    return raw, np.column_stack([x, y])
+
+
+def write_police_csv(path: Path, rows: list[tuple[float, float, str, str]]) -> Path:
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(HEADER)
+        for i, (lon, lat, location, ctype) in enumerate(rows):
+            fh.write(f"id{i},2024-01,Essex Police,Essex Police,{lon},{lat},{location},E01015833,"
+                     f"Southend-on-Sea 001A,{ctype},,\n")
+    return path
+
+
+def test_hotspots_cli__southend_files_and_counts(tmp_path, capsys):
+    need(SOUTHEND)
+    out = tmp_path / "out"
+    d = run_json(capsys, SOUTHEND, "--gi-star", "--out", out)
+    for key in ("n_incidents", "kernel", "bandwidth_m", "bandwidth_rule", "cell_m", "grid", "density_units",
+                "integral", "hotspots", "gi_star"):
+        assert key in d
+    assert set(d["grid"]) >= {"nx", "ny", "x0", "y0", "crs"} and d["grid"]["crs"] == "EPSG:27700"
+    assert d["kernel"] == "quartic" and d["density_units"] == "incidents per km^2"
+    assert d["n_incidents"] == 6134
+    assert d["integral"] == pytest.approx(6134, rel=0.01)
+    assert set(d["gi_star"]) >= {"cell_m", "distance_m", "fdr", "hot", "cold"}
+    assert d["gi_star"]["fdr"] is True and d["gi_star"]["cell_m"] == 100
+    assert d["gi_star"]["distance_m"] == pytest.approx(d["bandwidth_m"])
+    assert set(d["gi_star"]["hot"]) == {"99", "95", "90"}
+    for h in d["hotspots"]:
+        assert set(h) >= {"rank", "incidents", "area_km2", "share", "pai", "locations"}
+    # summary.json is what --json printed
+    assert json.loads((out / "summary.json").read_text()) == d
+    # density.tif: float32, CRS, geotransform matching the JSON grid, nodata
+    with rasterio.open(out / "density.tif") as src:
+        assert src.dtypes[0] == "float32" and src.crs.to_epsg() == 27700 and src.nodata is not None
+        assert (src.width, src.height) == (d["grid"]["nx"], d["grid"]["ny"])
+        assert src.transform.c == d["grid"]["x0"] and src.transform.a == d["cell_m"]
+        assert src.bounds.bottom == pytest.approx(d["grid"]["y0"])
+        assert src.read(1).max() == pytest.approx(d["max_density"], rel=1e-6)
+    # hotspots.gpkg: rank field matching the JSON, and a gi_star layer
+    layers = {name for name, _ in pyogrio.list_layers(out / "hotspots.gpkg")}
+    assert layers == {"hotspots", "gi_star"}
+    hs = gpd.read_file(out / "hotspots.gpkg", layer="hotspots")
+    assert list(hs["rank"]) == [h["rank"] for h in d["hotspots"]]
+    assert list(hs["incidents"]) == [h["incidents"] for h in d["hotspots"]]
+    gi = gpd.read_file(out / "hotspots.gpkg", layer="gi_star")
+    assert (gi["gi_class"] == 3).sum() == d["gi_star"]["hot"]["99"]
+    # each hotspot's incidents equal a point-in-polygon count of the raw CSV points projected here
+    raw, xy = southend_points_bng()
+    pts = shapely.points(xy)
+    for _, row in hs.iterrows():
+        inside = shapely.contains(row.geometry, pts)
+        assert row["incidents"] == int(inside.sum())
+        names = [n for n in row["locations"].split("; ") if n]
+        if inside.any():  # the first name is (one of) the most frequent inside
+            top = raw.loc[inside, "Location"].value_counts()
+            assert top[names[0]] == top.iloc[0]
+        else:             # a small top-density area can hold no incident at all
+            assert names == []
+    # the top hotspots name real Southend streets from the data
+    names = [n for h in d["hotspots"][:3] for n in h["locations"]]
+    assert any(n.split()[-1] in ("Road", "Avenue", "Street", "Close", "Drive", "Way") for n in names)
+    assert set(names) <= set(raw["Location"])
+
+
+def test_hotspots_cli__options_are_used(tmp_path, capsys):
+    need(SOUTHEND)
+    d = run_json(capsys, SOUTHEND, "--cell-m", "50", "--bandwidth-m", "400", "--kernel", "epanechnikov",
+                 "--top-percent", "10", "--out", tmp_path)
+    assert d["cell_m"] == 50 and d["bandwidth_m"] == 400 and d["kernel"] == "epanechnikov"
+    assert d["top_percent"] == 10 and d["gi_star"] is None
+    assert d["bandwidth_rule"].startswith("fixed")
+    assert {n for n, _ in pyogrio.list_layers(tmp_path / "hotspots.gpkg")} == {"hotspots"}
+    cells = sum(h["n_cells"] for h in d["hotspots"])
+    positive = d["study_area_km2"] / (0.05 * 0.05)
+    assert cells == pytest.approx(0.10 * positive, abs=1.5)
+    d2 = run_json(capsys, SOUTHEND, "--bandwidth-m", "silverman", "--gi-star", "--no-fdr", "--gi-cell-m", "200",
+                  "--gi-distance-m", "500", "--out", tmp_path / "b")
+    assert "silverman" in d2["bandwidth_rule"]
+    gi = d2["gi_star"]
+    assert (gi["fdr"], gi["cell_m"], gi["distance_m"]) == (False, 200, 500)
+
+
+def test_hotspots_cli__crime_type_filter(tmp_path, capsys):
+    need(SOUTHEND)
+    raw = pd.read_csv(SOUTHEND)
+    d = run_json(capsys, SOUTHEND, "--crime-type", "Burglary", "--out", tmp_path)
+    assert d["n_incidents"] == int((raw["Crime type"] == "Burglary").sum())
+
+
+def test_hotspots_cli__weights_table_and_column(tmp_path, capsys):
+    rows = [(0.71 + 0.001 * i, 51.54 + 0.0005 * (i % 7), "On or near York Road",
+             "Burglary" if i % 3 else "Robbery") for i in range(60)]
+    f = write_police_csv(tmp_path / "street.csv", rows)
+    table = tmp_path / "harm.csv"
+    table.write_text("crime_type,weight\nBurglary,2\nRobbery,10\n")
+    d = run_json(capsys, f, "--weights", table, "--bandwidth-m", "300", "--out", tmp_path / "a")
+    assert d["total_weight"] == 40 * 2 + 20 * 10
+    assert d["integral"] == pytest.approx(280, rel=0.01)
+    assert d["density_units"] == "weighted incidents per km^2"
+    (tmp_path / "harm.json").write_text(json.dumps({"Burglary": 2, "Robbery": 10}))
+    d2 = run_json(capsys, f, "--weights", tmp_path / "harm.json", "--bandwidth-m", "300", "--out", tmp_path / "b")
+    assert d2["total_weight"] == d["total_weight"]
+    # a numeric column of a general CSV
+    g = tmp_path / "force.csv"
+    g.write_text("ref,lon,lat,harm\n" + "".join(f"r{i},{0.71 + 0.001 * i},51.54,{i % 4}\n" for i in range(40)))
+    d3 = run_json(capsys, g, "--lon", "lon", "--lat", "lat", "--weights", "harm", "--bandwidth-m", "200",
+                  "--out", tmp_path / "c")
+    assert d3["total_weight"] == sum(i % 4 for i in range(40))
+    # a crime type missing from the table is a clear error
+    table.write_text("Burglary,2\n")
+    err = run_error(capsys, f, "--weights", table, "--out", tmp_path / "d")
+    assert "Robbery" in err
+
+
+def test_hotspots_cli__no_incidents_after_filters(tmp_path, capsys):
+    need(SOUTHEND)
+    err = run_error(capsys, SOUTHEND, "--crime-type", "Piracy", "--out", tmp_path)
+    assert "no incidents" in err.lower() and "Piracy" in err
+
+
+def test_hotspots_cli__one_incident(tmp_path, capsys):
+    f = write_police_csv(tmp_path / "one.csv", [(0.7101, 51.5402, "On or near High Street", "Robbery")])
+    d = run_json(capsys, f, "--gi-star", "--out", tmp_path / "out")
+    assert d["n_incidents"] == 1 and d["bandwidth_m"] == 250
+    assert any("fallback" in w for w in d["warnings"])
+    assert len(d["hotspots"]) == 1 and d["hotspots"][0]["incidents"] == 1
+    assert d["hotspots"][0]["locations"] == ["On or near High Street"]
+
+
+def test_hotspots_cli__all_on_one_snap_point(tmp_path, capsys):
+    f = write_police_csv(tmp_path / "snap.csv", [(0.7101, 51.5402, "On or near York Road", "Drugs")] * 40)
+    d = run_json(capsys, f, "--out", tmp_path / "out")
+    assert any("fallback bandwidth of 250 m" in w for w in d["warnings"])
+    assert [h["incidents"] for h in d["hotspots"]] == [40]
+    assert d["integral"] == pytest.approx(40, rel=0.01)
+
+
+def test_hotspots_cli__grid_too_large(tmp_path, capsys):
+    need(SOUTHEND)
+    err = run_error(capsys, SOUTHEND, "--cell-m", "0.5", "--out", tmp_path / "out")
+    assert "25,000,000" in err and "--cell-m" in err
+    assert not (tmp_path / "out" / "density.tif").exists()
+
+
+def test_hotspots_cli__human_output_on_stderr(tmp_path, capsys):
+    f = write_police_csv(tmp_path / "s.csv", [(0.71 + 0.002 * (i % 5), 51.54, f"On or near Road {i % 5}", "Drugs")
+                                                for i in range(30)])
+    code = main(["hotspots", str(f), "--out", str(tmp_path / "o")])
+    out, err = capsys.readouterr()
+    assert code == 0 and out == ""
+    assert "hotspot areas" in err and "wrote" in err
