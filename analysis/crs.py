@@ -6,6 +6,9 @@ the data's median longitude (EPSG:326zz north, 327zz south). Never degrees.
 """
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from pyproj import CRS, Transformer
 
@@ -77,12 +80,56 @@ def check_projected(crs) -> CRS:
     return c
 
 
+PARALLEL_MIN_POINTS = 200_000
+
+
 def transform(x: np.ndarray, y: np.ndarray, src, dst) -> tuple[np.ndarray, np.ndarray]:
-    """Transform coordinate arrays from ``src`` to ``dst`` (always x/lon first)."""
+    """Transform coordinate arrays from ``src`` to ``dst`` (always x/lon first).
+
+    Large arrays are split over the CPU cores (PROJ releases the GIL; each thread gets its
+    own Transformer, which is not thread-safe).
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
     if CRS.from_user_input(src) == CRS.from_user_input(dst):
-        return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    t = Transformer.from_crs(src, dst, always_xy=True)
-    return t.transform(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+        return x, y
+    workers = min(os.cpu_count() or 1, 4)
+    if len(x) < PARALLEL_MIN_POINTS or workers < 2:
+        return Transformer.from_crs(src, dst, always_xy=True).transform(x, y)
+    bounds = np.linspace(0, len(x), workers + 1).astype(int)
+    ox = np.empty_like(x)
+    oy = np.empty_like(y)
+
+    def part(i):
+        a, b = bounds[i], bounds[i + 1]
+        t = Transformer.from_crs(src, dst, always_xy=True)
+        ox[a:b], oy[a:b] = t.transform(x[a:b], y[a:b])
+
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(part, range(workers)))
+    return ox, oy
+
+
+def points(x: np.ndarray, y: np.ndarray, crs):
+    """A GeoSeries of points, built over the CPU cores for large arrays (GEOS releases the GIL)."""
+    import geopandas as gpd
+    import shapely
+
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    workers = min(os.cpu_count() or 1, 4)
+    if len(x) < PARALLEL_MIN_POINTS or workers < 2:
+        return gpd.GeoSeries(shapely.points(x, y), crs=crs)
+    bounds = np.linspace(0, len(x), workers + 1).astype(int)
+    out = np.empty(len(x), dtype=object)
+
+    def part(i):
+        a, b = bounds[i], bounds[i + 1]
+        out[a:b] = shapely.points(x[a:b], y[a:b])
+
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(part, range(workers)))
+    return gpd.GeoSeries(out, crs=crs)
 
 
 def to_working(gdf, crs: str | None = None):

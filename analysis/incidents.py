@@ -858,7 +858,7 @@ def read_incidents(paths, mapping: ColumnMapping | None = None, *,
         frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
         x = np.concatenate(xs)
         y = np.concatenate(ys)
-        incidents = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(x, y, crs=working_crs),
+        incidents = gpd.GeoDataFrame(frame, geometry=crsmod.points(x, y, working_crs),
                                      crs=working_crs)
         for c in ("incident_id", "crime_type", "location", "area", "lsoa", "time_precision",
                   "source_file"):
