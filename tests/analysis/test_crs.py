@@ -46,3 +46,19 @@ def test_transform_round_trip_and_name():
     lon, lat = transform(x, y, "EPSG:27700", "EPSG:4326")
     assert lon[0] == pytest.approx(0.72338, abs=1e-7) and lat[0] == pytest.approx(51.5366, abs=1e-7)
     assert crs_name("epsg:27700") == "EPSG:27700"
+
+
+def test_parallel_transform_and_points_equal_serial(monkeypatch):
+    from pyproj import Transformer
+
+    from analysis import crs as crsmod
+    rng = np.random.default_rng(3)
+    lon = rng.uniform(0.6, 0.8, 1001)
+    lat = rng.uniform(51.5, 51.6, 1001)
+    monkeypatch.setattr(crsmod, "PARALLEL_MIN_POINTS", 10)
+    x, y = crsmod.transform(lon, lat, "EPSG:4326", "EPSG:27700")
+    ex, ey = Transformer.from_crs(4326, 27700, always_xy=True).transform(lon, lat)
+    assert np.array_equal(x, ex) and np.array_equal(y, ey)
+    pts = crsmod.points(x, y, "EPSG:27700")
+    assert np.array_equal(pts.x.to_numpy(), x) and np.array_equal(pts.y.to_numpy(), y)
+    assert pts.crs == "EPSG:27700"
