@@ -390,10 +390,17 @@ def points_xy(points, *, crs=None, check_crs: bool = True) -> tuple[np.ndarray, 
             )
         if len(geometry) == 0:
             return np.empty((0, 2)), _crs_text(gcrs) or _crs_text(crs)
-        types = set(np.unique(np.asarray(geometry.geom_type, dtype=object)))
-        if not types <= {"Point"}:
-            raise BeatwiseError(f"Expected point incidents, found geometry types {sorted(map(str, types))}.")
-        pts = np.column_stack([np.asarray(geometry.x, dtype=float), np.asarray(geometry.y, dtype=float)])
+        import shapely
+
+        geoms = np.asarray(geometry.values)
+        type_ids = shapely.get_type_id(geoms)
+        if not np.all(type_ids == 0):  # 0 = Point; -1 = missing
+            bad = int(np.flatnonzero(type_ids != 0)[0])
+            kind = "a missing geometry" if type_ids[bad] == -1 else f"a {geoms[bad].geom_type}"
+            raise BeatwiseError(f"Expected point incidents; row {bad} (0-based) has {kind}.")
+        pts = shapely.get_coordinates(geoms)
+        if len(pts) != len(geoms):  # empty points have no coordinates
+            raise BeatwiseError("Some incidents have an empty point geometry; drop them first.")
         out_crs = _crs_text(gcrs) if gcrs is not None else _crs_text(crs)
     else:
         pts = np.asarray(points, dtype=float)

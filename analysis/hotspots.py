@@ -152,17 +152,25 @@ def _label_polygons(labels: np.ndarray, grid: GridSpec, n: int) -> list:
 
 
 def _top_locations(point_labels: np.ndarray, locations, n_labels: int, top: int = 3):
-    """Most frequent non-empty location per label (count desc, then name asc)."""
+    """Most frequent non-empty location per label (count desc, then name asc).
+
+    Only the incidents inside a hotspot are looked at (a row ``take`` on the column), so a
+    million-row column is never converted as a whole.
+    """
     import pandas as pd
 
     result = [((), ()) for _ in range(n_labels + 1)]
     if locations is None:
         return result
-    loc = pd.Series(np.asarray(locations, dtype=object)).fillna("").astype(str).str.strip()
-    keep = (point_labels > 0) & (loc.to_numpy() != "")
+    idx = np.flatnonzero(point_labels > 0)
+    if len(idx) == 0:
+        return result
+    sub = pd.Series(locations).iloc[idx]
+    loc = np.asarray(sub.fillna("").astype(str).str.strip().to_numpy(), dtype=object)
+    keep = loc != ""
     if not keep.any():
         return result
-    df = pd.DataFrame({"label": point_labels[keep], "location": loc.to_numpy()[keep]})
+    df = pd.DataFrame({"label": point_labels[idx][keep], "location": loc[keep]})
     counts = df.groupby(["label", "location"]).size().reset_index(name="n")
     counts = counts.sort_values(["label", "n", "location"], ascending=[True, False, True])
     for label, grp in counts.groupby("label", sort=False):

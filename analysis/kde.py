@@ -175,6 +175,10 @@ class BandwidthChoice:
 
 
 def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    """The first value (in sorted order) at which the cumulative weight reaches half the total."""
+    if len(values) and np.all(weights == weights[0]):  # equal weights: order statistic ceil(n/2) - 1
+        k = int(math.ceil(len(values) / 2)) - 1
+        return float(np.partition(values, k)[k])
     order = np.argsort(values, kind="stable")
     cum = np.cumsum(weights[order])
     k = int(np.searchsorted(cum, 0.5 * cum[-1]))
@@ -539,13 +543,15 @@ def kde(points, grid: GridSpec, *, kernel: str = "quartic",
 
 
 def grid_for_kde(points, *, cell_m: Optional[float] = None, kernel: str = "quartic",
-                 bandwidth_m: Union[str, float] = "auto", weights: WeightsArg = None) -> tuple[GridSpec, BandwidthChoice]:
+                 bandwidth_m: Union[str, float] = "auto", weights: WeightsArg = None,
+                 crs=None) -> tuple[GridSpec, BandwidthChoice]:
     """The grid :func:`kde` should use: the incidents' extent plus the kernel's support radius.
 
     Resolves the bandwidth first (it sets the margin); pass ``choice`` on to :func:`kde` as
-    ``bandwidth_m`` so the rule text and any warning are kept.
+    ``bandwidth_m`` so the rule text and any warning are kept. ``crs`` is needed only when
+    ``points`` is a plain array.
     """
-    xy, crs = points_xy(points)
+    xy, crs = points_xy(points, crs=crs)
     if len(xy) == 0:
         raise BeatwiseError("No incidents to map: none are left after the filters. Widen the filters "
                             "(crime types, dates, area).")

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from ..export.raster import write_density_geotiff
 from ..hotspots import gi_star, hotspot_areas
-from ..kde import KERNELS, grid_for_kde, kde
+from ..grid import points_xy
+from ..kde import KERNELS, grid_for_kde, kde, resolve_weights
 from ..progress import BeatwiseError
 from ._common import (add_filter_arguments, add_input_arguments, filters_from_args, load_input,
                       out_dir, print_json, say, write_json)
@@ -136,15 +137,19 @@ def run(args) -> int:
         what = "after the filters (" + filters.describe() + ")" if not filters.is_empty() else "in the input"
         raise BeatwiseError(f"no incidents with coordinates {what}: {result.report.accepted:,} imported. "
                             "Widen the filters or check the input.")
-    grid, choice = grid_for_kde(incidents, cell_m=args.cell_m, kernel=args.kernel, bandwidth_m=args.bandwidth_m,
-                                weights=weights)
-    surface = kde(incidents, grid, kernel=args.kernel, bandwidth_m=choice, weights=weights)
+    # coordinates and weights once, as arrays (a million points are then not re-extracted per step)
+    xy, crs = points_xy(incidents)
+    w, weighted = resolve_weights(incidents, weights, len(xy))
+    w = w if weighted else None
+    grid, choice = grid_for_kde(xy, cell_m=args.cell_m, kernel=args.kernel, bandwidth_m=args.bandwidth_m,
+                                weights=w, crs=crs)
+    surface = kde(xy, grid, kernel=args.kernel, bandwidth_m=choice, weights=w)
     areas = hotspot_areas(surface, incidents, top_percent=args.top_percent)
     gi = None
     if args.gi_star:
         gi_grid = grid.with_cell_m(args.gi_cell_m)
         distance = args.gi_distance_m if args.gi_distance_m is not None else surface.bandwidth_m
-        gi = gi_star(incidents, gi_grid, distance_m=distance, fdr=not args.no_fdr)
+        gi = gi_star(xy, gi_grid, distance_m=distance, fdr=not args.no_fdr)
 
     tif = write_density_geotiff(surface, folder / "density.tif")
     layers = [("hotspots", areas.to_geodataframe())]
