@@ -18,6 +18,9 @@ from ..progress import BeatwiseError
 from ._common import (add_filter_arguments, add_input_arguments, filters_from_args, load_input,
                       out_dir, print_json, say, write_json)
 
+# the analysis modules (scipy, rasterio, shapely) are imported in run(), not here: `beatwise`
+# imports every sub-command module to build its parser, and other commands should not pay for them
+KERNELS = ("quartic", "epanechnikov", "triangular", "uniform", "gaussian")  # = analysis.kde.KERNELS (tested)
 DEFAULT_TOP_PERCENT = 5.0
 DEFAULT_GI_CELL_M = 100.0
 
@@ -128,6 +131,11 @@ def _atomic_gpkg(layers: list[tuple[str, object]], path: Path) -> Path:
 
 
 def run(args) -> int:
+    from ..export.raster import write_density_geotiff
+    from ..grid import points_xy
+    from ..hotspots import gi_star, hotspot_areas
+    from ..kde import grid_for_kde, kde, resolve_weights
+
     weights, weights_text = _weights_option(args)
     folder = out_dir(args.out, required=True)
     result = load_input(args)

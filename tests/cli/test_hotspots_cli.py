@@ -190,6 +190,13 @@ def test_hotspots_cli__grid_too_large(tmp_path, capsys):
     assert not (tmp_path / "out" / "density.tif").exists()
 
 
+def test_hotspots_cli__kernel_choices_match_the_analysis():
+    from analysis.commands import hotspots as cmd
+    from analysis.kde import KERNELS
+
+    assert cmd.KERNELS == KERNELS
+
+
 def test_hotspots_cli__human_output_on_stderr(tmp_path, capsys):
     f = write_police_csv(tmp_path / "s.csv", [(0.71 + 0.002 * (i % 5), 51.54, f"On or near Road {i % 5}", "Drugs")
                                                 for i in range(30)])
