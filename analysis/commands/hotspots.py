@@ -10,10 +10,6 @@ import json
 import os
 from pathlib import Path
 
-from ..export.raster import write_density_geotiff
-from ..hotspots import gi_star, hotspot_areas
-from ..grid import points_xy
-from ..kde import KERNELS, grid_for_kde, kde, resolve_weights
 from ..progress import BeatwiseError
 from ._common import (add_filter_arguments, add_input_arguments, filters_from_args, load_input,
                       out_dir, print_json, say, write_json)
