@@ -1,0 +1,122 @@
+"""``beatwise-desktop [PROJECT_OR_DATA_FILE] [--smoke] [--screenshot PATH]``.
+
+Without a file the first start opens the SYNTHETIC demo with its hotspots computed. ``--smoke``
+opens the demo (or the file), runs hotspots, When, streets and shifts through the same workers
+the buttons use, and exits 0, or 1 on any error. ``--screenshot PATH`` does the same and saves
+a PNG of the whole main window before exiting. Both work with ``QT_QPA_PLATFORM=offscreen``
+and use a settings file of their own, so they never change the user's settings.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Optional
+
+T0 = time.perf_counter()
+
+SMOKE_TIMEOUT_S = 300
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="beatwise-desktop",
+                                description="Beatwise: where, when, which streets, and shift timing.")
+    p.add_argument("path", nargs="?", metavar="PROJECT_OR_DATA_FILE",
+                   help="a .beatwise project or incident data to open (default: the last project, "
+                        "or the SYNTHETIC demo on first start)")
+    p.add_argument("--smoke", action="store_true",
+                   help="open, run hotspots, When, streets and shifts, then exit (0 = all worked)")
+    p.add_argument("--screenshot", metavar="PATH",
+                   help="as --smoke, then save a PNG of the main window to PATH")
+    return p
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    os.environ.setdefault("LANG", "C.UTF-8")
+    headless = bool(args.smoke or args.screenshot)
+    if args.path and not Path(args.path).exists():
+        print(f"beatwise-desktop: {args.path}: no such file", file=sys.stderr)
+        return 2
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from desktop import settings as app_settings
+
+    tmp = None
+    if headless:  # never read or change the user's settings
+        tmp = tempfile.TemporaryDirectory(prefix="beatwise-smoke-")
+        app_settings.configure(Path(tmp.name) / "settings.ini", app_settings.data_dir())
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName(app_settings.ORGANISATION)
+    app.setApplicationName(app_settings.APPLICATION)
+    app.setApplicationDisplayName("Beatwise")
+
+    from desktop.main_window import MainWindow
+
+    window = MainWindow(headless=headless, autosave_minutes=0 if headless else None)
+    if headless:
+        window.resize(1600, 1000)
+        window.move(0, 0)
+    window.show()
+    if os.environ.get("BEATWISE_STARTUP_REPORT"):
+        print(f"window shown {time.perf_counter() - T0:.3f} s after start", file=sys.stderr, flush=True)
+    QTimer.singleShot(0, lambda: window.start(args.path))
+    if not headless:
+        return app.exec()
+
+    status = {"code": None}
+    deadline = time.monotonic() + SMOKE_TIMEOUT_S
+
+    def check() -> None:
+        if status["code"] is not None:
+            return
+        if window.errors:
+            status["code"] = 1
+        elif window.smoke_ready():
+            code = 0
+            if args.screenshot:
+                code = save_screenshot(window, args.screenshot)
+            status["code"] = code
+        elif time.monotonic() > deadline:
+            print(f"beatwise-desktop: not finished after {SMOKE_TIMEOUT_S} s", file=sys.stderr)
+            status["code"] = 3
+        if status["code"] is not None:
+            timer.stop()
+            window.shutdown()
+            app.exit(status["code"])
+
+    timer = QTimer()
+    timer.timeout.connect(check)
+    timer.start(100)
+    app.exec()
+    window.close()
+    if tmp is not None:
+        tmp.cleanup()
+    print(f"beatwise-desktop: {'ok' if status['code'] == 0 else 'FAILED'} "
+          f"({time.perf_counter() - T0:.1f} s)", file=sys.stderr)
+    return int(status["code"] or 0)
+
+
+def save_screenshot(window, path) -> int:
+    """Save a PNG of the whole main window (QWidget.grab, no pyqtgraph exporter)."""
+    from PySide6.QtWidgets import QApplication
+
+    for _ in range(5):  # let every pending paint and layout happen
+        QApplication.processEvents()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pixmap = window.grab()
+    if not pixmap.save(str(path), "PNG"):
+        print(f"beatwise-desktop: could not write {path}", file=sys.stderr)
+        return 1
+    print(f"beatwise-desktop: screenshot {path} ({pixmap.width()} x {pixmap.height()})", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

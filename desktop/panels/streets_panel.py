@@ -1,0 +1,144 @@
+"""Streets dock: the street ranking; a selected street is highlighted on the map and profiled."""
+from __future__ import annotations
+
+from typing import Optional
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+                               QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout,
+                               QWidget)
+
+from desktop.views.heatmap_view import WEEKDAYS, HeatmapView
+
+
+def _num(value, text: str) -> QTableWidgetItem:
+    item = QTableWidgetItem(text)
+    item.setData(Qt.ItemDataRole.UserRole, value)
+    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    return item
+
+
+class StreetsPanel(QWidget):
+    """Signals: ``runRequested()``, ``streetSelected(name, area)``."""
+
+    runRequested = Signal()
+    streetSelected = Signal(str, str)
+
+    def __init__(self, parent: Optional[QWidget] = None):
+        super().__init__(parent)
+        self.ranking = None
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Find a street")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self._filter_rows)
+        self.run_button = QPushButton("Rank streets")
+        self.run_button.clicked.connect(self.runRequested.emit)
+        top = QHBoxLayout()
+        top.addWidget(self.search, 1)
+        top.addWidget(self.run_button)
+        self.summary = QLabel("")
+        self.summary.setWordWrap(True)
+        self.summary.setObjectName("streetsSummary")
+        self.table = QTableWidget(0, 5)
+        self.table.setHorizontalHeaderLabels(["#", "Street", "Area", "Incidents", "per 100 m"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(4, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setToolTip("Click a street to highlight it on the map and see its profile. "
+                              "'per 100 m' needs a street layer (File > Add street layer).")
+        self.table.itemSelectionChanged.connect(self._selected)
+
+        self.profile_title = QLabel("Select a street to see its profile.")
+        self.profile_title.setWordWrap(True)
+        self.profile_title.setObjectName("streetProfile")
+        self.profile_heatmap = HeatmapView(compact=True)
+        profile = QWidget()
+        pl = QVBoxLayout(profile)
+        pl.setContentsMargins(0, 0, 0, 0)
+        pl.addWidget(self.profile_title)
+        pl.addWidget(self.profile_heatmap, 1)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.table)
+        split.addWidget(profile)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.summary)
+        layout.addWidget(split, 1)
+
+    def show_ranking(self, ranking) -> None:
+        self.ranking = ranking
+        self.table.blockSignals(True)
+        self.table.setRowCount(0)
+        if ranking is None:
+            self.summary.setText("")
+            self.table.blockSignals(False)
+            return
+        how = ("matched by the location text" if ranking.method == "location"
+               else f"snapped to the street layer within {ranking.max_distance_m:g} m")
+        text = (f"<b>{ranking.n_streets:,} streets</b>; {ranking.n_matched:,} of {ranking.n_incidents:,} "
+                f"incidents {how}.")
+        if ranking.n_places:
+            text += f" {ranking.n_places:,} at places (supermarkets, parking areas...) are not ranked."
+        self.summary.setText(text)
+        rows = ranking.streets
+        self.table.setRowCount(len(rows))
+        for r, s in enumerate(rows):
+            self.table.setItem(r, 0, _num(r + 1, str(r + 1)))
+            name = QTableWidgetItem(s.name)
+            name.setData(Qt.ItemDataRole.UserRole, (s.name, s.area))
+            self.table.setItem(r, 1, name)
+            self.table.setItem(r, 2, QTableWidgetItem(s.area))
+            self.table.setItem(r, 3, _num(s.incidents, f"{s.incidents:,}"))
+            self.table.setItem(r, 4, _num(s.per_100m if s.per_100m is not None else -1,
+                                          f"{s.per_100m:.1f}" if s.per_100m is not None else "-"))
+        self.table.blockSignals(False)
+        self._filter_rows(self.search.text())
+
+    def _filter_rows(self, text: str) -> None:
+        t = text.strip().lower()
+        for r in range(self.table.rowCount()):
+            item = self.table.item(r, 1)
+            self.table.setRowHidden(r, bool(t) and t not in item.text().lower())
+
+    def select_street(self, name: str, area: str = "") -> bool:
+        for r in range(self.table.rowCount()):
+            n, a = self.table.item(r, 1).data(Qt.ItemDataRole.UserRole)
+            if n.lower() == name.lower() and (not area or a.lower() == area.lower()):
+                self.table.selectRow(r)
+                self.table.scrollToItem(self.table.item(r, 1))
+                return True
+        return False
+
+    def _selected(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if rows:
+            name, area = self.table.item(rows[0].row(), 1).data(Qt.ItemDataRole.UserRole)
+            self.profile_title.setText(f"<b>{name}</b>: working...")
+            self.streetSelected.emit(name, area)
+
+    def show_profile(self, run) -> None:
+        p = run.profile
+        parts = [f"<b>{p.name}</b>{' (' + p.area + ')' if p.area else ''}: <b>{p.incidents:,}</b> "
+                 f"incidents, {100 * p.share_of_area:.1f}% of the area's {p.area_incidents:,}"]
+        if p.per_100m is not None:
+            parts[0] += f", {p.per_100m:.1f} per 100 m"
+        top = list(p.by_crime_type.items())[:3]
+        if top:
+            parts.append("Most: " + ", ".join(f"{k or '(unknown)'} {v:,.0f}" for k, v in top))
+        t = p.temporal
+        if t.matrix is not None and t.peak is not None:
+            parts.append(f"Busiest: {WEEKDAYS[t.peak.weekday]} {t.peak.hour:02d}:00-"
+                         f"{(t.peak.hour + 1) % 24:02d}:00")
+            self.profile_heatmap.set_matrix(t.matrix, "incidents", t.peak)
+        else:
+            self.profile_heatmap.clear(t.message)
+        self.profile_title.setText("<br>".join(parts))

@@ -1,0 +1,308 @@
+"""The jobs the app runs in workers: thin compositions of analysis functions.
+
+Each takes ``progress`` (the worker's callback) and returns a frozen result; none computes a
+statistic itself. They run on a pool thread, so they never touch a widget.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import importlib
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional, Sequence, Union
+
+import numpy as np
+
+from analysis.progress import BeatwiseError, ProgressFn, report, scaled
+from desktop.params import HotspotParams
+
+Filters = Any  # analysis.filters.Filters (imported lazily: geopandas is slow to import)
+
+
+_IMPORT_LOCK = threading.Lock()
+_loaded = False
+#: The analysis stack, imported once, by one thread: several workers importing scipy submodules
+#: at the same time can crash the interpreter (seen here as a segmentation fault).
+ANALYSIS_MODULES = ("analysis.filters", "analysis.incidents", "analysis.project", "analysis.demo",
+                    "analysis.kde", "analysis.hotspots", "analysis.temporal", "analysis.streets",
+                    "analysis.shifts", "pyproj", "shapely", "geopandas")
+
+
+def ensure_analysis_loaded() -> None:
+    """Import the analysis stack under a lock (the first call does the work)."""
+    global _loaded
+    if _loaded:
+        return
+    with _IMPORT_LOCK:
+        if not _loaded:
+            for name in ANALYSIS_MODULES:
+                try:
+                    importlib.import_module(name)
+                except ModuleNotFoundError as exc:
+                    if exc.name != name:
+                        raise
+            _loaded = True
+
+
+def task(fn):
+    """Mark a worker job: the analysis stack is loaded (once, safely) before it runs."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        ensure_analysis_loaded()
+        return fn(*args, **kwargs)
+    return wrapper
+
+
+def apply_filters(incidents, filters):
+    from analysis.filters import apply_filters as _apply
+
+    return _apply(incidents, filters)
+
+
+@task
+def filtered_incidents(incidents, filters, progress: Optional[ProgressFn] = None):
+    """The incidents passing ``filters`` (for the map's point layer)."""
+    report(progress, 0.0, "Applying the filters")
+    out = apply_filters(incidents, filters)
+    report(progress, 1.0, f"{len(out):,} incidents")
+    return out
+
+
+# ---------------------------------------------------------------------------------- projects
+def _demo_cache_key() -> str:
+    import analysis.demo as demo
+    import analysis.incidents as incidents
+
+    h = hashlib.sha1()
+    for mod in (demo, incidents):
+        try:
+            h.update(Path(mod.__file__).read_bytes())
+        except (OSError, TypeError):  # frozen build: no source; the version decides
+            from importlib.metadata import PackageNotFoundError, version
+            try:
+                h.update(version("beatwise").encode())
+            except PackageNotFoundError:
+                h.update(b"frozen")
+    return h.hexdigest()[:12]
+
+
+def demo_basemap(crs: str):
+    """The demo's streets (analysis.demo.STREETS) as lines in ``crs``, for drawing only."""
+    import geopandas as gpd
+    from shapely.geometry import LineString
+
+    from analysis.crs import transform
+    from analysis.demo import STREETS
+
+    names, lines = [], []
+    for name, pts in STREETS.items():
+        lon, lat = np.asarray(pts, dtype=float).T
+        x, y = transform(lon, lat, "EPSG:4326", crs)
+        names.append(name)
+        lines.append(LineString(np.column_stack([x, y])))
+    return gpd.GeoDataFrame({"name": names}, geometry=lines, crs=crs)
+
+
+@dataclass(frozen=True)
+class LoadedProject:
+    """A project read by a worker, with its file (None for the demo or an import)."""
+
+    project: Any
+    path: Optional[Path]
+    basemap: Any = None
+    from_cache: bool = False
+
+
+@task
+def load_demo(cache_dir: Optional[Path], progress: Optional[ProgressFn] = None) -> LoadedProject:
+    """The SYNTHETIC demo project, from a cache file in ``cache_dir`` when one matches the code."""
+    from analysis.demo import demo_project
+    from analysis.project import load_project, save_project
+
+    cached = None
+    if cache_dir is not None:
+        cached = Path(cache_dir) / f"demo-{_demo_cache_key()}.beatwise"
+        if cached.is_file():
+            try:
+                project = load_project(cached, progress=scaled(progress, 0, 0.95))
+                return LoadedProject(project, None, demo_basemap(project.crs), from_cache=True)
+            except BeatwiseError:
+                cached.unlink(missing_ok=True)
+    report(progress, 0.02, "Generating the SYNTHETIC demo data")
+    project = demo_project()
+    if cached is not None:
+        report(progress, 0.8, "Caching the demo for the next start")
+        try:
+            for old in Path(cache_dir).glob("demo-*.beatwise"):
+                old.unlink(missing_ok=True)
+            save_project(project, cached)
+        except OSError:
+            pass  # a cache is a convenience
+    report(progress, 1.0, "Demo ready")
+    return LoadedProject(project, None, demo_basemap(project.crs))
+
+
+@task
+def open_project(path: Union[str, Path], progress: Optional[ProgressFn] = None) -> LoadedProject:
+    from analysis.project import load_project
+
+    project = load_project(path, progress=progress)
+    basemap = demo_basemap(project.crs) if project.synthetic and project.streets is None else None
+    return LoadedProject(project, Path(path), basemap)
+
+
+@task
+def import_files(paths: Sequence[Union[str, Path]], mapping=None, progress: Optional[ProgressFn] = None):
+    """``read_incidents`` (the import wizard's job)."""
+    from analysis.incidents import read_incidents
+
+    return read_incidents([Path(p) for p in paths], mapping, progress=progress)
+
+
+@task
+def read_layer(path: Union[str, Path], crs: str, progress: Optional[ProgressFn] = None):
+    """A street or boundary layer reprojected to the working CRS (a GeoDataFrame)."""
+    import geopandas as gpd
+
+    report(progress, 0.0, f"Reading {Path(path).name}")
+    try:
+        layer = gpd.read_file(path, engine="pyogrio")
+    except Exception as exc:
+        raise BeatwiseError(f"{path}: cannot read this GIS layer ({exc})") from exc
+    if len(layer) == 0:
+        raise BeatwiseError(f"{path}: the layer has no features")
+    if layer.crs is None:
+        raise BeatwiseError(f"{path}: the layer has no coordinate system (CRS); save it with one")
+    report(progress, 0.7, "Reprojecting")
+    layer = layer.to_crs(crs)
+    report(progress, 1.0, "Layer ready")
+    return layer
+
+
+@task
+def save(project, path: Union[str, Path], progress: Optional[ProgressFn] = None) -> Path:
+    from analysis.project import save_project
+
+    return save_project(project, path, progress=progress)
+
+
+# ---------------------------------------------------------------------------------- hotspots
+@dataclass(frozen=True)
+class HotspotRun:
+    """A density surface, its hotspot areas and (optionally) Gi*, with what made them."""
+
+    params: HotspotParams
+    filters: Filters
+    n_incidents: int
+    surface: Any
+    areas: Any
+    gi: Any = None
+
+
+@task
+def run_hotspots(incidents, filters: Filters, params: HotspotParams,
+                 progress: Optional[ProgressFn] = None) -> HotspotRun:
+    from analysis.hotspots import gi_star, hotspot_areas
+    from analysis.kde import grid_for_kde, kde
+
+    report(progress, 0.0, "Applying the filters")
+    pts = apply_filters(incidents, filters)
+    if len(pts) == 0:
+        raise BeatwiseError("No incidents pass the filters: widen them (crime types, dates, area).")
+    grid, choice = grid_for_kde(pts, cell_m=params.cell_m, kernel=params.kernel,
+                                bandwidth_m=params.bandwidth_m)
+    surface = kde(pts, grid, kernel=params.kernel, bandwidth_m=choice,
+                  progress=scaled(progress, 0.05, 0.75))
+    areas = hotspot_areas(surface, pts, top_percent=params.top_percent,
+                          progress=scaled(progress, 0.75, 0.92))
+    gi = None
+    if params.gi_star:
+        distance = params.gi_distance_m if params.gi_distance_m else surface.bandwidth_m
+        gi = gi_star(pts, grid.with_cell_m(params.gi_cell_m), distance_m=distance,
+                     fdr=params.fdr, progress=scaled(progress, 0.92, 1.0))
+    report(progress, 1.0, f"{len(areas.hotspots)} hotspot areas")
+    return HotspotRun(params, filters, len(pts), surface, areas, gi)
+
+
+# ---------------------------------------------------------------------------------- when
+@dataclass(frozen=True)
+class TemporalRun:
+    profile: Any
+    filters: Filters
+    street: Optional[str] = None
+    street_area: Optional[str] = None
+    hotspot_rank: Optional[int] = None
+
+
+@task
+def run_temporal(incidents, filters: Filters, street: Optional[str] = None,
+                 street_area: Optional[str] = None, hotspot=None,
+                 progress: Optional[ProgressFn] = None) -> TemporalRun:
+    """Hour x weekday profile; ``hotspot`` (a Hotspot) limits it to that area's polygon."""
+    from analysis.temporal import hour_weekday_matrix
+
+    f = dataclasses.replace(filters, polygon=hotspot.geometry) if hotspot is not None else filters
+    profile = hour_weekday_matrix(incidents, progress, filters=f, street=street or None,
+                                  street_area=street_area or None)
+    return TemporalRun(profile, filters, street, street_area,
+                       hotspot.rank if hotspot is not None else None)
+
+
+@task
+def run_comparison(incidents, filters: Filters, at, street: Optional[str] = None,
+                   street_area: Optional[str] = None, hotspot=None,
+                   progress: Optional[ProgressFn] = None):
+    from analysis.temporal import compare_periods
+
+    f = dataclasses.replace(filters, polygon=hotspot.geometry) if hotspot is not None else filters
+    return compare_periods(incidents, at, progress, filters=f, street=street or None,
+                           street_area=street_area or None)
+
+
+# ---------------------------------------------------------------------------------- streets
+def _street_layer(streets, crs):
+    if streets is None or len(streets) == 0:
+        return None
+    from analysis.streets import street_layer_from_frame
+
+    return street_layer_from_frame(streets, crs, source="project")
+
+
+@task
+def run_streets(incidents, filters: Filters, streets=None, crs: Optional[str] = None,
+                progress: Optional[ProgressFn] = None):
+    from analysis.streets import rank_streets
+
+    report(progress, 0.0, "Applying the filters")
+    pts = apply_filters(incidents, filters)
+    return rank_streets(pts, streets=_street_layer(streets, crs or str(incidents.crs)),
+                        progress=scaled(progress, 0.05, 1.0))
+
+
+@dataclass(frozen=True)
+class StreetRun:
+    profile: Any
+    name: str
+    area: Optional[str]
+    xy: np.ndarray  # the street's incidents, for the map highlight
+
+
+@task
+def run_street_profile(incidents, filters: Filters, name: str, area: Optional[str] = None,
+                       streets=None, crs: Optional[str] = None,
+                       progress: Optional[ProgressFn] = None) -> StreetRun:
+    from analysis.streets import assign_streets, filter_street, street_profile
+
+    report(progress, 0.0, "Applying the filters")
+    pts = apply_filters(incidents, filters)
+    layer = _street_layer(streets, crs or str(incidents.crs))
+    assignment = assign_streets(pts, layer, progress=scaled(progress, 0.05, 0.6))
+    profile = street_profile(pts, name, area=area or None, streets=layer, assignment=assignment,
+                             progress=scaled(progress, 0.6, 0.95))
+    on_street = filter_street(pts, name, area=area or None, streets=layer, assignment=assignment)
+    xy = np.column_stack([on_street.geometry.x.to_numpy(), on_street.geometry.y.to_numpy()])
+    report(progress, 1.0, "Street profile ready")
+    return StreetRun(profile, name, area, xy)

@@ -1,0 +1,661 @@
+"""The map canvas: a native pyqtgraph view in the working CRS (metres), aspect locked, no tiles.
+
+Layers, bottom to top: boundaries, streets (the basemap), density (``ImageItem`` with a
+perceptual colour map, colour bar in incidents per km^2), Gi* cells (red hot / blue cold
+classes), incidents (points; aggregated into cells above :data:`MAX_POINTS`), hotspot
+polygons with rank labels, and the highlighted street. A scale bar, a north arrow and a small
+legend are painted over the view. Every number drawn comes from an analysis result; this
+module only draws.
+"""
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtWidgets import QGraphicsPathItem, QVBoxLayout, QWidget
+
+from analysis.grid import GridSpec, readable_number
+
+#: Above this many incidents the point layer shows counts per cell instead of every point.
+MAX_POINTS = 50_000
+#: Street names are drawn when a layer has at most this many named streets.
+MAX_STREET_LABELS = 40
+
+DENSITY_CMAP = "CET-L18"       # white-yellow-orange-red, perceptually uniform (colorcet)
+BACKGROUND = "#f3f1ec"
+GI_COLOURS = {3: (178, 24, 43, 200), 2: (239, 138, 98, 190), 1: (253, 219, 199, 180),
+              -1: (209, 229, 240, 180), -2: (103, 169, 207, 190), -3: (33, 102, 172, 200)}
+GI_LABELS = {3: "Hot 99%", 2: "Hot 95%", 1: "Hot 90%", -1: "Cold 90%", -2: "Cold 95%", -3: "Cold 99%"}
+HOTSPOT_PEN = QColor(20, 20, 90)
+HIGHLIGHT = QColor(0, 160, 255)
+
+LAYER_TITLES = {
+    "boundaries": "Boundaries",
+    "streets": "Streets",
+    "density": "Density (KDE)",
+    "gi": "Gi* hot and cold cells",
+    "incidents": "Incidents",
+    "hotspots": "Hotspot areas",
+}
+LAYER_ORDER = ("hotspots", "incidents", "gi", "density", "streets", "boundaries")  # top first
+Z = {"boundaries": 0, "streets": 1, "density": 2, "gi": 3, "incidents": 4, "hotspots": 5,
+     "highlight": 7}
+
+
+@dataclass
+class Layer:
+    """One map layer: its graphics items, visibility, opacity and extent."""
+
+    key: str
+    title: str
+    items: list = field(default_factory=list)
+    visible: bool = True
+    opacity: float = 1.0
+    bounds: Optional[tuple[float, float, float, float]] = None
+    count: int = 0
+
+    def apply(self) -> None:
+        for item in self.items:
+            item.setVisible(self.visible)
+            item.setOpacity(self.opacity)
+
+
+def _lines_xy(geoms) -> tuple[np.ndarray, np.ndarray]:
+    """NaN-separated x, y of every line / polygon ring in ``geoms`` (for one PlotCurveItem)."""
+    import shapely
+
+    parts_x, parts_y = [], []
+    geoms = [g for g in geoms if g is not None and not g.is_empty]
+    if not geoms:
+        return np.empty(0), np.empty(0)
+    arr = np.asarray(geoms, dtype=object)
+    polys = shapely.get_type_id(arr)
+    # polygon rings become lines
+    rings = []
+    for g, t in zip(arr, polys):
+        if t in (3, 6):  # Polygon, MultiPolygon
+            rings.extend(shapely.get_rings(shapely.get_parts(g)))
+        else:
+            rings.extend(shapely.get_parts(g))
+    coords, index = shapely.get_coordinates(rings, return_index=True)
+    if len(coords) == 0:
+        return np.empty(0), np.empty(0)
+    # insert a NaN where the line index changes
+    breaks = np.flatnonzero(np.diff(index)) + 1
+    x = np.insert(coords[:, 0], breaks, np.nan)
+    y = np.insert(coords[:, 1], breaks, np.nan)
+    parts_x.append(x)
+    parts_y.append(y)
+    return np.concatenate(parts_x), np.concatenate(parts_y)
+
+
+def nice_length(target: float) -> float:
+    """The largest 1, 2 or 5 x 10^k not above ``target`` (a scale bar's length)."""
+    if not target > 0:
+        return 0.0
+    power = 10.0 ** math.floor(math.log10(target))
+    for step in (5.0, 2.0, 1.0):
+        if step * power <= target * (1 + 1e-9):
+            return step * power
+    return power
+
+
+def polygon_path(geom) -> QPainterPath:
+    """A QPainterPath of a (multi)polygon with holes (odd-even fill)."""
+    import shapely
+
+    path = QPainterPath()
+    path.setFillRule(Qt.FillRule.OddEvenFill)
+    for poly in shapely.get_parts(geom):
+        for ring in [poly.exterior, *poly.interiors]:
+            pts = np.asarray(ring.coords)
+            path.addPolygon(QPolygonF([QPointF(float(x), float(y)) for x, y in pts]))
+            path.closeSubpath()
+    return path
+
+
+class MapOverlay(QWidget):
+    """Scale bar, north arrow and legend painted over the map (not part of the scene)."""
+
+    def __init__(self, view: "MapView"):
+        super().__init__(view.plot)
+        self.view = view
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
+        self.legend: list[tuple[str, QColor, str]] = []  # (label, colour, kind: fill/line/dot)
+        self.scale_text = ""
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt)
+        p = QPainter(self)
+        try:
+            p.setRenderHint(QPainter.RenderHint.Antialiasing)
+            self._scale_bar(p)
+            self._north_arrow(p)
+            self._legend(p)
+        finally:
+            p.end()
+
+    def _panel(self, p: QPainter, rect: QRectF) -> None:
+        p.setPen(QPen(QColor(0, 0, 0, 60), 1))
+        p.setBrush(QColor(255, 255, 255, 215))
+        p.drawRoundedRect(rect, 4, 4)
+
+    def _scale_bar(self, p: QPainter) -> None:
+        m_per_px = self.view.metres_per_pixel()
+        if not m_per_px or not math.isfinite(m_per_px):
+            self.scale_text = ""
+            return
+        target_m = m_per_px * min(160, self.width() / 4)
+        length_m = nice_length(target_m)
+        px = length_m / m_per_px
+        text = f"{length_m / 1000:g} km" if length_m >= 1000 else f"{length_m:g} m"
+        self.scale_text = text
+        font = QFont(self.font())
+        font.setPointSizeF(9)
+        p.setFont(font)
+        w = px + 70
+        rect = QRectF(self.width() - w - 12, self.height() - 44, w, 32)
+        self._panel(p, rect)
+        x0 = rect.left() + 10
+        y = rect.bottom() - 10
+        p.setPen(QPen(QColor(30, 30, 30), 2))
+        half = px / 2
+        p.fillRect(QRectF(x0, y - 5, half, 5), QColor(30, 30, 30))
+        p.fillRect(QRectF(x0 + half, y - 5, half, 5), QColor(255, 255, 255))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.setPen(QPen(QColor(30, 30, 30), 1))
+        p.drawRect(QRectF(x0, y - 5, px, 5))
+        p.drawText(QRectF(x0 + px + 6, rect.top(), 60, rect.height() - 4),
+                   Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
+        p.drawText(QRectF(x0, rect.top() + 2, px, 14), Qt.AlignmentFlag.AlignLeft, "0")
+
+    def _north_arrow(self, p: QPainter) -> None:
+        cx, top = self.width() - 32, 14
+        rect = QRectF(cx - 18, top - 4, 36, 52)
+        self._panel(p, rect)
+        left = QPolygonF([QPointF(cx, top + 4), QPointF(cx - 9, top + 34), QPointF(cx, top + 28)])
+        right = QPolygonF([QPointF(cx, top + 4), QPointF(cx + 9, top + 34), QPointF(cx, top + 28)])
+        p.setPen(QPen(QColor(30, 30, 30), 1))
+        p.setBrush(QColor(30, 30, 30))
+        p.drawPolygon(left)
+        p.setBrush(QColor(255, 255, 255))
+        p.drawPolygon(right)
+        font = QFont(self.font())
+        font.setBold(True)
+        font.setPointSizeF(9)
+        p.setFont(font)
+        p.drawText(QRectF(cx - 10, top + 33, 20, 14), Qt.AlignmentFlag.AlignCenter, "N")
+
+    def _legend(self, p: QPainter) -> None:
+        if not self.legend:
+            return
+        font = QFont(self.font())
+        font.setPointSizeF(9)
+        p.setFont(font)
+        fm = p.fontMetrics()
+        line_h = fm.height() + 3
+        width = max(fm.horizontalAdvance(label) for label, _, _ in self.legend) + 40
+        rect = QRectF(12, self.height() - 16 - line_h * len(self.legend) - 8, width, line_h * len(self.legend) + 8)
+        self._panel(p, rect)
+        y = rect.top() + 4
+        for label, colour, kind in self.legend:
+            sym = QRectF(rect.left() + 8, y + line_h / 2 - 6, 18, 12)
+            if kind == "line":
+                p.setPen(QPen(colour, 2))
+                p.setBrush(Qt.BrushStyle.NoBrush)
+                p.drawRect(sym.adjusted(2, 1, -2, -1))
+            elif kind == "dot":
+                p.setPen(Qt.PenStyle.NoPen)
+                p.setBrush(colour)
+                p.drawEllipse(sym.center(), 3, 3)
+            elif kind == "stroke":
+                p.setPen(QPen(colour, 3))
+                p.drawLine(QPointF(sym.left(), sym.center().y()), QPointF(sym.right(), sym.center().y()))
+            else:
+                p.setPen(QPen(QColor(0, 0, 0, 80), 1))
+                p.setBrush(colour)
+                p.drawRect(sym)
+            p.setPen(QColor(20, 20, 20))
+            p.drawText(QRectF(sym.right() + 8, y, width, line_h), Qt.AlignmentFlag.AlignVCenter, label)
+            y += line_h
+
+
+class MapView(QWidget):
+    """The map. Signals: ``cursorMoved(x, y)`` in the working CRS, ``identified(html)`` on a click,
+    ``layersChanged()`` when a layer is added, removed or restyled."""
+
+    cursorMoved = Signal(float, float)
+    identified = Signal(str)
+    layersChanged = Signal()
+
+    def __init__(self, parent: Optional[QWidget] = None):
+        super().__init__(parent)
+        pg.setConfigOptions(antialias=True)
+        self.plot = pg.PlotWidget(background=BACKGROUND)
+        self.plot.setObjectName("map")
+        self.item = self.plot.getPlotItem()
+        self.item.setAspectLocked(True, ratio=1.0)
+        for axis in ("left", "bottom"):
+            self.item.hideAxis(axis)
+        self.item.hideButtons()
+        self.item.setMenuEnabled(False)
+        self.vb = self.item.getViewBox()
+        self.vb.setDefaultPadding(0.02)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot)
+        self.layers: dict[str, Layer] = {}
+        self.overlay = MapOverlay(self)
+        self.colour_bar: Optional[pg.ColorBarItem] = None
+        self.density_image: Optional[pg.ImageItem] = None
+        self.density_surface = None
+        self.hotspot_areas = None
+        self.gi = None
+        self.incidents = None      # GeoDataFrame shown (filtered)
+        self._inc_xy = np.empty((0, 2))
+        self.aggregated = False
+        self.highlight_items: list = []
+        self.selected_hotspot_item = None
+        self.vb.sigRangeChanged.connect(lambda *_: self.overlay.update())
+        self.vb.sigResized.connect(lambda *_: self.overlay.update())
+        self.plot.scene().sigMouseMoved.connect(self._mouse_moved)
+        self.plot.scene().sigMouseClicked.connect(self._mouse_clicked)
+
+    # ------------------------------------------------------------------ geometry helpers
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self.overlay.setGeometry(self.plot.rect())
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        self.overlay.setGeometry(self.plot.rect())
+
+    def metres_per_pixel(self) -> float:
+        px = self.vb.viewPixelSize()
+        return float(px[0]) if px and px[0] > 0 else 0.0
+
+    def view_rect(self) -> QRectF:
+        return self.vb.viewRect()
+
+    # ------------------------------------------------------------------ layers
+    def _set_layer(self, key: str, items: list, bounds=None, count: int = 0) -> Layer:
+        old = self.layers.get(key)
+        if old is not None:
+            for it in old.items:
+                self.vb.removeItem(it)
+        layer = Layer(key, LAYER_TITLES[key], list(items),
+                      visible=old.visible if old else True,
+                      opacity=old.opacity if old else 1.0, bounds=bounds, count=count)
+        for it in layer.items:
+            it.setZValue(Z[key])
+            self.vb.addItem(it)
+        layer.apply()
+        self.layers[key] = layer
+        self._update_legend()
+        self.layersChanged.emit()
+        return layer
+
+    def remove_layer(self, key: str) -> None:
+        layer = self.layers.pop(key, None)
+        if layer is None:
+            return
+        for it in layer.items:
+            self.vb.removeItem(it)
+        if key == "density" and self.colour_bar is not None:
+            self.colour_bar.setVisible(False)
+        self._update_legend()
+        self.layersChanged.emit()
+
+    def layer_keys(self) -> list[str]:
+        """Layers present, top first."""
+        return [k for k in LAYER_ORDER if k in self.layers]
+
+    def set_layer_visible(self, key: str, visible: bool) -> None:
+        layer = self.layers.get(key)
+        if layer is None:
+            return
+        layer.visible = bool(visible)
+        layer.apply()
+        if key == "density" and self.colour_bar is not None:
+            self.colour_bar.setVisible(layer.visible)
+        self._update_legend()
+        self.layersChanged.emit()
+
+    def set_layer_opacity(self, key: str, opacity: float) -> None:
+        layer = self.layers.get(key)
+        if layer is None:
+            return
+        layer.opacity = min(max(float(opacity), 0.0), 1.0)
+        layer.apply()
+        self.layersChanged.emit()
+
+    def zoom_to(self, bounds, padding: float = 0.05) -> None:
+        if bounds is None:
+            return
+        x0, y0, x1, y1 = (float(b) for b in bounds)
+        if x1 - x0 < 50:
+            x0, x1 = x0 - 100, x1 + 100
+        if y1 - y0 < 50:
+            y0, y1 = y0 - 100, y1 + 100
+        self.vb.setRange(QRectF(x0, y0, x1 - x0, y1 - y0), padding=padding)
+        self.overlay.update()
+
+    def zoom_to_layer(self, key: str) -> None:
+        layer = self.layers.get(key)
+        if layer is not None:
+            self.zoom_to(layer.bounds)
+
+    def zoom_to_all(self) -> None:
+        boxes = [layer.bounds for k, layer in self.layers.items()
+                 if layer.bounds is not None and k in ("incidents", "density")]
+        if not boxes:
+            boxes = [layer.bounds for layer in self.layers.values() if layer.bounds is not None]
+        if boxes:
+            b = np.asarray(boxes, dtype=float)
+            self.zoom_to((b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()), padding=0.03)
+
+    def clear(self) -> None:
+        for key in list(self.layers):
+            self.remove_layer(key)
+        self.clear_highlight()
+        self.density_surface = None
+        self.hotspot_areas = None
+        self.gi = None
+        self.incidents = None
+        self._inc_xy = np.empty((0, 2))
+
+    # ------------------------------------------------------------------ basemap
+    def set_lines(self, key: str, gdf, *, colour=(150, 150, 150), width: float = 1.2,
+                  name_column: Optional[str] = None) -> None:
+        """Streets or boundaries (any line/polygon GeoDataFrame in the working CRS)."""
+        if gdf is None or len(gdf) == 0:
+            self.remove_layer(key)
+            return
+        x, y = _lines_xy(list(gdf.geometry))
+        pen = pg.mkPen(color=colour, width=width)
+        pen.setCosmetic(True)
+        curve = pg.PlotCurveItem(x, y, pen=pen, connect="finite", antialias=True)
+        items = [curve]
+        if name_column and name_column in gdf.columns:
+            names = gdf[name_column].fillna("").astype(str)
+            named = gdf[names != ""]
+            if 0 < named[name_column].nunique() <= MAX_STREET_LABELS:
+                for name, group in named.groupby(name_column):
+                    geom = group.geometry.union_all() if hasattr(group.geometry, "union_all") \
+                        else group.geometry.unary_union
+                    pt = geom.interpolate(0.5, normalized=True) if geom.geom_type != "MultiLineString" \
+                        else max(geom.geoms, key=lambda g: g.length).interpolate(0.5, normalized=True)
+                    label = pg.TextItem(str(name), color=(90, 90, 90), anchor=(0.5, 1.1))
+                    label.setFont(QFont(self.font().family(), 8))
+                    label.setPos(pt.x, pt.y)
+                    items.append(label)
+        b = gdf.total_bounds
+        self._set_layer(key, items, bounds=tuple(float(v) for v in b), count=len(gdf))
+        self.street_frame = gdf if key == "streets" else getattr(self, "street_frame", None)
+
+    # ------------------------------------------------------------------ incidents
+    def set_incidents(self, incidents) -> None:
+        """Incident points (already filtered); aggregated into cells above :data:`MAX_POINTS`."""
+        self.incidents = incidents
+        if incidents is None or len(incidents) == 0:
+            self._inc_xy = np.empty((0, 2))
+            self.remove_layer("incidents")
+            return
+        xy = np.column_stack([incidents.geometry.x.to_numpy(), incidents.geometry.y.to_numpy()])
+        self._inc_xy = xy
+        n = len(xy)
+        bounds = (float(xy[:, 0].min()), float(xy[:, 1].min()), float(xy[:, 0].max()), float(xy[:, 1].max()))
+        if n <= MAX_POINTS:
+            self.aggregated = False
+            scatter = pg.ScatterPlotItem(xy[:, 0], xy[:, 1], size=3.5, pen=None,
+                                         brush=pg.mkBrush(40, 40, 60, 110), pxMode=True)
+            self._set_layer("incidents", [scatter], bounds=bounds, count=n)
+        else:
+            # counts per display cell (analysis.grid) drawn as squares sized by count
+            self.aggregated = True
+            side = max(bounds[2] - bounds[0], bounds[3] - bounds[1], 1.0)
+            grid = GridSpec.from_bounds(*bounds, cell_m=readable_number(side / 300.0))
+            counts = grid.counts(xy)
+            rows, cols = np.nonzero(counts)
+            cx = grid.x0 + (cols + 0.5) * grid.cell_m
+            cy = grid.y0 + (rows + 0.5) * grid.cell_m
+            c = counts[rows, cols]
+            sizes = 2.0 + 6.0 * np.sqrt(c / c.max())
+            scatter = pg.ScatterPlotItem(cx, cy, size=sizes, pen=None, symbol="s",
+                                         brush=pg.mkBrush(40, 40, 60, 120), pxMode=True)
+            self.aggregate_grid = grid
+            self.aggregate_counts = counts
+            self._set_layer("incidents", [scatter], bounds=bounds, count=n)
+
+    # ------------------------------------------------------------------ density, hotspots, Gi*
+    def set_density(self, surface) -> None:
+        self.density_surface = surface
+        if surface is None:
+            self.remove_layer("density")
+            return
+        g = surface.grid
+        vals = np.array(surface.values, dtype=np.float32)
+        vmax = float(vals.max()) if vals.size else 0.0
+        vals[vals <= 0] = np.nan  # transparent where there is no density
+        img = pg.ImageItem(axisOrder="row-major")
+        cmap = pg.colormap.get(DENSITY_CMAP)
+        img.setColorMap(cmap)
+        img.setImage(vals, levels=(0.0, vmax if vmax > 0 else 1.0), autoLevels=False)
+        img.setRect(QRectF(g.x0, g.y0, g.width_m, g.height_m))
+        self.density_image = img
+        layer = self._set_layer("density", [img], bounds=g.bounds, count=int(surface.n_points))
+        if self.layers["density"].opacity == 1.0 and layer.opacity == 1.0:
+            self.set_layer_opacity("density", 0.85)
+        units = surface.density_units.replace("km^2", "km²")
+        if self.colour_bar is None:
+            self.colour_bar = pg.ColorBarItem(values=(0, vmax), colorMap=cmap, label=units,
+                                              interactive=False, width=14, colorMapMenu=False)
+            self.colour_bar.setImageItem(img, insert_in=self.item)
+            axis = self.colour_bar.getAxis("right")
+            axis.setTextPen(pg.mkPen(40, 40, 40))
+            axis.setPen(pg.mkPen(80, 80, 80))
+            axis.label.setDefaultTextColor(QColor(40, 40, 40))
+        else:
+            self.colour_bar.setImageItem(img)
+            self.colour_bar.setLevels((0, vmax))
+            self.colour_bar.setLabel("right", units)
+        self.colour_bar.setVisible(self.layers["density"].visible)
+
+    def set_hotspots(self, areas) -> None:
+        self.hotspot_areas = areas
+        self.selected_hotspot_item = None
+        if areas is None or not areas.hotspots:
+            self.remove_layer("hotspots")
+            return
+        items = []
+        self.hotspot_items = {}
+        for h in areas.hotspots:
+            path_item = QGraphicsPathItem(polygon_path(h.geometry))
+            pen = QPen(HOTSPOT_PEN, 2.0)
+            pen.setCosmetic(True)
+            path_item.setPen(pen)
+            path_item.setBrush(QBrush(QColor(20, 20, 90, 25)))
+            items.append(path_item)
+            self.hotspot_items[h.rank] = path_item
+            if h.rank <= 20:
+                pt = h.geometry.representative_point()
+                label = pg.TextItem(str(h.rank), color=(255, 255, 255), anchor=(0.5, 0.5),
+                                    fill=pg.mkBrush(20, 20, 90, 220), border=pg.mkPen(255, 255, 255))
+                font = QFont(self.font().family(), 9)
+                font.setBold(True)
+                label.setFont(font)
+                label.setPos(pt.x, pt.y)
+                items.append(label)
+        b = np.asarray([h.geometry.bounds for h in areas.hotspots])
+        self._set_layer("hotspots", items, bounds=(b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()),
+                        count=len(areas.hotspots))
+
+    def select_hotspot(self, rank: Optional[int]) -> None:
+        for r, item in getattr(self, "hotspot_items", {}).items():
+            pen = QPen(HIGHLIGHT if r == rank else HOTSPOT_PEN, 4.0 if r == rank else 2.0)
+            pen.setCosmetic(True)
+            item.setPen(pen)
+        if rank is not None and self.hotspot_areas is not None:
+            for h in self.hotspot_areas.hotspots:
+                if h.rank == rank:
+                    self.zoom_to(h.geometry.bounds, padding=0.6)
+
+    def set_gi(self, gi) -> None:
+        self.gi = gi
+        if gi is None:
+            self.remove_layer("gi")
+            return
+        g = gi.grid
+        rgba = np.zeros(gi.classes.shape + (4,), dtype=np.uint8)
+        for cls, colour in GI_COLOURS.items():
+            rgba[gi.classes == cls] = colour
+        img = pg.ImageItem(rgba, axisOrder="row-major")
+        img.setRect(QRectF(g.x0, g.y0, g.width_m, g.height_m))
+        n_sig = int(np.count_nonzero(gi.classes))
+        layer = self._set_layer("gi", [img], bounds=g.bounds, count=n_sig)
+        if "gi" in self.layers and layer.visible and not getattr(self, "_gi_shown_once", False):
+            # Gi* overlaps the density: shown on demand (layer list), hidden at first
+            self._gi_shown_once = True
+            self.set_layer_visible("gi", False)
+
+    # ------------------------------------------------------------------ highlight
+    def clear_highlight(self) -> None:
+        for it in self.highlight_items:
+            self.vb.removeItem(it)
+        self.highlight_items = []
+
+    def highlight(self, lines=None, xy: Optional[np.ndarray] = None, zoom: bool = True) -> None:
+        """Draw a selected street: its line geometry and/or its incidents' points."""
+        self.clear_highlight()
+        boxes = []
+        if lines is not None and len(lines):
+            x, y = _lines_xy(list(lines))
+            pen = pg.mkPen(color=HIGHLIGHT, width=5)
+            pen.setCosmetic(True)
+            curve = pg.PlotCurveItem(x, y, pen=pen, connect="finite")
+            self.highlight_items.append(curve)
+            boxes.append(lines.total_bounds if hasattr(lines, "total_bounds") else None)
+        if xy is not None and len(xy):
+            sc = pg.ScatterPlotItem(xy[:, 0], xy[:, 1], size=7, pen=pg.mkPen(255, 255, 255, 200),
+                                    brush=pg.mkBrush(HIGHLIGHT), pxMode=True)
+            self.highlight_items.append(sc)
+            boxes.append((xy[:, 0].min(), xy[:, 1].min(), xy[:, 0].max(), xy[:, 1].max()))
+        for it in self.highlight_items:
+            it.setZValue(Z["highlight"])
+            self.vb.addItem(it)
+        boxes = [b for b in boxes if b is not None]
+        if zoom and boxes:
+            b = np.asarray(boxes, dtype=float)
+            self.zoom_to((b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()), padding=0.4)
+
+    # ------------------------------------------------------------------ legend
+    def _update_legend(self) -> None:
+        entries = []
+        visible = {k for k, layer in self.layers.items() if layer.visible}
+        if "hotspots" in visible and self.hotspot_areas is not None:
+            entries.append((f"Hotspot area (top {self.hotspot_areas.top_percent:g}% density), rank",
+                            HOTSPOT_PEN, "line"))
+        if "incidents" in visible:
+            entries.append(("Incidents (squares: count per cell)" if self.aggregated else "Incident",
+                            QColor(40, 40, 60, 200), "dot"))
+        if "gi" in visible and self.gi is not None:
+            for cls in (3, 2, 1, -1, -2, -3):
+                entries.append((f"Gi* {GI_LABELS[cls]}", QColor(*GI_COLOURS[cls]), "fill"))
+        if "streets" in visible:
+            entries.append(("Street", QColor(150, 150, 150), "stroke"))
+        self.overlay.legend = entries
+        self.overlay.update()
+
+    # ------------------------------------------------------------------ cursor and identify
+    def _mouse_moved(self, pos) -> None:
+        if not self.vb.sceneBoundingRect().contains(pos):
+            return
+        pt = self.vb.mapSceneToView(pos)
+        self.cursorMoved.emit(float(pt.x()), float(pt.y()))
+
+    def _mouse_clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or not self.vb.sceneBoundingRect().contains(event.scenePos()):
+            return
+        pt = self.vb.mapSceneToView(event.scenePos())
+        self.identify(float(pt.x()), float(pt.y()))
+
+    def identify(self, x: float, y: float, tolerance_px: float = 6.0) -> str:
+        """HTML describing what is at (x, y): the nearest incident within ``tolerance_px``, else
+        the hotspot, Gi* cell and density there. Emits :attr:`identified`."""
+        parts = []
+        tol = tolerance_px * (self.metres_per_pixel() or 1.0)
+        inc_layer = self.layers.get("incidents")
+        if (inc_layer is not None and inc_layer.visible and not self.aggregated and len(self._inc_xy)):
+            d2 = (self._inc_xy[:, 0] - x) ** 2 + (self._inc_xy[:, 1] - y) ** 2
+            i = int(np.argmin(d2))
+            if d2[i] <= tol * tol:
+                parts.append(self._incident_html(i, int(np.count_nonzero(d2 <= 1.0))))
+        if self.hotspot_areas is not None and "hotspots" in self.layers:
+            import shapely
+            p = shapely.Point(x, y)
+            for h in self.hotspot_areas.hotspots:
+                if h.geometry.covers(p):
+                    parts.append(hotspot_html(h))
+                    break
+        if self.gi is not None and "gi" in self.layers and self.layers["gi"].visible:
+            g = self.gi.grid
+            col = int(math.floor((x - g.x0) / g.cell_m))
+            row = int(math.floor((y - g.y0) / g.cell_m))
+            if 0 <= row < g.ny and 0 <= col < g.nx:
+                cls = int(self.gi.classes[row, col])
+                label = GI_LABELS.get(cls, "not significant")
+                parts.append(f"<b>Gi* cell</b> ({g.cell_m:g} m): {self.gi.counts[row, col]:g} incidents, "
+                             f"z = {self.gi.z[row, col]:.2f}, p = {self.gi.p[row, col]:.3g} &rarr; {label}")
+        if self.density_surface is not None:
+            g = self.density_surface.grid
+            col = int(math.floor((x - g.x0) / g.cell_m))
+            row = int(math.floor((y - g.y0) / g.cell_m))
+            if 0 <= row < g.ny and 0 <= col < g.nx:
+                v = float(self.density_surface.values[row, col])
+                units = html.escape(self.density_surface.density_units.replace("km^2", "km²"))
+                parts.append(f"<b>Density</b>: {v:,.0f} {units}")
+        text = "<br><br>".join(parts) if parts else "Nothing here."
+        self.identified.emit(text)
+        return text
+
+    def _incident_html(self, i: int, same_point: int) -> str:
+        row = self.incidents.iloc[i]
+
+        def cell(label, value):
+            return f"<tr><td><b>{html.escape(label)}</b></td><td>{html.escape(str(value))}</td></tr>"
+
+        t0, t1 = row["t_start"], row["t_end"]
+        when = "unknown"
+        if row["time_precision"] == "minute":
+            when = f"{t0:%a %d %b %Y %H:%M}"
+        elif row["time_precision"] == "window":
+            when = f"{t0:%d %b %Y %H:%M} to {t1:%d %b %Y %H:%M}"
+        elif row["time_precision"] == "day":
+            when = f"{t0:%a %d %b %Y} (no time of day)"
+        elif row["time_precision"] == "month":
+            when = f"{t0:%B %Y} (month only)"
+        rows = [cell("Incident", row["incident_id"]), cell("Crime type", row["crime_type"] or "(unknown)"),
+                cell("When", when), cell("Location", row["location"] or "-"),
+                cell("Area", row["lsoa"] or row["area"] or "-"),
+                cell("Source", f"{row['source_file'].split('/')[-1]}, line {row['source_row']}")]
+        if same_point > 1:
+            rows.append(cell("At this point", f"{same_point} incidents (shared map point)"))
+        return "<table>" + "".join(rows) + "</table>"
+
+
+def hotspot_html(h) -> str:
+    """The numbers of one hotspot (used by the map's identify and the hotspot panel)."""
+    locs = "".join(f"<li>{html.escape(loc)} ({n})</li>" for loc, n in zip(h.locations, h.location_counts))
+    return (f"<b>Hotspot {h.rank}</b><table>"
+            f"<tr><td>Incidents inside</td><td>{h.incidents:,}</td></tr>"
+            f"<tr><td>Share of all</td><td>{100 * h.share:.1f}%</td></tr>"
+            f"<tr><td>Area</td><td>{h.area_km2:.3f} km²</td></tr>"
+            f"<tr><td>PAI</td><td>{h.pai:.1f}</td></tr>"
+            f"<tr><td>Peak density</td><td>{h.peak_density:,.0f} per km²</td></tr></table>"
+            + (f"Streets:<ul>{locs}</ul>" if locs else ""))
