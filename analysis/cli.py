@@ -16,7 +16,18 @@ from . import commands
 from .progress import BeatwiseError
 
 
-def build_parser() -> argparse.ArgumentParser:
+def command_modules() -> dict[str, str]:
+    """Sub-command name -> module name (``import_.py`` serves ``import``)."""
+    return {info.name.rstrip("_"): info.name for info in pkgutil.iter_modules(commands.__path__)
+            if not info.name.startswith("_")}
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; with ``only``, just that sub-command's module is imported.
+
+    Importing one sub-command instead of all of them keeps start-up short (scipy.stats,
+    matplotlib and the like load only for the commands that use them).
+    """
     parser = argparse.ArgumentParser(
         prog="beatwise",
         description="Beatwise: hotspots, when, streets and shift timing from police incident data "
@@ -24,16 +35,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version="beatwise 0.1.0")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+    modules = command_modules()
+    names = [only] if only in modules else sorted(modules)
+    for name in names:
+        module = importlib.import_module(f"{commands.__name__}.{modules[name]}")
         module.register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    first = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(only=first)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)

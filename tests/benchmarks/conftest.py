@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -51,17 +50,12 @@ def million_police_csv(tmp_path_factory) -> Path:
     return write_police_uk_csv(tmp_path_factory.mktemp("bench") / "million-street.csv", 1_000_000)
 
 
-def run_measured(args: list[str], env=None) -> tuple[float, float, subprocess.CompletedProcess]:
-    """Run a command; return (wall seconds, peak RSS in MB of that child, result)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+def run_measured(args: list[str], env=None) -> tuple[float, subprocess.CompletedProcess]:
+    """Run a command; return (wall seconds, result). Peak memory: read VmHWM in the child."""
     t0 = time.perf_counter()
     proc = subprocess.run(args, capture_output=True, text=True, cwd=ROOT,
                           env={**os.environ, **(env or {})})
-    wall = time.perf_counter() - t0
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    # ru_maxrss of children is the max over all children so far: run each measured command
-    # first in the session (or accept that it bounds from above).
-    return wall, max(peak_kb, before) / 1024.0, proc
+    return time.perf_counter() - t0, proc
 
 
 PY = sys.executable
