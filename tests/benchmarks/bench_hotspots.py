@@ -165,16 +165,16 @@ def test_cli_hotspots_million_rows(million_police_csv, tmp_path):
     out = tmp_path / "out"
     runs = []
     for _ in range(2):  # best of two: the 2 cores are shared
-        wall, _, proc = run_measured([PY, "-c", WRAPPER, "hotspots", str(million_police_csv), "--gi-star",
+        wall, proc = run_measured([PY, "-c", WRAPPER, "hotspots", str(million_police_csv), "--gi-star",
                                       "--out", str(out), "--json"])
         assert proc.returncode == 0, proc.stderr
         runs.append((wall, _bench_line(proc.stderr)[1], proc))
     wall, peak, proc = min(runs, key=lambda r: r[0])
     summary = json.loads(proc.stdout)
-    ref_wall, _, ref_proc = run_measured([PY, "-c", WRAPPER, "import", str(million_police_csv), "--json"])
+    ref_wall, ref_proc = run_measured([PY, "-c", WRAPPER, "import", str(million_police_csv), "--json"])
     assert ref_proc.returncode == 0, ref_proc.stderr
     _, ref_peak = _bench_line(ref_proc.stderr)
-    _, _, bd_proc = run_measured([PY, "-c", BREAKDOWN, str(million_police_csv), str(tmp_path / "bd")])
+    _, bd_proc = run_measured([PY, "-c", BREAKDOWN, str(million_police_csv), str(tmp_path / "bd")])
     assert bd_proc.returncode == 0, bd_proc.stderr
     bd = json.loads(bd_proc.stdout)
     g = summary["grid"]
