@@ -1,0 +1,422 @@
+"""Vector exports for colleagues in QGIS, ArcGIS and spreadsheets: GeoPackage, GeoJSON, CSV.
+
+* :func:`write_geopackage` writes several layers into one GeoPackage and stores a QGIS style for
+  each in the GeoPackage's ``layer_styles`` table (the table QGIS itself uses, registered in
+  ``gpkg_contents`` as an attribute table), so the layers open styled in QGIS. Each style holds
+  QGIS QML (``styleQML``) and an OGC SLD 1.1 version (``styleSLD``) for other tools.
+* :func:`write_csv` neutralises spreadsheet formula injection (OWASP "CSV Injection"): a text
+  cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return (after any leading
+  spaces) is prefixed with an apostrophe, so Excel and LibreOffice show it as text and never
+  evaluate it. Numbers are written as numbers.
+* :func:`write_geojson` writes RFC 7946 GeoJSON (WGS84 longitude/latitude).
+
+Every writer writes to a temporary file next to the target and renames it, so a failure or a
+cancel never leaves a half-written file.
+"""
+from __future__ import annotations
+
+import csv
+import math
+import os
+import sqlite3
+import tempfile
+from dataclasses import dataclass
+from html import escape as _xml
+from pathlib import Path
+from typing import Iterable, Optional, Sequence, Union
+
+import numpy as np
+import pandas as pd
+
+from analysis.progress import BeatwiseError, ProgressFn, report
+
+PathLike = Union[str, os.PathLike]
+
+#: Leading characters that make a spreadsheet treat a cell as a formula (OWASP CSV Injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+#: QGIS version written into the QML header (the format is read by QGIS 3.x).
+QGIS_VERSION = "3.22.0-Bialowieza"
+
+#: Colours of the Gi* classes (ArcGIS Hot Spot Analysis palette), class -> (RGB, label).
+GI_CLASS_STYLE = {
+    3: ((215, 25, 28), "Hot spot, 99% confidence"),
+    2: ((244, 109, 67), "Hot spot, 95% confidence"),
+    1: ((253, 174, 97), "Hot spot, 90% confidence"),
+    0: ((240, 240, 240), "Not significant"),
+    -1: ((171, 217, 233), "Cold spot, 90% confidence"),
+    -2: ((116, 173, 209), "Cold spot, 95% confidence"),
+    -3: ((44, 123, 182), "Cold spot, 99% confidence"),
+}
+
+
+# ---------------------------------------------------------------------------------------------- CSV
+def neutralise_cell(value):
+    """A CSV cell value that a spreadsheet cannot run as a formula.
+
+    Text whose first non-space character is one of :data:`FORMULA_PREFIXES` gets a leading
+    apostrophe (``=HYPERLINK(...)`` -> ``'=HYPERLINK(...)``); other values are returned unchanged.
+    Numbers (including negative ones) are not text and are left alone.
+    """
+    if isinstance(value, str):
+        stripped = value.lstrip(" ")
+        if stripped[:1] and stripped[0] in FORMULA_PREFIXES:
+            return "'" + value
+    return value
+
+
+def _cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, (float, np.floating)):
+        return "" if not math.isfinite(float(value)) else repr(float(value))
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, pd.Timestamp):
+        return "" if pd.isna(value) else value.isoformat()
+    if value is pd.NaT:
+        return ""
+    return neutralise_cell(str(value)) if not isinstance(value, (int, bool)) else value
+
+
+def _atomic_target(path: Path, suffix: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=suffix, prefix=".partial-", dir=str(path.parent))
+    os.close(fd)
+    return Path(tmp)
+
+
+def write_csv(frame: pd.DataFrame, path: PathLike, *, columns: Optional[Sequence[str]] = None) -> Path:
+    """Write a table as UTF-8 CSV (with a byte-order mark, so Excel reads accents) safely.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        A ``geometry`` column, if any, is left out (use x/y or lon/lat columns).
+    path : path-like
+    columns : optional column order (default: all but the geometry).
+
+    Returns
+    -------
+    Path of the file. Every text cell passes through :func:`neutralise_cell`.
+    """
+    path = Path(path)
+    geometry = getattr(frame, "geometry", None)
+    geom_name = geometry.name if geometry is not None and hasattr(frame, "crs") else None
+    cols = list(columns) if columns is not None else [c for c in frame.columns if c != geom_name]
+    missing = [c for c in cols if c not in frame.columns]
+    if missing:
+        raise BeatwiseError(f"write_csv: no column(s) {', '.join(missing)}")
+    tmp = _atomic_target(path, ".csv")
+    try:
+        with open(tmp, "w", newline="", encoding="utf-8-sig") as fh:
+            w = csv.writer(fh)
+            w.writerow([neutralise_cell(str(c)) for c in cols])
+            for row in frame[cols].itertuples(index=False, name=None):
+                w.writerow([_cell(v) for v in row])
+        os.replace(tmp, path)
+    except BaseException:
+        if tmp.exists():
+            tmp.unlink()
+        raise
+    return path
+
+
+# ---------------------------------------------------------------------------------------------- GeoJSON
+def write_geojson(frame, path: PathLike) -> Path:
+    """Write a GeoDataFrame as RFC 7946 GeoJSON (reprojected to WGS84 longitude/latitude)."""
+    import pyogrio
+
+    path = Path(path)
+    out = frame.to_crs("EPSG:4326") if frame.crs is not None else frame
+    tmp = _atomic_target(path, ".geojson")
+    tmp.unlink()
+    try:
+        pyogrio.write_dataframe(_prepare(out), tmp, driver="GeoJSON", RFC7946="YES")
+        os.replace(tmp, path)
+    except BaseException:
+        if tmp.exists():
+            tmp.unlink()
+        raise
+    return path
+
+
+# ---------------------------------------------------------------------------------------------- styles
+def _opt(props: dict) -> str:
+    """QGIS symbol-layer properties as both the modern ``Option`` map and the legacy ``prop`` list."""
+    opts = "".join(f'<Option name="{_xml(k)}" value="{_xml(str(v))}" type="QString"/>' for k, v in props.items())
+    legacy = "".join(f'<prop k="{_xml(k)}" v="{_xml(str(v))}"/>' for k, v in props.items())
+    return f'<Option type="Map">{opts}</Option>{legacy}'
+
+
+def _rgba(rgb, alpha: int = 255) -> str:
+    return f"{rgb[0]},{rgb[1]},{rgb[2]},{alpha}"
+
+
+def _fill_symbol(name: str, rgb, alpha: int, outline_rgb=(0, 0, 0), outline_mm: float = 0.26) -> str:
+    props = {"color": _rgba(rgb, alpha), "joinstyle": "miter", "offset": "0,0", "offset_unit": "MM",
+             "outline_color": _rgba(outline_rgb), "outline_style": "solid", "outline_width": outline_mm,
+             "outline_width_unit": "MM", "style": "solid"}
+    return (f'<symbol type="fill" name="{name}" alpha="1" clip_to_extent="1" force_rhr="0">'
+            f'<layer class="SimpleFill" enabled="1" locked="0" pass="0">{_opt(props)}</layer></symbol>')
+
+
+def _marker_symbol(name: str, rgb, size_mm: float = 1.4) -> str:
+    props = {"angle": 0, "color": _rgba(rgb, 200), "joinstyle": "bevel", "name": "circle",
+             "offset": "0,0", "offset_unit": "MM", "outline_color": "255,255,255,255",
+             "outline_style": "solid", "outline_width": 0.1, "outline_width_unit": "MM",
+             "scale_method": "diameter", "size": size_mm, "size_unit": "MM", "vertical_anchor_point": 1}
+    return (f'<symbol type="marker" name="{name}" alpha="1" clip_to_extent="1" force_rhr="0">'
+            f'<layer class="SimpleMarker" enabled="1" locked="0" pass="0">{_opt(props)}</layer></symbol>')
+
+
+def _qml(renderer: str, geometry_type: int, labeling: str = "") -> str:
+    """A QGIS layer style document (``.qml``); geometry_type 0 point, 1 line, 2 polygon."""
+    return ("<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
+            f'<qgis version="{QGIS_VERSION}" styleCategories="Symbology|Labeling">'
+            f"{renderer}{labeling}<blendMode>0</blendMode><featureBlendMode>0</featureBlendMode>"
+            f"<layerGeometryType>{geometry_type}</layerGeometryType></qgis>\n")
+
+
+def _label_settings(field: str) -> str:
+    return ('<labeling type="simple"><settings calloutType="simple">'
+            f'<text-style fieldName="{_xml(field)}" isExpression="0" fontFamily="Sans Serif" fontSize="11" '
+            'fontSizeUnit="Point" fontWeight="75" fontItalic="0" textColor="0,0,0,255" textOpacity="1" '
+            'namedStyle="Bold" multilineHeight="1" blendMode="0" previewBkgrdColor="255,255,255,255"/>'
+            '<text-format wrapChar="" autoWrapLength="0" multilineAlign="3" placeDirectionSymbol="0" '
+            'addDirectionSymbol="0" reverseDirectionSymbol="0" leftDirectionSymbol="&lt;" '
+            'rightDirectionSymbol="&gt;" formatNumbers="0" decimals="3" plussign="0"/>'
+            '<text-buffer bufferDraw="1" bufferSize="1.2" bufferSizeUnits="MM" bufferColor="255,255,255,255" '
+            'bufferOpacity="1" bufferJoinStyle="128" bufferNoFill="1" bufferBlendMode="0"/>'
+            '<placement placement="1" offsetType="0" dist="0" priority="5" quadOffset="4" '
+            'placementFlags="10" centroidInside="1" centroidWhole="0" fitInPolygonOnly="0"/>'
+            '<rendering drawLabels="1" obstacle="1" scaleVisibility="0" upsidedownLabels="0" '
+            'limitNumLabels="0" maxNumLabels="2000" fontLimitPixelSize="0" displayAll="1"/>'
+            '</settings></labeling>')
+
+
+def qml_hotspots() -> str:
+    """QML: hotspot polygons with a translucent red fill, black outline and their rank as label."""
+    renderer = ('<renderer-v2 type="singleSymbol" forceraster="0" symbollevels="0" enableorderby="0">'
+                f"<symbols>{_fill_symbol('0', (227, 26, 28), 90, outline_mm=0.6)}</symbols></renderer-v2>")
+    return _qml(renderer, 2, _label_settings("rank"))
+
+
+def qml_gi_cells(field: str = "gi_class") -> str:
+    """QML: Gi* cells categorised by class (-3..3) in the ArcGIS hot/cold palette."""
+    cats, syms = [], []
+    for i, (value, (rgb, label)) in enumerate(GI_CLASS_STYLE.items()):
+        cats.append(f'<category render="true" symbol="{i}" value="{value}" label="{_xml(label)}"/>')
+        syms.append(_fill_symbol(str(i), rgb, 200, outline_rgb=(120, 120, 120), outline_mm=0.1))
+    renderer = (f'<renderer-v2 type="categorizedSymbol" attr="{_xml(field)}" forceraster="0" '
+                'symbollevels="0" enableorderby="0">'
+                f"<categories>{''.join(cats)}</categories><symbols>{''.join(syms)}</symbols></renderer-v2>")
+    return _qml(renderer, 2)
+
+
+def qml_points(rgb=(60, 60, 60)) -> str:
+    """QML: incidents as small dark circles."""
+    renderer = ('<renderer-v2 type="singleSymbol" forceraster="0" symbollevels="0" enableorderby="0">'
+                f"<symbols>{_marker_symbol('0', rgb)}</symbols></renderer-v2>")
+    return _qml(renderer, 0)
+
+
+def _hex(rgb) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+def _sld(layer: str, rules: Iterable[str]) -> str:
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<StyledLayerDescriptor version="1.1.0" xmlns="http://www.opengis.net/sld" '
+            'xmlns:ogc="http://www.opengis.net/ogc" xmlns:se="http://www.opengis.net/se">'
+            f"<NamedLayer><se:Name>{_xml(layer)}</se:Name><UserStyle><se:Name>{_xml(layer)}</se:Name>"
+            f"<se:FeatureTypeStyle>{''.join(rules)}</se:FeatureTypeStyle></UserStyle></NamedLayer>"
+            "</StyledLayerDescriptor>\n")
+
+
+def _sld_polygon_rule(name: str, rgb, opacity: float, stroke="#000000", width: float = 1.0,
+                      filter_xml: str = "") -> str:
+    return (f"<se:Rule><se:Name>{_xml(name)}</se:Name>{filter_xml}<se:PolygonSymbolizer><se:Fill>"
+            f'<se:SvgParameter name="fill">{_hex(rgb)}</se:SvgParameter>'
+            f'<se:SvgParameter name="fill-opacity">{opacity:g}</se:SvgParameter></se:Fill><se:Stroke>'
+            f'<se:SvgParameter name="stroke">{stroke}</se:SvgParameter>'
+            f'<se:SvgParameter name="stroke-width">{width:g}</se:SvgParameter></se:Stroke>'
+            "</se:PolygonSymbolizer></se:Rule>")
+
+
+def sld_hotspots(layer: str = "hotspots") -> str:
+    return _sld(layer, [_sld_polygon_rule("Hotspot", (227, 26, 28), 0.35, width=2.0)])
+
+
+def sld_gi_cells(layer: str = "gi_star_cells", field: str = "gi_class") -> str:
+    rules = []
+    for value, (rgb, label) in GI_CLASS_STYLE.items():
+        f = (f"<ogc:Filter><ogc:PropertyIsEqualTo><ogc:PropertyName>{_xml(field)}</ogc:PropertyName>"
+             f"<ogc:Literal>{value}</ogc:Literal></ogc:PropertyIsEqualTo></ogc:Filter>")
+        rules.append(_sld_polygon_rule(label, rgb, 0.8, stroke="#787878", width=0.3, filter_xml=f))
+    return _sld(layer, rules)
+
+
+def sld_points(layer: str = "incidents", rgb=(60, 60, 60)) -> str:
+    rule = ("<se:Rule><se:Name>Incident</se:Name><se:PointSymbolizer><se:Graphic><se:Mark>"
+            "<se:WellKnownName>circle</se:WellKnownName><se:Fill>"
+            f'<se:SvgParameter name="fill">{_hex(rgb)}</se:SvgParameter></se:Fill></se:Mark>'
+            "<se:Size>5</se:Size></se:Graphic></se:PointSymbolizer></se:Rule>")
+    return _sld(layer, [rule])
+
+
+# ---------------------------------------------------------------------------------------------- GeoPackage
+@dataclass(frozen=True)
+class StyledLayer:
+    """A layer to write into a GeoPackage with its QGIS style.
+
+    Attributes
+    ----------
+    name : str
+        Layer (table) name.
+    frame : GeoDataFrame
+    qml : str
+        QGIS style (``.qml`` document); ``""`` for none.
+    sld : str
+        OGC SLD version of the style; ``""`` for none.
+    description : str
+        Stored in ``gpkg_contents.description`` and the style's description.
+    """
+
+    name: str
+    frame: object
+    qml: str = ""
+    sld: str = ""
+    description: str = ""
+
+
+def _prepare(frame):
+    """A copy safe for OGR: object columns as text, bool as int, nothing else changed."""
+    out = frame.copy()
+    for c in out.columns:
+        if c == out.geometry.name:
+            continue
+        s = out[c]
+        if pd.api.types.is_bool_dtype(s):
+            out[c] = s.astype(np.int64)
+        elif s.dtype == object or pd.api.types.is_string_dtype(s):
+            out[c] = s.astype(object).where(s.notna(), None).map(lambda v: v if v is None else str(v))
+    return out
+
+
+_LAYER_STYLES_SQL = (
+    "CREATE TABLE layer_styles (id INTEGER PRIMARY KEY AUTOINCREMENT, f_table_catalog TEXT(256), "
+    "f_table_schema TEXT(256), f_table_name TEXT(256), f_geometry_column TEXT(256), styleName TEXT(30), "
+    "styleQML TEXT, styleSLD TEXT, useAsDefault BOOLEAN, description TEXT, owner TEXT(30), ui TEXT(30), "
+    "update_time DATETIME DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))")
+
+
+def write_geopackage(path: PathLike, layers: Sequence[StyledLayer], *,
+                     progress: Optional[ProgressFn] = None) -> Path:
+    """Write ``layers`` into a new GeoPackage with their styles in ``layer_styles``.
+
+    Parameters
+    ----------
+    path : path-like
+        Target ``.gpkg``; replaced if it exists (atomically, when everything is written).
+    layers : sequence of StyledLayer
+        Written in order; empty layers are written with their columns and no features.
+    progress : ProgressFn, optional
+
+    Returns
+    -------
+    Path of the file.
+
+    Notes
+    -----
+    ``layer_styles`` follows the schema QGIS creates (``QgsOgrProviderUtils``): one row per layer
+    with ``useAsDefault = 1``, so QGIS applies the style when the layer is added. The table is
+    registered in ``gpkg_contents`` (``data_type = 'attributes'``) as the GeoPackage standard
+    requires of every user table.
+    """
+    import pyogrio
+
+    path = Path(path)
+    if not layers:
+        raise BeatwiseError("write_geopackage: no layers to write")
+    names = [lyr.name for lyr in layers]
+    if len(set(n.lower() for n in names)) != len(names):
+        raise BeatwiseError(f"write_geopackage: layer names must be unique, got {names}")
+    tmp = _atomic_target(path, ".gpkg")
+    tmp.unlink()  # GDAL creates it
+    try:
+        for i, lyr in enumerate(layers):
+            report(progress, i / (len(layers) + 1), f"Writing layer {lyr.name}")
+            pyogrio.write_dataframe(_prepare(lyr.frame), tmp, layer=lyr.name, driver="GPKG",
+                                    layer_options={"DESCRIPTION": lyr.description} if lyr.description else None)
+        report(progress, len(layers) / (len(layers) + 1), "Writing QGIS styles")
+        geom_cols = {}
+        con = sqlite3.connect(tmp)
+        try:
+            for name, col in con.execute("SELECT table_name, column_name FROM gpkg_geometry_columns"):
+                geom_cols[name] = col
+            con.execute(_LAYER_STYLES_SQL)
+            con.executemany(
+                "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, "
+                "styleName, styleQML, styleSLD, useAsDefault, description, owner, ui) "
+                "VALUES ('', '', ?, ?, ?, ?, ?, 1, ?, '', '')",
+                [(lyr.name, geom_cols.get(lyr.name, "geom"), lyr.name, lyr.qml, lyr.sld,
+                  lyr.description or f"Beatwise style for {lyr.name}") for lyr in layers if lyr.qml or lyr.sld])
+            con.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change) "
+                        "VALUES ('layer_styles', 'attributes', 'layer_styles', 'QGIS layer styles', "
+                        "strftime('%Y-%m-%dT%H:%M:%fZ','now'))")
+            con.commit()
+        finally:
+            con.close()
+        os.replace(tmp, path)
+    except BaseException:
+        for leftover in (tmp, Path(str(tmp) + "-journal"), Path(str(tmp) + "-wal")):
+            if leftover.exists():
+                leftover.unlink()
+        raise
+    report(progress, 1.0, f"Wrote {path.name}")
+    return path
+
+
+def read_layer_styles(path: PathLike) -> pd.DataFrame:
+    """The ``layer_styles`` table of a GeoPackage (empty frame when it has none)."""
+    con = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True)
+    try:
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "layer_styles" not in tables:
+            return pd.DataFrame(columns=["f_table_name", "f_geometry_column", "styleName", "styleQML",
+                                         "styleSLD", "useAsDefault"])
+        return pd.read_sql_query("SELECT * FROM layer_styles ORDER BY id", con)
+    finally:
+        con.close()
+
+
+# ---------------------------------------------------------------------------------------------- tables
+def hotspots_table(areas) -> pd.DataFrame:
+    """One row per hotspot of a :class:`~analysis.hotspots.HotspotAreas`, for ``hotspots.csv``.
+
+    Columns: ``rank, incidents, share_percent, pai, area_km2, peak_density_per_km2, n_cells,
+    locations`` (most frequent first, ``; ``-separated) ``, location_counts, centroid_x, centroid_y``
+    (working CRS, metres) ``, centroid_lon, centroid_lat`` (WGS84), ``crs``.
+    """
+    from analysis.crs import transform
+
+    rows = []
+    for h in areas.hotspots:
+        c = h.geometry.centroid
+        rows.append({"rank": h.rank, "incidents": h.incidents, "share_percent": 100.0 * h.share, "pai": h.pai,
+                     "area_km2": h.area_km2, "peak_density_per_km2": h.peak_density, "n_cells": h.n_cells,
+                     "locations": "; ".join(h.locations),
+                     "location_counts": "; ".join(str(n) for n in h.location_counts),
+                     "centroid_x": float(c.x), "centroid_y": float(c.y)})
+    columns = ["rank", "incidents", "share_percent", "pai", "area_km2", "peak_density_per_km2", "n_cells",
+               "locations", "location_counts", "centroid_x", "centroid_y", "centroid_lon", "centroid_lat", "crs"]
+    frame = pd.DataFrame(rows, columns=columns[:11])
+    if len(frame) and areas.grid.crs:
+        lon, lat = transform(frame["centroid_x"].to_numpy(), frame["centroid_y"].to_numpy(), areas.grid.crs,
+                             "EPSG:4326")
+        frame["centroid_lon"], frame["centroid_lat"] = np.round(lon, 6), np.round(lat, 6)
+    else:
+        frame["centroid_lon"], frame["centroid_lat"] = np.nan, np.nan
+    frame["crs"] = areas.grid.crs or ""
+    return frame[columns]
