@@ -288,14 +288,45 @@ def _lsoa_district(names: pd.Series) -> pd.Series:
     return names.str.replace(r"\s+\d{3}[A-Z]$", "", regex=True)
 
 
+def _read_police_uk_arrow(path: Path, encoding: str, delim: str) -> pd.DataFrame | None:
+    """data.police.uk columns read by Arrow's multi-threaded CSV reader (about 3x the C parser).
+
+    Returns None when the file needs the careful path: not UTF-8, a malformed line, or a
+    coordinate that is not a number (those rows must be rejected one by one, with reasons).
+    """
+    if encoding != "utf-8-sig":
+        return None
+    try:
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        return None
+    text = pa.dictionary(pa.int32(), pa.string())
+    types = {"Crime ID": pa.string(), "Month": text, "Longitude": pa.float64(),
+             "Latitude": pa.float64(), "Location": text, "LSOA name": text, "Crime type": text}
+    try:
+        table = pacsv.read_csv(
+            path, parse_options=pacsv.ParseOptions(delimiter=delim),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=list(POLICE_UK_COLUMNS), column_types=types,
+                strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, pa.ArrowKeyError, UnicodeDecodeError):
+        return None
+    return table.to_pandas()
+
+
 def _read_police_uk(path: Path, mapping: ColumnMapping) -> _Part:
     encoding, delim = _sniff(path)
     cols = list(POLICE_UK_COLUMNS)
     dtypes = {"Crime ID": str, "Month": "category", "Longitude": float, "Latitude": float,
               "Location": "category", "LSOA name": "category", "Crime type": "category"}
-    try:  # fast path: coordinates parsed as numbers by the C parser, "" -> NaN
-        frame, bad, enc = _read_csv_robust(path, encoding, delim, usecols=cols, dtype=dtypes,
-                                           na_values={"Longitude": [""], "Latitude": [""]})
+    try:  # fast paths: coordinates parsed as numbers by the parser, "" -> NaN
+        frame = _read_police_uk_arrow(path, encoding, delim)
+        if frame is not None:
+            bad, enc = [], encoding
+        else:
+            frame, bad, enc = _read_csv_robust(path, encoding, delim, usecols=cols, dtype=dtypes,
+                                               na_values={"Longitude": [""], "Latitude": [""]})
         lon = frame["Longitude"].to_numpy(dtype=float)
         lat = frame["Latitude"].to_numpy(dtype=float)
         missing = np.isnan(lon) | np.isnan(lat)

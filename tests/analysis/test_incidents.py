@@ -328,3 +328,20 @@ def test_detect_columns__bad_files(tmp_path):
         preview_rows(tmp_path / "missing.csv")
     with pytest.raises(BeatwiseError, match="unsupported"):
         preview_rows(write(tmp_path, "x.docx", "hello"))
+
+
+def test_police_uk__fast_and_careful_readers_agree(tmp_path):
+    rows = (police_row() + police_row(cid="", ctype="Anti-social behaviour", lsoa="Rochford 001A")
+            + police_row(cid="x2", lon="", lat="", loc="No Location")
+            + police_row(month="2024-02", loc="On or near Café Row"))
+    fast = read_incidents(write(tmp_path, "fast.csv", POLICE_HEADER + rows))          # Arrow reader
+    careful = read_incidents(write(tmp_path, "slow.csv", POLICE_HEADER + rows, "cp1252"))
+    text = read_incidents(write(tmp_path, "text.csv", POLICE_HEADER + rows
+                                + police_row(cid="x3", lon="east", lat="51.5")))    # non-numeric lon
+    for r in (careful, text):
+        a = fast.incidents.drop(columns=["incident_id", "source_file"])
+        b = r.incidents.drop(columns=["incident_id", "source_file"]).iloc[: len(a)]
+        pd.testing.assert_frame_equal(pd.DataFrame(a), pd.DataFrame(b))
+    assert any("Windows-1252" in w for w in careful.report.warnings)  # really the careful path
+    assert [x.reason for x in text.report.rejected] == [v.NO_COORDINATES, v.BAD_COORDINATES]
+    assert text.report.rows_read == 5
