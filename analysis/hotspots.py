@@ -26,6 +26,7 @@ from scipy.special import erfc
 from analysis.grid import GridSpec, points_xy
 from analysis.kde import DensitySurface, fft_convolve
 from analysis.progress import BeatwiseError, ProgressFn, report
+from analysis.streets import POLICE_UK_PLACES, street_name
 
 #: Confidence levels of the Gi* classes (ArcGIS Hot Spot Analysis "Gi_Bin"): class 3 = 99 %, 2 = 95 %, 1 = 90 %.
 GI_LEVELS = ((3, 0.01, "99"), (2, 0.05, "95"), (1, 0.10, "90"))
@@ -152,7 +153,7 @@ def _label_polygons(labels: np.ndarray, grid: GridSpec, n: int) -> list:
 
 
 def _top_locations(point_labels: np.ndarray, locations, n_labels: int, top: int = 3):
-    """Most frequent non-empty location per label (count desc, then name asc).
+    """Most frequent non-empty location per label: streets first, then count desc, name asc.
 
     Only the incidents inside a hotspot are looked at (a row ``take`` on the column), so a
     million-row column is never converted as a whole.
@@ -172,7 +173,12 @@ def _top_locations(point_labels: np.ndarray, locations, n_labels: int, top: int 
         return result
     df = pd.DataFrame({"label": point_labels[idx][keep], "location": loc[keep]})
     counts = df.groupby(["label", "location"]).size().reset_index(name="n")
-    counts = counts.sort_values(["label", "n", "location"], ascending=[True, False, True])
+    # Streets before data.police.uk place labels ("On or near Supermarket"): a briefing names
+    # streets; a place label is listed only when a hotspot has fewer than ``top`` streets.
+    names = counts["location"].map(street_name).str.casefold()
+    counts["place"] = names.isin(POLICE_UK_PLACES)
+    counts = counts.sort_values(["label", "place", "n", "location"],
+                                ascending=[True, True, False, True])
     for label, grp in counts.groupby("label", sort=False):
         grp = grp.head(top)
         result[int(label)] = (tuple(grp["location"]), tuple(int(c) for c in grp["n"]))

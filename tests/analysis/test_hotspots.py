@@ -6,6 +6,8 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+
+from analysis.streets import POLICE_UK_PLACES
 import pytest
 import shapely
 from scipy import stats
@@ -280,7 +282,9 @@ def test_hotspot_areas__southend_names_real_streets_and_counts_match():
     for x in top:
         assert x.locations and all(n in known and n.startswith("On or near ") for n in x.locations)
         inside = joined.index[joined["rank"] == x.rank]
-        expected = inc.loc[inside, "location"].value_counts()
+        counts = inc.loc[inside, "location"].value_counts()
+        is_place = counts.index.str.replace("On or near ", "").str.casefold().isin(POLICE_UK_PLACES)
+        expected = counts[~is_place] if (~is_place).any() else counts  # streets before place labels
         assert x.location_counts[0] == expected.iloc[0]
     assert any(n.split()[-1] in street_words for x in top for n in x.locations)
     # the top hotspot lies in Southend-on-Sea (ONS boundary, an independent source)
