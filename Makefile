@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export LANG := C.UTF-8
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test bench screenshots system-deps venv clean lint
+.PHONY: run test bench screenshots system-deps venv clean lint installer
 
 system-deps:
 	@PYTHON=$(PYTHON) bash installer/debian-deps.sh
@@ -40,3 +40,6 @@ screenshots: venv
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info beatwise-demo
+
+installer: system-deps
+	bash installer/build.sh
