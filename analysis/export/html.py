@@ -265,8 +265,8 @@ def density_overlay_rgba(surface):
     norm = PowerNorm(gamma=DENSITY_GAMMA, vmin=0.0, vmax=vmax if vmax > 0 else 1.0)
     rgba = (density_cmap()(norm(dst)) * 255).astype(np.uint8)
     rgba[..., 3] = np.where(dst >= DENSITY_FLOOR * vmax, 255, 0).astype(np.uint8) if vmax > 0 else 0
-    x0, y1 = transform * (0, 0)
-    x1, y0 = transform * (width, height)
+    x0, y1 = transform.c, transform.f  # north-up: no rotation terms
+    x1, y0 = transform.c + transform.a * width, transform.f + transform.e * height
     t = Transformer.from_crs(dst_crs, "EPSG:4326", always_xy=True)
     lon0, lat0 = t.transform(x0, y0)
     lon1, lat1 = t.transform(x1, y1)

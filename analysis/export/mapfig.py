@@ -56,10 +56,11 @@ DENSITY_GAMMA = 0.5
 def density_cmap() -> ListedColormap:
     """The density colour map: ``YlOrRd`` from its 8 % point (light yellow) to dark red.
 
-    Its lightness falls monotonically (tested), so density stays ordered when printed in grey.
+    Made of the base map's own colours 20..255 (no resampling, so no two neighbours repeat); its
+    lightness falls strictly (tested), so density stays ordered when printed in grey.
     """
-    base = colormaps["YlOrRd"]
-    return ListedColormap(base(np.linspace(0.08, 1.0, 256)), name="beatwise_density")
+    base = colormaps["YlOrRd"].resampled(256)
+    return ListedColormap(base(np.arange(20, 256)), name="beatwise_density")
 
 
 def luminance(rgb) -> np.ndarray:
