@@ -342,13 +342,14 @@ class _Doc:
         self.fig.text(self.L, self.y, text, fontsize=size, fontweight="bold", va="top")
         self.y -= self.dy(size * _LINE + 2)
 
-    def wrap(self, text: str, size: float, indent: float = 0.0) -> list[str]:
-        chars = max(20, int((self.width_in - indent) * 72 / (size * _CHAR_EM)))
+    def wrap(self, text: str, size: float, indent: float = 0.0, bold: bool = False) -> list[str]:
+        em = _CHAR_EM * (1.12 if bold else 1.0)
+        chars = max(20, int((self.width_in - indent) * 72 / (size * em)))
         return textwrap.wrap(text, chars) or [""]
 
     def para(self, text: str, size: float = 9, color="0.1", bold: bool = False, indent: float = 0.0,
              space_after: float = 4) -> None:
-        for line in self.wrap(text, size, indent):
+        for line in self.wrap(text, size, indent, bold):
             self.ensure(self.dy(size * _LINE))
             self.fig.text(self.L + indent / A4_IN[0], self.y, line, fontsize=size, va="top", color=color,
                           fontweight="bold" if bold else "normal")
@@ -527,7 +528,8 @@ def _headlines(d: BriefingData) -> list[str]:
         n_in = sum(h.incidents for h in top)
         a = sum(h.area_km2 for h in top)
         lead = top[0]
-        where = _street(lead.locations[0]) if lead.locations else "hotspot 1"
+        names = [_street(x) for x in lead.locations[:2]]
+        where = " and ".join(names) if names else "hotspot 1"
         out.append(f"{len(top)} hotspot{'s' if len(top) > 1 else ''} covering {a:.2f} km² "
                    f"({_pct(a / areas.study_area_km2)} of the area with incidents) hold {_pct(n_in / areas.n_incidents)} "
                    f"of the {areas.n_incidents:,} incidents; the busiest, around {where}, alone holds "
@@ -770,14 +772,16 @@ def _page_method(doc: _Doc) -> None:
     if d.synthetic:
         caveats.append("SYNTHETIC demo data: every incident in this pack is made up; nothing here describes real "
                        "crime in Southend-on-Sea or anywhere else.")
-    if rep is not None and rep.time_precision == "month":
+    if rep is not None and rep.time_precision == "month" and not any("month" in w.lower() for w in rep.warnings):
         caveats.append("Month-only data (data.police.uk): no day or time of day, so there is no hour x weekday "
                        "profile and shift timing cannot be based on it.")
     if rep is not None:
         caveats.extend(rep.warnings)
     caveats.extend(d.warnings)
-    caveats.append("data.police.uk locations are snapped to anonymous map points over street centres, so many "
-                   "crimes can share a point; a hotspot on one point may be an artefact of that snapping.")
+    month_rows = "time_precision" in d.incidents.columns and (d.incidents["time_precision"] == "month").any()
+    if month_rows and not any("snap" in c.lower() for c in caveats):
+        caveats.append("data.police.uk locations are snapped to anonymous map points over street centres, so many "
+                       "crimes can share a point; a hotspot on one point may be an artefact of that snapping.")
     caveats.append("Recorded incidents only: unreported crime and recording practice shape every figure.")
     doc.bullets(list(dict.fromkeys(caveats)))
     doc.para(f"Made with Beatwise 0.1.0 on {d.produced}. Files: {', '.join(FILES)}.", size=7.5, color="0.3")
