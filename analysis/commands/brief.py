@@ -104,7 +104,7 @@ def run(args) -> int:
     last = [-1.0]
 
     def progress(fraction: float, message: str) -> None:
-        if not args.json and fraction - last[0] >= 0.1:
+        if not args.json and (fraction - last[0] >= 0.1 or (fraction >= 1.0 > last[0])):
             last[0] = fraction
             say(f"{100 * fraction:3.0f}% {message}")
 
