@@ -40,25 +40,30 @@ MILP (one per shift length)
                    sum_v b_{c,v} <= 1                                  for every column c
                    sum_{c in day j} sum_v v b_{c,v} = N                 for every day j
                    sum_{c in day j} sum_v b_{c,v} <= K                  for every day j
+                   z_t <= floor(d'_t) + frac(d'_t) (on_t - floor(d'_t))
                    on_t >= m                                           (if m > 0)
 
-    and ``coverage = sum_t z_t / (7 N L)``. The third row is valid because ``min(d, a + b) <=
-    min(d, a) + min(d, b)`` for ``a, b >= 0``; it is redundant for integer solutions but cuts
-    off the fractional "spread every officer thinly over many start times" solutions that make
-    the textbook form (``x_c <= N y_c``, ``sum y <= K``) useless: its LP relaxation ignores
-    ``K`` entirely, because coverage is concave in the head-counts. The solver is run with
-    ``mip_rel_gap = 0``: a plan is ``optimal`` only when HiGHS has proved that no plan has a
-    higher coverage. Otherwise (time limit) the status says so and gives the proven bound.
+    and ``coverage = sum_t z_t / (7 N L)``. The ``min(d'_t, v)`` row is valid because
+    ``min(d, a + b) <= min(d, a) + min(d, b)`` for ``a, b >= 0``, the ``floor`` row because
+    ``on_t`` is an integer (it is the concave envelope of ``min(d'_t, .)`` over the integers).
+    Both are redundant for integer solutions but cut off the fractional "spread every officer
+    thinly over many start times" solutions that make the textbook form (``x_c <= N y_c``,
+    ``sum_c y_c <= K``) hopeless: its LP relaxation ignores ``K`` entirely, because coverage is
+    concave in the head-counts. The solver runs with ``mip_rel_gap = 0``: a plan is ``optimal``
+    only when HiGHS has proved that no plan under the rules has a higher coverage. Otherwise
+    (time limit) the status says so and gives the proven upper bound.
 
 Sergeants
     A second group of ``S`` sergeants a day on shifts of the same length, start-time rules and
     ``K``, planned *after* the constables (the constable plan, which maximises coverage, is not
-    changed): a second MILP with ``g_t >= 1 - sergeants_on_t`` (``g_t >= 0``) for every hour
-    ``t`` with constables on duty minimises ``W sum_t g_t + sum_{t: no constables} sergeants_on_t``
-    with ``W = 7 S L + 1``, i.e. first the number of hours with constables but no sergeant, then
-    sergeant-hours spent when no constable is on duty. Because ``sergeants_on_t`` is an integer
-    ``g_t`` is 0 or 1 at the optimum, so ``sum g_t`` counts the unsupervised hours exactly; they
-    are listed (``ShiftPlan.unsupervised``) and explained when they cannot all be covered.
+    changed) by a second MILP. With ``g_t >= 1 - sergeants_on_t``, ``0 <= g_t <= 1`` for every
+    hour ``t`` with constables on duty, it minimises, lexicographically through weights each
+    larger than the whole of the next term, (1) ``sum_t g_t``, the hours with constables and no
+    sergeant, (2) ``sum_t on_t g_t``, the constable-hours unsupervised, and (3) sergeant-hours
+    when no constable is on duty. ``sergeants_on_t`` is an integer, so ``g_t`` is 0 or 1 at the
+    optimum and (1) counts the unsupervised hours exactly: zero means a sergeant is on duty
+    whenever constables are; otherwise the hours are listed (``ShiftPlan.unsupervised``) and the
+    summary says that S sergeants on L-hour shifts cannot cover them.
 """
 from __future__ import annotations
 
@@ -610,6 +615,11 @@ def _solve_constables(d: np.ndarray, officers: int, length_h: int, cols: _Column
         model.row(cols_t, np.append(-mult * levels, 1.0), -np.inf, 0.0)
         # z_t <= sum over covering shifts of min(d'_t, v): min(d, a + b) <= min(d, a) + min(d, b)
         model.row(cols_t, np.append(-mult * np.minimum(dp[t], levels), 1.0), -np.inf, 0.0)
+        # on_t is an integer: min(d', on) <= floor(d') + frac(d') (on - floor(d'))
+        fl = math.floor(dp[t])
+        fr = dp[t] - fl
+        if fr > 1e-12:
+            model.row(cols_t, np.append(-fr * mult * levels, 1.0), -np.inf, fl - fr * fl)
         if min_on_duty > 0:
             model.row(idx, mult * levels, float(min_on_duty), np.inf)
     c = np.zeros(model.n)
@@ -962,3 +972,106 @@ def _plan_for_length(d: np.ndarray, params: ShiftParameters, length_h: int,
                      sergeant_shifts=sg_shifts, sergeant_on_duty=sg_on, unsupervised=unsupervised,
                      supervision=supervision, mip_gap=solved.gap, solve_seconds=seconds,
                      parameters=params, summary=summary)
+
+
+# ---------------------------------------------------------------------------------------------
+# demand from incidents
+
+@dataclass(frozen=True)
+class Demand:
+    """Incident demand per hour of the week, per week, for :func:`recommend_shifts`.
+
+    Attributes
+    ----------
+    per_hour : tuple of 168 float
+        Incident weight per week in each hour of the week (Monday 00:00 first): the
+        aoristic hour x weekday matrix of :func:`analysis.temporal.hour_weekday_matrix`
+        divided by ``weeks``.
+    weeks : float
+        Length of the date range in weeks (the filter's ``--from``/``--to`` days when given,
+        else first to last day with a timed incident, both inclusive).
+    first_day, last_day : datetime.date
+    n, n_total : int
+        Incidents with a time of day used, and incidents selected.
+    weighting : str
+        ``exact``, ``aoristic`` or ``mixed`` (from the temporal profile).
+    message : str
+        The temporal profile's message (e.g. how many rows had no time of day).
+    """
+
+    per_hour: tuple[float, ...] = field(repr=False)
+    weeks: float
+    first_day: Any
+    last_day: Any
+    n: int
+    n_total: int
+    weighting: str
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"weeks": self.weeks, "first_day": str(self.first_day), "last_day": str(self.last_day),
+                "n": self.n, "n_total": self.n_total, "weighting": self.weighting,
+                "message": self.message}
+
+
+def demand_from_incidents(incidents, *, filters=None, street: Optional[str] = None,
+                          street_area: Optional[str] = None,
+                          progress: Optional[ProgressFn] = None) -> Demand:
+    """Demand per hour of the week per week, from incidents with times of day.
+
+    Parameters
+    ----------
+    incidents : GeoDataFrame following the data contract (``t_start``, ``t_end``,
+        ``time_precision``, ``weight``).
+    filters : optional ``analysis.filters.Filters`` (crime types, dates, area, polygon).
+    street, street_area : optional street filter (``analysis.streets.filter_street``).
+    progress : optional progress callback.
+
+    Raises
+    ------
+    BeatwiseError
+        When nothing is selected, or no selected incident has a time of day (e.g. month-only
+        data.police.uk data): the message says which file formats carry incident times.
+    """
+    import pandas as pd
+
+    from analysis.temporal import hour_weekday_matrix
+
+    report(progress, 0.0, "Selecting incidents")
+    if filters is not None:
+        from analysis.filters import apply_filters
+        incidents = apply_filters(incidents, filters)
+    if street is not None:
+        from analysis.streets import filter_street
+        incidents = filter_street(incidents, street, area=street_area)
+    profile = hour_weekday_matrix(incidents)
+    if profile.matrix is None:
+        if profile.n_total == 0:
+            raise BeatwiseError("No incidents match the selection: there is no demand to plan "
+                                "shifts against. Widen the filters (crime type, dates, area).")
+        why = profile.excluded_reason.split(":")[0] if profile.excluded_reason else \
+            "none has a time of day"
+        raise BeatwiseError(f"None of the {profile.n_total:,} incidents selected has a time of day "
+                            f"({why}). {TIMES_NEEDED}")
+    report(progress, 0.8, "Demand per week")
+    prec = incidents["time_precision"].astype(str).to_numpy()
+    timed = np.isin(prec, ("minute", "window")) & pd.to_datetime(incidents["t_start"]).notna().to_numpy()
+    t_start = pd.to_datetime(incidents["t_start"])[timed]
+    t_end = pd.to_datetime(incidents["t_end"])[timed]
+    is_window = (prec[timed] == "window") & t_end.notna().to_numpy() & (t_end > t_start).to_numpy()
+    last = pd.Timestamp(t_start.max())
+    if is_window.any():                             # a window ends just before its (exclusive) end
+        last = max(last, pd.Timestamp(t_end[is_window].max()) - pd.Timedelta(1, "ns"))
+    first_day = pd.Timestamp(t_start.min()).normalize().date()
+    last_day = last.normalize().date()
+    if filters is not None and getattr(filters, "date_from", None) is not None:
+        first_day = filters.date_from
+    if filters is not None and getattr(filters, "date_to", None) is not None:
+        last_day = filters.date_to
+    days = (pd.Timestamp(last_day) - pd.Timestamp(first_day)).days + 1
+    weeks = max(days, 1) / 7.0
+    per_hour = np.asarray(profile.matrix, dtype=float).reshape(HOURS_PER_WEEK) / weeks
+    report(progress, 1.0, "Done")
+    return Demand(per_hour=tuple(float(v) for v in per_hour), weeks=weeks, first_day=first_day,
+                  last_day=last_day, n=profile.n, n_total=profile.n_total,
+                  weighting=profile.weighting, message=profile.message)
