@@ -241,6 +241,8 @@ class ShiftPlan:
     parameters : ShiftParameters
     summary : str
         Plain-English summary.
+    demand : tuple of 168 float
+        The demand the plan was made for (incidents per week per hour of the week).
     """
 
     shift_hours: int
@@ -259,6 +261,7 @@ class ShiftPlan:
     solve_seconds: float
     parameters: ShiftParameters
     summary: str
+    demand: tuple[float, ...] = field(default=(), repr=False)
 
     @property
     def optimal(self) -> bool:
@@ -930,7 +933,8 @@ def _plan_for_length(d: np.ndarray, params: ShiftParameters, length_h: int,
                          coverage_bound=nan, load_per_officer_hour=nan, understaffed=(),
                          sergeant_shifts=(), sergeant_on_duty=(), unsupervised=(), supervision="",
                          mip_gap=nan, solve_seconds=solved.seconds, parameters=params,
-                         summary=f"No {length_h}-hour plan: {status[len('infeasible: '):]}.")
+                         summary=f"No {length_h}-hour plan: {status[len('infeasible: '):]}.",
+                         demand=tuple(float(v) for v in d))
     on = np.rint(cols.cover @ solved.x).astype(int)
     cov = coverage(d, on)
     if solved.status == 0:
@@ -971,7 +975,7 @@ def _plan_for_length(d: np.ndarray, params: ShiftParameters, length_h: int,
                      load_per_officer_hour=float(d.sum() / on.sum()), understaffed=under,
                      sergeant_shifts=sg_shifts, sergeant_on_duty=sg_on, unsupervised=unsupervised,
                      supervision=supervision, mip_gap=solved.gap, solve_seconds=seconds,
-                     parameters=params, summary=summary)
+                     parameters=params, summary=summary, demand=tuple(float(v) for v in d))
 
 
 # ---------------------------------------------------------------------------------------------
