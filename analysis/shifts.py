@@ -93,7 +93,7 @@ TIMES_NEEDED = (
     "and a time-of-day column (--date with --time-of-day), or from/to windows (--start/--end, "
     "spread aoristically). data.police.uk files have only the month and cannot be used.")
 
-DEFAULT_TIME_LIMIT_S = 120.0
+DEFAULT_TIME_LIMIT_S = 30.0
 
 
 # ---------------------------------------------------------------------------------------------

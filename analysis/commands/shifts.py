@@ -49,7 +49,7 @@ def register(sub) -> None:
                    help='current rota to compare with, e.g. "07:00-17:00x4,14:00-00:00x3"')
     r.add_argument("--time-limit-s", type=float, default=None, metavar="S",
                    help="solver time limit per shift length; a plan not proven optimal by then "
-                        "is reported as such with its bound (default 120)")
+                        "is reported as such with its bound (default 30)")
     p.add_argument("--out", metavar="DIR",
                    help=f"write {CHART_NAME} (demand against officers on duty, recommended and "
                         f"current) and {JSON_NAME} here")

@@ -456,3 +456,37 @@ def test_demo__recommendation_beats_current_rota(demo_demand):
     assert sum(best.on_duty[t] for t in fri_sat_nights) > sum(cur.on_duty[t] for t in fri_sat_nights)
     assert f"{best.coverage:.0%}" in rec.summary and f"{cur.coverage:.0%}" in rec.summary
     assert "go from 0 to" in rec.summary
+
+
+# ---------------------------------------------------------------------------------------------
+# the chart (analysis/export/shift_chart.py)
+
+def test_shift_chart_figure__draws_demand_plan_and_current(tmp_path):
+    from matplotlib.figure import Figure
+
+    from analysis.export.shift_chart import shift_chart_figure
+
+    d = random_demand(12)
+    rec = recommend_shifts(d, officers=3, shift_hours=8, starts=range(0, 24, 4),
+                           current="08:00-16:00x3")
+    fig = shift_chart_figure(rec.best, rec.current)
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    plan_line = next(v for k, v in lines.items() if k.startswith("recommended"))
+    cur_line = next(v for k, v in lines.items() if k.startswith("current"))
+    assert list(plan_line.get_ydata()[:168]) == list(rec.best.on_duty)
+    assert list(cur_line.get_ydata()[:168]) == list(rec.current.on_duty)
+    assert f"({rec.best.coverage:.0%} coverage)" in plan_line.get_label()
+    path = tmp_path / "chart.png"
+    fig.savefig(path)
+    assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_shift_chart_figure__infeasible_plan():
+    from analysis.export.shift_chart import shift_chart_figure
+
+    rec = recommend_shifts(random_demand(2), officers=6, shift_hours=(4, 8), min_on_duty=1,
+                           starts=range(0, 24, 2))
+    with pytest.raises(ValueError, match="infeasible"):
+        shift_chart_figure(rec.plans[1])
