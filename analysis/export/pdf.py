@@ -274,7 +274,8 @@ def compute_briefing(project, options: BriefingOptions = BriefingOptions(), *,
     boundaries = project.boundaries
     if options.boundaries_path:
         boundaries = _read_boundaries(options.boundaries_path, crs)
-    shifts = _shift_analysis(project, incidents, options, settings, warnings)
+    report(progress, 0.75, "Shift timing")
+    shifts = _shift_analysis(incidents, temporal, options, settings, progress=scaled(progress, 0.75, 0.98))
     rep = project.report
     warnings.extend(surface.warnings)
     warnings.extend(areas.warnings)
@@ -291,9 +292,104 @@ def compute_briefing(project, options: BriefingOptions = BriefingOptions(), *,
         produced=_dt.datetime.now().strftime("%-d %b %Y %H:%M"), warnings=tuple(dict.fromkeys(warnings)))
 
 
-def _shift_analysis(project, incidents, options, settings, warnings):
-    """Shift timing when :mod:`analysis.shifts` is available (None otherwise)."""
-    return None
+#: Solver time limit for the briefing's shift plan (a plan not proven optimal by then says so).
+SHIFT_TIME_LIMIT_S = 60.0
+
+
+@dataclass(frozen=True)
+class ShiftBriefing:
+    """Shift timing for the briefing: the recommendation, or why there is none.
+
+    Attributes
+    ----------
+    recommendation : analysis.shifts.ShiftRecommendation or None
+    demand : analysis.shifts.Demand or None
+    note : str
+        Why there is no recommendation ("" when there is one).
+    officers, shift_hours : the parameters used (None when unknown).
+    current_spec : str or None
+        The current rota compared against.
+    """
+
+    recommendation: object = field(default=None, repr=False)
+    demand: object = field(default=None, repr=False)
+    note: str = ""
+    officers: Optional[int] = None
+    shift_hours: Optional[int] = None
+    current_spec: Optional[str] = None
+
+    @property
+    def headline(self) -> str:
+        """The first sentence of the plan's summary (pattern and coverage against the current rota)."""
+        if self.recommendation is None:
+            return ""
+        text = self.recommendation.summary
+        cut = text.find(". ")
+        return text if cut < 0 else text[: cut + 1]
+
+    @property
+    def method_lines(self) -> list[str]:
+        if self.recommendation is None:
+            return [f"No shift plan: {self.note}"]
+        r = self.recommendation
+        best, prm, dem = r.best, r.parameters, self.demand
+        lines = [f"{r.objective}",
+                 f"Demand: {dem.n:,} incidents with a time of day ({dem.weighting}) over {dem.weeks:.1f} weeks "
+                 f"({dem.first_day} to {dem.last_day}), as incidents per week in each of the 168 hours of the week.",
+                 f"Plan: {prm.officers} officers a day on {best.shift_hours}-hour shifts, at most {prm.max_starts} "
+                 f"start times a day, starts on the hour, the same pattern every day; solved as a mixed-integer "
+                 f"programme with scipy.optimize.milp (HiGHS): {best.status} in {best.solve_seconds:.1f} s."]
+        if r.current is not None:
+            lines.append(f"Current rota: {self.current_spec} ({r.current.label}), scored with the same formula.")
+        return lines
+
+    def summary(self) -> dict:
+        if self.recommendation is None:
+            return {"note": self.note}
+        r = self.recommendation
+        return {"summary": r.summary, "status": r.best.status, "shift_hours": r.best.shift_hours,
+                "officers": r.parameters.officers, "shifts": [x.to_dict() for x in r.best.shifts],
+                "coverage": r.best.coverage,
+                "current": None if r.current is None else {"label": r.current.label, "coverage": r.current.coverage}}
+
+
+def _shift_defaults(options: BriefingOptions, settings: dict):
+    """(officers, shift_hours, current spec) from the options, else the project's current rota."""
+    from analysis.shifts import parse_rota
+
+    spec = options.current_rota or settings.get("current_rota") or None
+    current = parse_rota(spec) if spec else ()
+    officers = options.officers
+    if officers is None and current:
+        officers = sum(x.officers for x in current)
+    hours = options.shift_hours
+    if hours is None:  # the current rota's shift length when it has one, in whole hours; else 8 hours
+        lengths = {x.length_minutes for x in current}
+        hours = min(lengths) // 60 if len(lengths) == 1 and min(lengths) % 60 == 0 else 8
+    if float(hours) != int(hours):
+        raise BeatwiseError(f"The shift length must be whole hours for planning, got {hours:g}.")
+    return officers, int(hours), spec
+
+
+def _shift_analysis(incidents, temporal, options: BriefingOptions, settings: dict,
+                    progress: Optional[ProgressFn] = None) -> ShiftBriefing:
+    """Recommend shift times against the current rota (:mod:`analysis.shifts`), or say why not."""
+    from analysis.shifts import TIMES_NEEDED, demand_from_incidents, recommend_shifts
+
+    officers, hours, spec = _shift_defaults(options, settings)
+    if temporal.matrix is None:
+        return ShiftBriefing(note=TIMES_NEEDED, officers=officers, shift_hours=hours, current_spec=spec)
+    if officers is None:
+        return ShiftBriefing(note="give the number of officers on duty a day (--officers N) or the current rota "
+                                  "(--current, e.g. 07:00-17:00x4,14:00-00:00x3) to plan shifts.",
+                             shift_hours=hours)
+    demand = demand_from_incidents(incidents)
+    try:
+        rec = recommend_shifts(demand.per_hour, officers=officers, shift_hours=(hours,), current=spec,
+                               time_limit_s=SHIFT_TIME_LIMIT_S, progress=progress)
+    except BeatwiseError as exc:
+        return ShiftBriefing(demand=demand, note=str(exc), officers=officers, shift_hours=hours, current_spec=spec)
+    return ShiftBriefing(recommendation=rec, demand=demand, officers=officers, shift_hours=hours, current_spec=spec)
 
 
 # ---------------------------------------------------------------------------------------------- page layout
@@ -389,7 +485,7 @@ class _Doc:
             h = self.dy(size * _LINE * n + 3)
             self.ensure(h + self.dy(2))
             for x, w, a, c in zip(xs, widths, align, wrapped):
-                tx = x + (w * (self.R - self.L) - 0.004 if a == "right" else 0.004)
+                tx = x + (w * (self.R - self.L) - 0.014 if a == "right" else 0.004)
                 self.fig.text(tx, self.y - self.dy(2), "\n".join(c), fontsize=size, va="top",
                               ha="right" if a == "right" else "left", fontweight="bold" if bold else "normal",
                               linespacing=_LINE * 0.9)
@@ -545,7 +641,7 @@ def _headlines(d: BriefingData) -> list[str]:
         month, value = max(t.by_month.items(), key=lambda kv: (kv[1], kv[0]))
         out.append(f"Only the month of each incident is known, so no time of day can be given; the busiest "
                    f"month was {pd.Period(month).strftime('%B %Y')} with {value:,.0f} incidents.")
-    if d.shifts is not None and getattr(d.shifts, "headline", ""):
+    if d.shifts is not None and d.shifts.headline:
         out.append(d.shifts.headline)
     elif d.street is not None:
         s = d.street
@@ -710,6 +806,33 @@ def _page_street(doc: _Doc) -> None:
         _crime_table(doc, s.by_crime_type, float(sum(s.by_crime_type.values())), top=7)
 
 
+def _page_shifts(doc: _Doc) -> None:
+    from analysis.shifts import WEEKDAY_ABBR
+
+    d = doc.data
+    sh = d.shifts
+    doc.new_page("Shifts", "Shift timing: recommended against current")
+    if sh.recommendation is None:
+        doc.para(f"No shift plan in this briefing: {sh.note}", size=10)
+        return
+    r = sh.recommendation
+    best = r.best
+    doc.para(best.summary, size=9.5, space_after=6)
+    every = "every day" if all(x.weekdays == tuple(range(7)) for x in best.shifts) else "by day"
+    rows = [["Recommended", "; ".join(x.label() for x in best.shifts), _pct(best.coverage), best.status]]
+    if r.current is not None:
+        rows.append(["Current", "; ".join(x.label() for x in r.current.shifts), _pct(r.current.coverage), "as given"])
+    doc.table(["Rota", f"Shifts (start-end x officers, {every})", "Coverage", "Status"], rows,
+              widths=[0.16, 0.47, 0.14, 0.23], align=["left", "left", "right", "left"], size=8.5)
+    if best.understaffed:
+        doc.heading("Hours still short of officers (recommended plan)", size=11)
+        u_rows = [[f"{WEEKDAY_ABBR[u.weekday]} {_hours(u.hour)}", f"{u.demand:.2f}", f"{u.on_duty:g}",
+                   f"{u.needed:.1f}"] for u in best.understaffed[:6]]
+        doc.table(["Hour", "Incidents per week", "On duty", "Needed for even load"], u_rows,
+                  widths=[0.3, 0.25, 0.2, 0.25], align=["left", "right", "right", "right"], size=8.5)
+    doc.para(f"Coverage: {r.objective}", size=7.5, color="0.3")
+
+
 def _page_method(doc: _Doc) -> None:
     d = doc.data
     o = d.options
@@ -764,9 +887,9 @@ def _page_method(doc: _Doc) -> None:
                      + ("matched by location text and area" if s.method == "location"
                         else f"incidents snapped to the street layer within {s.max_distance_m:g} m") + ".")
     doc.bullets(lines)
-    if d.shifts is not None and getattr(d.shifts, "method_lines", None):
+    if d.shifts is not None:
         doc.heading("Shift timing", size=11)
-        doc.bullets(list(d.shifts.method_lines))
+        doc.bullets(d.shifts.method_lines)
     doc.heading("Caveats", size=11)
     caveats = []
     if d.synthetic:
@@ -794,7 +917,7 @@ def briefing_pages(data: BriefingData) -> list[Figure]:
     _page_when(doc)
     _page_street(doc)
     if data.shifts is not None:
-        data.shifts.draw_page(doc)
+        _page_shifts(doc)
     _page_method(doc)
     return doc.finish()
 

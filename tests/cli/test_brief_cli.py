@@ -44,7 +44,8 @@ def test_brief_cli__demo_project_json(demo_pack):
     summary = json.loads(stdout)  # exactly one JSON object on stdout
     assert summary["synthetic"] is True and summary["title"].startswith("SYNTHETIC")
     assert summary["marking"] == "OFFICIAL-SENSITIVE"
-    assert summary["n_incidents"] == 12000 and summary["pages"] >= 4
+    assert summary["n_incidents"] == 12000 and summary["pages"] == 5
+    assert summary["shifts"]["current"]["label"] == "07:00-17:00 / 14:00-00:00"
     assert summary["street"]["name"] == "York Road" and summary["street"]["area"] == "Southend-on-Sea"
     names = sorted(Path(f).name for f in summary["files"])
     assert names == sorted(["briefing.pdf", "map.png", "map.html", "hotspots.gpkg", "density.tif", "hotspots.csv"])
@@ -102,6 +103,8 @@ def test_brief_cli__police_uk_month_only(tmp_path):
         assert lines[0] == lines[-1] == "OFFICIAL"
     flat = " ".join(text.split())
     assert "Incidents by month" in flat and "only a month" in flat
+    assert "No shift plan in this briefing: Shift timing needs the time of day" in flat
+    assert s["shifts"] == {"note": s["shifts"]["note"]} and "data.police.uk" in s["shifts"]["note"]
     assert "Boundary" in pages[0]  # the boundaries layer is drawn and in the legend
     assert "snap" in pages[-1]  # the snap-point caveat from the import
     months = york.groupby("Month").size()

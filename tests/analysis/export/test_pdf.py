@@ -82,8 +82,9 @@ def test_pdf__sections_in_order_and_synthetic_on_every_page(pack):
     result, _ = pack
     pages = page_texts(result.pdf)
     expect = [("Where: the top 5 hotspots", "Headlines"), ("When: hour of day and day of week", "Peak times"),
-              ("Street profile: York Road, Southend-on-Sea",), ("Method, data and caveats", "Caveats")]
-    assert len(pages) == len(expect)  # no shift page until the shift module lands
+              ("Street profile: York Road, Southend-on-Sea",), ("Shift timing: recommended against current",),
+              ("Method, data and caveats", "Caveats")]
+    assert len(pages) == len(expect)
     for page, heads in zip(pages, expect):
         for h in heads:
             assert h in page
@@ -164,6 +165,43 @@ def test_pdf__marking_none_and_custom(project, tmp_path):
                 assert "OFFICIAL" not in page
             else:
                 assert ls[0] == expect and ls[-1] == expect and "OFFICIAL-SENSITIVE" not in page
+
+
+def demand_by_hand(incidents) -> np.ndarray:
+    """Incidents per week in each hour of the week (Monday 00:00 first), by a plain groupby."""
+    t = incidents["t_start"]
+    counts = np.zeros(168)
+    idx = (t.dt.day_of_week * 24 + t.dt.hour).to_numpy()
+    np.add.at(counts, idx, 1.0)
+    days = (t.max().normalize() - t.min().normalize()).days + 1
+    return counts / (days / 7)
+
+
+@needs_poppler
+def test_pdf__shift_page_current_rota_coverage_by_hand(pack, project):
+    result, _ = pack
+    d = demand_by_hand(project.incidents)
+    hour = np.arange(168) % 24
+    on = 4.0 * ((hour >= 7) & (hour < 17)) + 3.0 * (hour >= 14)  # 07:00-17:00 x4, 14:00-00:00 x3
+    k = d.sum() / on.sum()
+    cov = np.minimum(d, k * on).sum() / d.sum()
+    shifts = result.summary["shifts"]
+    assert shifts["current"]["coverage"] == pytest.approx(cov, abs=1e-9)
+    assert shifts["officers"] == 7 and shifts["shift_hours"] == 10 and shifts["status"] == "optimal"
+    assert shifts["coverage"] > shifts["current"]["coverage"]
+    # the recommended plan scored by hand with the same formula
+    on_plan = np.zeros(168)
+    for sh in shifts["shifts"]:
+        start = int(sh["start"][:2])
+        for day in range(7):
+            on_plan[(day * 24 + start + np.arange(int(sh["hours"]))) % 168] += sh["officers"]
+    assert on_plan.sum() == 7 * 7 * 10
+    k2 = d.sum() / on_plan.sum()
+    assert shifts["coverage"] == pytest.approx(np.minimum(d, k2 * on_plan).sum() / d.sum(), abs=1e-9)
+    text = " ".join(page_texts(result.pdf)[3].split())
+    assert f"Current 07:00-17:00 x4; 14:00-00:00 x3 {100 * cov:.0f}%" in text
+    assert f"{100 * shifts['coverage']:.0f}% optimal" in text
+    assert shifts["summary"].split(". ")[0] in " ".join(page_texts(result.pdf)[0].split())  # headline 3
 
 
 # ---------------------------------------------------------------------------------------------- other files
@@ -291,6 +329,7 @@ def test_write_briefing__small_project_rejected_rows_and_options(tmp_path):
     assert "Night economy" in pages[0] and "SYNTHETIC" not in "".join(pages)
     assert "Where: the top 3 hotspots" in pages[0]
     assert "Street profile: Beta Road, Testtown" in pages[2]
+    assert "No shift plan in this briefing: give the number of officers" in " ".join(pages[3].split())
     method = " ".join(pages[-1].split())
     assert "Rows read 403; accepted 400; rejected 3" in method
     assert "no coordinates 2 small.csv row 402, small.csv row 403" in method
