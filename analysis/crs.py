@@ -114,22 +114,25 @@ def points(x: np.ndarray, y: np.ndarray, crs):
     """A GeoSeries of points, built over the CPU cores for large arrays (GEOS releases the GIL)."""
     import geopandas as gpd
     import shapely
+    from geopandas.array import GeometryArray
 
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     workers = min(os.cpu_count() or 1, 4)
     if len(x) < PARALLEL_MIN_POINTS or workers < 2:
-        return gpd.GeoSeries(shapely.points(x, y), crs=crs)
-    bounds = np.linspace(0, len(x), workers + 1).astype(int)
-    out = np.empty(len(x), dtype=object)
+        out = shapely.points(x, y)
+    else:
+        bounds = np.linspace(0, len(x), workers + 1).astype(int)
+        out = np.empty(len(x), dtype=object)
 
-    def part(i):
-        a, b = bounds[i], bounds[i + 1]
-        out[a:b] = shapely.points(x[a:b], y[a:b])
+        def part(i):
+            a, b = bounds[i], bounds[i + 1]
+            out[a:b] = shapely.points(x[a:b], y[a:b])
 
-    with ThreadPoolExecutor(workers) as pool:
-        list(pool.map(part, range(workers)))
-    return gpd.GeoSeries(out, crs=crs)
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(part, range(workers)))
+    # GeometryArray takes the shapely array as it is (GeoSeries(ndarray) re-checks every item)
+    return gpd.GeoSeries(GeometryArray(out, crs=crs))
 
 
 def to_working(gdf, crs: str | None = None):
