@@ -292,10 +292,6 @@ def compute_briefing(project, options: BriefingOptions = BriefingOptions(), *,
         produced=_dt.datetime.now().strftime("%-d %b %Y %H:%M"), warnings=tuple(dict.fromkeys(warnings)))
 
 
-#: Solver time limit for the briefing's shift plan (a plan not proven optimal by then says so).
-SHIFT_TIME_LIMIT_S = 60.0
-
-
 @dataclass(frozen=True)
 class ShiftBriefing:
     """Shift timing for the briefing: the recommendation, or why there is none.
@@ -374,7 +370,7 @@ def _shift_defaults(options: BriefingOptions, settings: dict):
 def _shift_analysis(incidents, temporal, options: BriefingOptions, settings: dict,
                     progress: Optional[ProgressFn] = None) -> ShiftBriefing:
     """Recommend shift times against the current rota (:mod:`analysis.shifts`), or say why not."""
-    from analysis.shifts import TIMES_NEEDED, demand_from_incidents, recommend_shifts
+    from analysis.shifts import DEFAULT_TIME_LIMIT_S, TIMES_NEEDED, demand_from_incidents, recommend_shifts
 
     officers, hours, spec = _shift_defaults(options, settings)
     if temporal.matrix is None:
@@ -383,10 +379,12 @@ def _shift_analysis(incidents, temporal, options: BriefingOptions, settings: dic
         return ShiftBriefing(note="give the number of officers on duty a day (--officers N) or the current rota "
                                   "(--current, e.g. 07:00-17:00x4,14:00-00:00x3) to plan shifts.",
                              shift_hours=hours)
-    demand = demand_from_incidents(incidents)
+    dated = options.filters.date_from is not None or options.filters.date_to is not None
+    # with --from/--to the weeks of demand are the filter's days (as in beatwise shifts)
+    demand = demand_from_incidents(incidents, filters=options.filters if dated else None)
     try:
         rec = recommend_shifts(demand.per_hour, officers=officers, shift_hours=(hours,), current=spec,
-                               time_limit_s=SHIFT_TIME_LIMIT_S, progress=progress)
+                               time_limit_s=DEFAULT_TIME_LIMIT_S, progress=progress)
     except BeatwiseError as exc:
         return ShiftBriefing(demand=demand, note=str(exc), officers=officers, shift_hours=hours, current_spec=spec)
     return ShiftBriefing(recommendation=rec, demand=demand, officers=officers, shift_hours=hours, current_spec=spec)
@@ -824,6 +822,10 @@ def _page_shifts(doc: _Doc) -> None:
         rows.append(["Current", "; ".join(x.label() for x in r.current.shifts), _pct(r.current.coverage), "as given"])
     doc.table(["Rota", f"Shifts (start-end x officers, {every})", "Coverage", "Status"], rows,
               widths=[0.16, 0.47, 0.14, 0.23], align=["left", "left", "right", "left"], size=8.5)
+    if best.feasible:
+        from analysis.export.shift_chart import shift_chart_figure
+
+        doc.image(shift_chart_figure(best, r.current), max_height=0.3)
     if best.understaffed:
         doc.heading("Hours still short of officers (recommended plan)", size=11)
         u_rows = [[f"{WEEKDAY_ABBR[u.weekday]} {_hours(u.hour)}", f"{u.demand:.2f}", f"{u.on_duty:g}",
