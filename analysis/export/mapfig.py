@@ -543,8 +543,8 @@ def map_figure(data: MapData, *, title: str, subtitle: str = "", marking: Option
     y = leg_box.y0 - 0.03
     lines = []
     for h in data.hotspots.hotspots[:top_n]:
-        where = ", ".join(_short(loc) for loc in h.locations[:2]) or "-"
-        lines.append(f"{h.rank}. {h.incidents:,} incidents ({100 * h.share:.1f}%), PAI {h.pai:.1f} – {where}")
+        where = ", ".join(_short(loc) for loc in h.locations[:2]) or "(no location names)"
+        lines.append(f"{h.rank}. {where}: {h.incidents:,} incidents ({100 * h.share:.1f}%), PAI {h.pai:.1f}")
     if lines:
         fig.text(0.762, y, "Numbered hotspots", fontsize=8, fontweight="bold", va="top")
         y -= 0.025

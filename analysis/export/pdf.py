@@ -624,10 +624,13 @@ def _headlines(d: BriefingData) -> list[str]:
         lead = top[0]
         names = [_street(x) for x in lead.locations[:2]]
         where = " and ".join(names) if names else "hotspot 1"
-        out.append(f"{len(top)} hotspot{'s' if len(top) > 1 else ''} covering {a:.2f} km² "
-                   f"({_pct(a / areas.study_area_km2)} of the area with incidents) hold {_pct(n_in / areas.n_incidents)} "
-                   f"of the {areas.n_incidents:,} incidents; the busiest, around {where}, alone holds "
-                   f"{_pct(lead.share)}.")
+        n_all = f"{areas.n_incidents:,} incident{'s' if areas.n_incidents != 1 else ''}"
+        cover = f"covering {a:.2f} km² ({_pct(a / areas.study_area_km2)} of the area with incidents)"
+        if len(top) == 1:
+            out.append(f"One hotspot, around {where}, {cover} holds {_pct(n_in / areas.n_incidents)} of the {n_all}.")
+        else:
+            out.append(f"{len(top)} hotspots {cover} hold {_pct(n_in / areas.n_incidents)} of the {n_all}; the "
+                       f"busiest, around {where}, alone holds {_pct(lead.share)}.")
     t = d.temporal
     if t is not None and t.matrix is not None:
         p = peak_times(t.matrix)

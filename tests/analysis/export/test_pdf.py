@@ -384,3 +384,12 @@ def test_normalise_marking_and_gi_distance():
     assert gi_distance_m(BriefingOptions(), 93.5) == 200.0
     assert gi_distance_m(BriefingOptions(), 350.0) == 350.0
     assert gi_distance_m(BriefingOptions(gi_distance_m=150.0), 350.0) == 150.0
+
+
+def test_write_briefing__one_incident(tmp_path):
+    """A single incident: fallback bandwidth (said in the warnings), one hotspot, every file written."""
+    result = write_briefing(small_project(n=1), tmp_path, options=BriefingOptions(officers=1), preview_dpi=None)
+    assert result.pages == 5 and all(p.exists() for p in result.files)
+    assert any("fallback bandwidth" in w for w in result.warnings)
+    assert result.summary["headlines"][0].startswith("One hotspot") and "holds 100% of the 1 incident." in \
+        result.summary["headlines"][0]
