@@ -36,6 +36,9 @@ def register(sub) -> None:
                    help="add OpenStreetMap tiles to map.html (opening it then contacts the tile server)")
     g.add_argument("--boundaries", metavar="LAYER", help="boundaries layer (GeoJSON, GeoPackage, Shapefile) "
                                                          "drawn on the maps for context")
+    g.add_argument("--streets", metavar="LAYER",
+                   help="street layer (lines with names): the maps' basemap; incidents are snapped to it "
+                        "(within 30 m) for the street profile")
     g = p.add_argument_group("density and hotspots")
     g.add_argument("--cell-m", type=float, metavar="M", help="density cell size in metres (default automatic)")
     g.add_argument("--bandwidth-m", default="auto", metavar="M|auto|silverman",
@@ -89,7 +92,8 @@ def options_from_args(args):
         street=args.street, street_area=args.in_area, cell_m=args.cell_m, bandwidth_m=bandwidth,
         kernel=args.kernel, top_percent=args.top_percent, gi_cell_m=args.gi_cell_m,
         gi_distance_m=args.gi_distance_m, officers=args.officers, shift_hours=args.shift_hours,
-        current_rota=args.current, online_basemap=args.online_basemap, boundaries_path=args.boundaries)
+        current_rota=args.current, online_basemap=args.online_basemap, boundaries_path=args.boundaries,
+        streets_path=args.streets)
 
 
 def run(args) -> int:

@@ -37,7 +37,7 @@ import numpy as np
 
 from analysis.export.mapfig import (DENSITY_FLOOR, DENSITY_GAMMA, MapData, colorbar_ticks, density_cmap,
                                     hotspot_anchor, street_labels, units_text)
-from analysis.export.vector import GI_CLASS_STYLE
+from analysis.export.vector import GI_CLASS_STYLE, normal_permissions
 from analysis.progress import BeatwiseError, ProgressFn, report
 
 #: Above this many incidents the incident layer shows counts per Gi* cell instead of points.
@@ -205,6 +205,52 @@ def when_text(incidents) -> np.ndarray:
     if m.any():
         out[m] = exact[m] + " to " + e[m].dt.strftime("%a %d %b %Y %H:%M").to_numpy()
     return out
+
+
+def _lookup_lines(m, geoms, names: np.ndarray, layer_name: str, style: dict) -> None:
+    """Many lines (a street layer) compactly: one layer-wide style and an index into a table of
+    escaped name popups (streets repeat their name over many segments)."""
+    from branca.element import Element
+    from folium.utilities import JsCode
+
+    uniq, idx = np.unique(names.astype(str), return_inverse=True)
+    table = f"bw_names_{m.get_name()}"
+    popups = [popup_html(n, []) if n else "" for n in uniq]
+    m.get_root().header.add_child(Element(f"<script>var {table} = {_js_json(popups)};</script>"), name=table)
+    fc = _round_coords(_features(geoms, [{"p": int(i)} for i in idx]), nd=5)  # 5 decimals: about 1 m
+    popup_js = (f"function(feature, layer) {{ var t = {table}[feature.properties.p]; "
+                "if (t) { layer.bindPopup(t, {maxWidth: 340}); } }")
+    style_js = f"function(feature) {{ return {json.dumps(style)}; }}"
+    _geojson_layer(fc, layer_name, popup_js=popup_js, style=JsCode(style_js)).add_to(m)
+
+
+def _gi_layer(m, cells, layer_name: str) -> None:
+    """Gi* cells compactly: class, count, z and p values per cell; colours and the (constant,
+    escaped) class names come from one table, and the popup is put together when it opens."""
+    from branca.element import Element
+    from folium.utilities import JsCode
+
+    w = _to_wgs84(cells)
+    table = f"bw_gi_{m.get_name()}"
+    classes = {str(c): {"label": esc(f"Gi* {label}"), "fill": _hex(rgb)} for c, (rgb, label) in GI_CLASS_STYLE.items()}
+    m.get_root().header.add_child(Element(f"<script>var {table} = {_js_json(classes)};</script>"), name=table)
+
+    def num(v, fmt):
+        return None if not np.isfinite(v) else float(format(float(v), fmt))
+
+    props = [{"c": int(c), "n": float(n), "z": num(z, ".3g"), "p": num(p, ".3g"), "q": num(q, ".3g")}
+             for c, n, z, p, q in zip(w["gi_class"], w["count"], w["z"], w["p"], w["p_fdr"])]
+    fc = _round_coords(_features(w.geometry, props))
+    style_js = (f"function(feature) {{ return {{color: '#777777', weight: 0.3, fillOpacity: 0.55, "
+                f"fillColor: {table}[feature.properties.c].fill}}; }}")
+    popup_js = (
+        f"function(feature, layer) {{ var p = feature.properties; layer.bindPopup(function() {{ "
+        f"var row = function(k, v) {{ return (v === null || v === undefined) ? '' : "
+        f"'<tr><th>' + k + '</th><td>' + Number(v) + '</td></tr>'; }}; "
+        f"return \"<div class='bw-pop'><b>\" + {table}[p.c].label + \"</b><table>\" + row('Incidents in cell', "
+        "p.n) + row('z-score', p.z) + row('p-value', p.p) + row('p (FDR-adjusted)', p.q) + '</table></div>'; }, "
+        "{maxWidth: 340}); }")
+    _geojson_layer(fc, layer_name, popup_js=popup_js, style=JsCode(style_js), show=False).add_to(m)
 
 
 def _incident_layer(m, inc, lon, lat) -> None:
@@ -386,12 +432,13 @@ def build_map(data: MapData, *, title: str, subtitle: str = "", marking: Optiona
         _geojson_layer(_round_coords(_features(b.geometry, props)), "Boundaries").add_to(m)
     report(progress, 0.1, "Street layer")
     if data.streets is not None and len(data.streets):
-        s = _to_wgs84(data.streets)
-        name_col = "name" if "name" in s.columns else None
-        props = [{"style": {"color": "#8c8c8c", "weight": 1.5, "opacity": 0.9},
-                  "popup": popup_html(str(row[name_col]) or "Street", []) if name_col and row[name_col] else ""}
-                 for _, row in s.iterrows()]
-        _geojson_layer(_round_coords(_features(s.geometry, props)), "Streets (street layer)").add_to(m)
+        s = data.streets.copy()
+        s["geometry"] = s.geometry.simplify(2.0)  # 2 m in the working CRS: invisible, a much smaller page
+        s = _to_wgs84(s)
+        names = (s["name"].fillna("").astype(str).to_numpy() if "name" in s.columns
+                 else np.full(len(s), "", dtype=object))
+        _lookup_lines(m, s.geometry, names, "Streets (street layer)",
+                      {"color": "#8c8c8c", "weight": 1.5, "opacity": 0.9})
     else:
         labels = street_labels(inc, top=40)
         if labels:
@@ -417,20 +464,7 @@ def build_map(data: MapData, *, title: str, subtitle: str = "", marking: Optiona
         cells = data.gi.to_geodataframe(significant_only=True)
         if len(cells):
             gi_shown = True
-            w = _to_wgs84(cells)
-            props = []
-            for _, row in w.iterrows():
-                cls = int(row["gi_class"])
-                rgb, label = GI_CLASS_STYLE[cls]
-                pairs = [("Incidents in cell", f"{row['count']:g}"), ("z-score", f"{row['z']:.2f}"),
-                         ("p-value", f"{row['p']:.2g}")]
-                if np.isfinite(row["p_fdr"]):
-                    pairs.append(("p (FDR-adjusted)", f"{row['p_fdr']:.2g}"))
-                props.append({"style": {"color": "#777777", "weight": 0.3, "fillColor": _hex(rgb),
-                                        "fillOpacity": 0.55},
-                              "popup": popup_html(f"Gi* {label}", pairs)})
-            _geojson_layer(_round_coords(_features(w.geometry, props)),
-                           f"Gi* hot and cold spots ({data.gi.grid.cell_m:g} m cells)", show=False).add_to(m)
+            _gi_layer(m, cells, f"Gi* hot and cold spots ({data.gi.grid.cell_m:g} m cells)")
 
     # incidents
     report(progress, 0.55, "Incidents")
@@ -506,6 +540,7 @@ def write_html_map(path: Union[str, os.PathLike], data: MapData, **kwargs) -> Pa
     text = m.get_root().render()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(suffix=".html", prefix=".partial-", dir=str(path.parent))
+    normal_permissions(tmp)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)

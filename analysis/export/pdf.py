@@ -87,6 +87,9 @@ class BriefingOptions:
         Add OpenStreetMap tiles to map.html (loads tiles from the internet when opened).
     boundaries_path : path or None
         A boundaries layer for map context when the project has none.
+    streets_path : path or None
+        A street layer (lines with names): drawn as the basemap, and incidents are snapped to it
+        (within 30 m) for the street profile, instead of the project's street layer.
     """
 
     title: Optional[str] = None
@@ -106,6 +109,7 @@ class BriefingOptions:
     current_rota: Optional[str] = None
     online_basemap: bool = False
     boundaries_path: Optional[str] = None
+    streets_path: Optional[str] = None
     top_n: int = 5
 
 
@@ -222,7 +226,8 @@ def compute_briefing(project, options: BriefingOptions = BriefingOptions(), *,
     from analysis.grid import points_xy
     from analysis.hotspots import gi_star, hotspot_areas
     from analysis.kde import grid_for_kde, kde
-    from analysis.streets import assign_streets, rank_streets, street_layer_from_frame, street_profile
+    from analysis.streets import (assign_streets, rank_streets, read_street_layer, street_layer_from_frame,
+                                  street_profile)
     from analysis.temporal import hour_weekday_matrix
 
     settings = dict(project.settings or {})
@@ -255,7 +260,11 @@ def compute_briefing(project, options: BriefingOptions = BriefingOptions(), *,
 
     report(progress, 0.65, "Street profile")
     layer = None
-    if project.streets is not None and len(project.streets):
+    street_lines = project.streets
+    if options.streets_path:
+        layer = read_street_layer(options.streets_path, crs)
+        street_lines = layer.segments
+    elif project.streets is not None and len(project.streets):
         layer = street_layer_from_frame(project.streets, crs, source="project street layer")
     assignment = assign_streets(incidents, layer)
     street = options.street or settings.get("street")
@@ -285,7 +294,7 @@ def compute_briefing(project, options: BriefingOptions = BriefingOptions(), *,
     return BriefingData(
         title=title, marking=normalise_marking(options.marking), synthetic=synthetic, incidents=incidents,
         report=rep, filters=options.filters,
-        map=MapData(incidents=incidents, surface=surface, hotspots=areas, gi=gi, streets=project.streets,
+        map=MapData(incidents=incidents, surface=surface, hotspots=areas, gi=gi, streets=street_lines,
                     boundaries=boundaries),
         temporal=temporal, street=profile, street_note=note, shifts=shifts, options=options,
         date_range=date_range_text(incidents), source=_source_text(project, synthetic),

@@ -83,7 +83,26 @@ def _atomic_target(path: Path, suffix: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(suffix=suffix, prefix=".partial-", dir=str(path.parent))
     os.close(fd)
+    normal_permissions(tmp)
     return Path(tmp)
+
+
+def normal_permissions(path) -> None:
+    """Give a file made by ``mkstemp`` (mode 0600) the usual mode for new files (0666 minus umask).
+
+    The umask is read from ``/proc/self/status`` (setting it to read it back is not thread-safe);
+    elsewhere 022 is assumed. On Windows only the read-only flag exists and it is left off.
+    """
+    mask = 0o022
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    mask = int(line.split()[1], 8)
+                    break
+    except (OSError, ValueError):
+        pass
+    os.chmod(path, 0o666 & ~mask)
 
 
 def write_csv(frame: pd.DataFrame, path: PathLike, *, columns: Optional[Sequence[str]] = None) -> Path:

@@ -142,3 +142,19 @@ def test_brief_cli__out_must_be_a_folder(tmp_path, demo_dir):
     f.write_text("x")
     code, _, stderr = run(demo_dir / "demo.beatwise", "--out", f)
     assert code == 2 and "not a folder" in stderr
+
+
+def test_brief_cli__street_layer_is_the_basemap_and_snaps(tmp_path):
+    rutland = DATA / "police_uk" / "2024-01_to_2024-04-rutland-street.csv"
+    layer = DATA / "streets" / "rutland_highways.geojson"
+    if not rutland.exists() or not layer.exists():
+        pytest.skip("shared Rutland data not present")
+    code, stdout, stderr = run(rutland, "--streets", layer, "--out", tmp_path, "--json")
+    assert code == 0, stderr
+    s = json.loads(stdout)
+    assert s["street"]["method"] == "snap"
+    html = (tmp_path / "map.html").read_text()
+    assert "Streets (street layer)" in html and "Street names (from incident locations)" not in html
+    assert (tmp_path / "map.html").stat().st_size < 4_000_000  # simplified, compactly encoded
+    if shutil.which("pdftotext"):
+        assert "Street (street layer)" in pdf_text(tmp_path / "briefing.pdf").split("\f")[0]

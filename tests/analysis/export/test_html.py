@@ -228,3 +228,33 @@ def test_build_map__progress_reaches_one(data):
     seen = []
     build_map(data, title="t", progress=lambda f, m: seen.append(f))
     assert seen[0] == 0.0 and seen[-1] == 1.0 and seen == sorted(seen)
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node.js not installed")
+def test_html__popups_built_in_the_page_stay_escaped(page, data, tmp_path):
+    """Run each layer's popup binder in node.js with a stub layer, for every incident crime type."""
+    tables = re.findall(r"<script>(var bw_\w+ = \{.*?\};)</script>", page)
+    binders = re.findall(r"\((function\(feature, layer\) \{.*?\})\)\(feature, layer\);", page)
+    incident = [b for b in binders if "L_.t[p.t]" in b]
+    assert tables and len(incident) == 1
+    m = re.search(r"var (bw_lookup_\w+) = (\{.*?\});</script>", page)
+    n_types = len(json.loads(m.group(2))["t"])
+    js = "\n".join(tables) + f"""
+var bind = {incident[0]};
+var out = [];
+for (var t = 0; t < {n_types}; t++) {{
+  bind({{properties: {{t: t, l: 0, w: 0, i: "ID-1"}}}},
+       {{bindPopup: function(fn) {{ out.push(typeof fn === "function" ? fn() : fn); }}}});
+}}
+console.log(JSON.stringify(out));
+"""
+    f = tmp_path / "popups.js"
+    f.write_text(js)
+    r = subprocess.run(["node", str(f)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[:500]
+    popups = json.loads(r.stdout)
+    assert len(popups) == n_types
+    joined = "".join(popups)
+    assert "<script>" not in joined and "&lt;script&gt;alert(1)&lt;/script&gt;" in joined
+    assert all(p.startswith("<div class='bw-pop'><b>") and p.endswith("</table></div>") for p in popups)
+    assert "Robbery &amp; theft" in joined and "<th>When</th>" in joined
