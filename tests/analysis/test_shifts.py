@@ -157,8 +157,16 @@ def _check_plan_consistency(plan, d):
     assert list(rota_on_duty(plan.shifts)) == list(plan.on_duty)
 
 
+@pytest.fixture(params=["levels", "counts"])
+def formulation(request, monkeypatch):
+    """Run a common-pattern test with each MILP form (level binaries / textbook counts)."""
+    import analysis.shifts as shifts
+    monkeypatch.setattr(shifts, "LEVELS_MAX_OFFICERS", 1000 if request.param == "levels" else 0)
+    return request.param
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_recommend__common_pattern_matches_brute_force(seed):
+def test_recommend__common_pattern_matches_brute_force(seed, formulation):
     d = random_demand(seed)
     starts = [0, 4, 8, 12, 16, 20]
     best = max(ref_coverage(list(d), ref_on_duty([dict(zip(starts, x))] * 7, 8))
@@ -171,7 +179,7 @@ def test_recommend__common_pattern_matches_brute_force(seed):
     assert sum(s.officers for s in plan.shifts) == 3
 
 
-def test_recommend__max_starts_matches_brute_force():
+def test_recommend__max_starts_matches_brute_force(formulation):
     d = random_demand(4)
     starts = [0, 4, 8, 12, 16, 20]
     plans = [x for x in compositions(4, len(starts)) if sum(1 for v in x if v) <= 2]
@@ -185,7 +193,7 @@ def test_recommend__max_starts_matches_brute_force():
     _check_plan_consistency(plan, d)
 
 
-def test_recommend__min_on_duty_matches_brute_force():
+def test_recommend__min_on_duty_matches_brute_force(formulation):
     d = random_demand(5)
     starts = [0, 4, 8, 12, 16, 20]
     best = -1.0
@@ -213,7 +221,7 @@ def test_recommend__per_weekday_matches_brute_force_across_midnight():
     _check_plan_consistency(plan, d)
 
 
-def test_recommend__several_lengths_ranked_best_first():
+def test_recommend__several_lengths_ranked_best_first(formulation):
     d = random_demand(7)
     rec = recommend_shifts(d, officers=3, shift_hours=(6, 8, 12), starts=range(0, 24, 4))
     covs = [p.coverage for p in rec.plans]
@@ -260,7 +268,7 @@ def test_recommend__min_on_duty_too_high_for_the_officers():
         recommend_shifts(random_demand(1), officers=2, shift_hours=8, min_on_duty=3)
 
 
-def test_recommend__min_on_duty_impossible_with_the_start_times():
+def test_recommend__min_on_duty_impossible_with_the_start_times(formulation):
     with pytest.raises(BeatwiseError, match="no plan with start times 00:00, 04:00"):
         recommend_shifts(random_demand(1), officers=3, shift_hours=8, starts=[0, 4], min_on_duty=1)
 
@@ -490,3 +498,19 @@ def test_shift_chart_figure__infeasible_plan():
                            starts=range(0, 24, 2))
     with pytest.raises(ValueError, match="infeasible"):
         shift_chart_figure(rec.plans[1])
+
+
+def test_recommend__many_officers_common_pattern_matches_brute_force():
+    # 16 officers (> LEVELS_MAX_OFFICERS: the counts form) over 6 start times: 20,349 plans
+    d = random_demand(13)
+    starts = [0, 4, 8, 12, 16, 20]
+    plans = np.array([x for x in compositions(16, 6) if sum(1 for v in x if v) <= 3])
+    cover = np.zeros((6, 24))
+    for i, s in enumerate(starts):
+        cover[i, (s + np.arange(8)) % 24] = 1
+    on = np.tile(plans @ cover, 7)                          # (plans, 168), same every day
+    k = d.sum() / on.sum(axis=1, keepdims=True)
+    best = (np.minimum(d[None, :], k * on).sum(axis=1) / d.sum()).max()
+    plan = recommend_shifts(d, officers=16, shift_hours=8, starts=starts).best
+    assert plan.coverage == pytest.approx(best, abs=1e-9)
+    _check_plan_consistency(plan, d)
