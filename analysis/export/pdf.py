@@ -671,11 +671,13 @@ def _page_summary(doc: _Doc) -> None:
     doc.para(f"{len(d.incidents):,} incidents · {d.date_range} · {filt} · produced {d.produced}", size=9,
              color="0.25", space_after=3)
     if d.synthetic:
-        t = doc.fig.text(doc.L, doc.y - doc.dy(2), f"{SYNTHETIC_BANNER}: made-up data showing how Beatwise works.",
-                         fontsize=9, fontweight="bold", va="top",
-                         bbox=dict(boxstyle="square,pad=0.35", fc="white", ec="black", lw=1.2))
+        doc.fig.text(doc.L, doc.y - doc.dy(2), f"{SYNTHETIC_BANNER}: made-up data showing how Beatwise works.",
+                     fontsize=9, fontweight="bold", va="top",
+                     bbox=dict(boxstyle="square,pad=0.35", fc="white", ec="black", lw=1.2))
         doc.y -= doc.dy(9 * _LINE + 10)
-    doc.heading(f"Where: the top {d.options.top_n} hotspots", size=12, space_before=2)
+    shown = min(d.options.top_n, len(d.map.hotspots.hotspots))
+    where = {0: "Where: incident density", 1: "Where: the hotspot"}.get(shown, f"Where: the top {shown} hotspots")
+    doc.heading(where, size=12, space_before=2)
     ax = doc.axes(0.40, space_after=0)
     extent = choose_extent(d.map, axes_aspect(ax), top_n=d.options.top_n)
     drawn = draw_map(ax, d.map, extent, top_n=d.options.top_n, synthetic=d.synthetic, font_scale=0.85)
