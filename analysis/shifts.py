@@ -73,6 +73,7 @@ Sergeants
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import time
@@ -225,7 +226,9 @@ class ShiftPlan:
     shift_hours : int
     status : str
         ``"optimal"`` (proven by HiGHS: no plan under the rules has a higher coverage),
-        ``"infeasible: <why>"`` (no plan meets the rules), or ``"not proven optimal: <why>"``.
+        ``"infeasible: <why>"`` (no plan meets the rules), ``"not proven optimal: <why>"`` (time
+        limit; the best plan found, and for ``per_weekday`` at least as good as the best
+        same-every-day plan) or ``"no plan found: <why>"``.
     shifts : tuple of Shift
         Start times and head-counts (per weekday group when ``per_weekday``).
     on_duty : tuple of 168 int
@@ -278,7 +281,8 @@ class ShiftPlan:
 
     @property
     def feasible(self) -> bool:
-        return not self.status.startswith("infeasible")
+        """A plan was found (``status`` is ``optimal`` or ``not proven optimal: ...``)."""
+        return len(self.on_duty) == HOURS_PER_WEEK
 
     def to_dict(self) -> dict[str, Any]:
         out = {"shift_hours": self.shift_hours, "status": self.status,
@@ -963,12 +967,31 @@ def recommend_shifts(demand, *, officers: int, shift_hours: Sequence[int] = (8,)
     report(progress, 1.0, "Done")
     feasible = [p for p in plans if p.feasible]
     if not feasible:
-        reasons = "; ".join(f"{p.shift_hours}-hour shifts: {p.status[len('infeasible: '):]}"
+        reasons = "; ".join(f"{p.shift_hours}-hour shifts: {p.status.split(': ', 1)[1]}"
                             for p in plans)
         raise BeatwiseError(f"no shift plan meets the rules ({reasons})")
     ranked = sorted(feasible, key=lambda p: -p.coverage) + [p for p in plans if not p.feasible]
     return ShiftRecommendation(plans=tuple(ranked), demand=tuple(float(v) for v in d),
                                parameters=params, current=cur)
+
+
+def _with_common_fallback(d: np.ndarray, params: ShiftParameters, length_h: int, cols: _Columns,
+                          solved: _Solved) -> _Solved:
+    """Per weekday, stopped at the time limit: keep the better of its incumbent and the best
+    same-every-day plan (also a valid per-weekday plan). The proven bound stays the per-weekday
+    one, so the status still says "not proven optimal"."""
+    common_cols = _columns(length_h, params.starts, False)
+    solver = (_solve_constables_counts if params.officers > LEVELS_MAX_OFFICERS
+              else _solve_constables)
+    common = solver(d, params.officers, length_h, common_cols, params.max_starts,
+                    params.min_on_duty, params.time_limit_s)
+    seconds = solved.seconds + common.seconds
+    if common.x is None or (solved.x is not None and
+                            coverage(d, cols.cover @ solved.x) >= coverage(d, common_cols.cover @ common.x)):
+        return dataclasses.replace(solved, seconds=seconds)
+    x = np.tile(common.x, cols.n_days)             # the same start times and counts every day
+    return dataclasses.replace(solved, x=x, objective=coverage(d, cols.cover @ x), seconds=seconds,
+                               status=1)
 
 
 def _plan_for_length(d: np.ndarray, params: ShiftParameters, length_h: int,
@@ -978,7 +1001,9 @@ def _plan_for_length(d: np.ndarray, params: ShiftParameters, length_h: int,
               if not params.per_weekday and params.officers > LEVELS_MAX_OFFICERS
               else _solve_constables)
     solved = solver(d, params.officers, length_h, cols, params.max_starts,
-                               params.min_on_duty, params.time_limit_s)
+                    params.min_on_duty, params.time_limit_s)
+    if params.per_weekday and solved.status not in (0, 2):
+        solved = _with_common_fallback(d, params, length_h, cols, solved)
     nan = float("nan")
     if solved.x is None:
         if solved.status == 2:
@@ -986,15 +1011,15 @@ def _plan_for_length(d: np.ndarray, params: ShiftParameters, length_h: int,
                                                           params.max_starts, params.min_on_duty,
                                                           params.starts)
         elif solved.status == 1:
-            status = (f"infeasible: no plan found within the {params.time_limit_s:g} s time limit; "
-                      "allow more time or fewer start times")
+            status = (f"no plan found: none within the {params.time_limit_s:g} s time limit; "
+                      "allow more time (--time-limit-s) or fewer start times")
         else:
-            status = f"infeasible: the solver stopped ({solved.message})"
+            status = f"no plan found: the solver stopped ({solved.message})"
         return ShiftPlan(shift_hours=length_h, status=status, shifts=(), on_duty=(), coverage=nan,
                          coverage_bound=nan, load_per_officer_hour=nan, understaffed=(),
                          sergeant_shifts=(), sergeant_on_duty=(), unsupervised=(), supervision="",
                          mip_gap=nan, solve_seconds=solved.seconds, parameters=params,
-                         summary=f"No {length_h}-hour plan: {status[len('infeasible: '):]}.",
+                         summary=f"No {length_h}-hour plan: {status.split(': ', 1)[1]}.",
                          demand=tuple(float(v) for v in d))
     on = np.rint(cols.cover @ solved.x).astype(int)
     cov = coverage(d, on)

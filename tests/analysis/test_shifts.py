@@ -514,3 +514,26 @@ def test_recommend__many_officers_common_pattern_matches_brute_force():
     plan = recommend_shifts(d, officers=16, shift_hours=8, starts=starts).best
     assert plan.coverage == pytest.approx(best, abs=1e-9)
     _check_plan_consistency(plan, d)
+
+
+def test_per_weekday__time_limit_keeps_the_better_common_plan(monkeypatch):
+    import analysis.shifts as sh
+
+    real = sh._solve_constables
+
+    def stopped_early(d, officers, length_h, cols, max_starts, min_on_duty, time_limit_s):
+        res = real(d, officers, length_h, cols, max_starts, min_on_duty, time_limit_s)
+        if cols.n_days == 7:        # pretend the per-weekday solve hit its limit with a poor plan
+            poor = np.zeros_like(res.x)
+            poor[np.flatnonzero(cols.start == cols.start[0])] = officers
+            return dataclasses.replace(res, x=poor, status=1)
+        return res
+
+    monkeypatch.setattr(sh, "_solve_constables", stopped_early)
+    d = random_demand(14)
+    rec = recommend_shifts(d, officers=2, shift_hours=8, starts=[0, 8, 16], per_weekday=True)
+    common = recommend_shifts(d, officers=2, shift_hours=8, starts=[0, 8, 16])
+    assert rec.best.status.startswith("not proven optimal: stopped at the 30 s time limit")
+    assert rec.best.on_duty == common.best.on_duty
+    assert rec.best.coverage == pytest.approx(common.best.coverage, abs=1e-12)
+    assert rec.best.summary.startswith("Best plan found, not proven optimal")
