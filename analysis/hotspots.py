@@ -541,3 +541,12 @@ def gi_star(points, grid: GridSpec, *, distance_m: float, fdr: bool = True, mask
     return GiStar(grid=grid, counts=counts, z=z, p=p, p_fdr=p_fdr, classes=classes, distance_m=distance_m,
                   fdr=bool(fdr), n_cells=n_cells, neighbours=int(band_stencil(grid.cell_m, distance_m).sum()),
                   hot=hot, cold=cold, warnings=tuple(warnings))
+
+
+def default_gi_distance_m(bandwidth_m: float, gi_cell_m: float) -> float:
+    """The default Gi* distance band: the kernel bandwidth, but at least two Gi* cells.
+
+    A band shorter than one cell leaves each cell its own only neighbour, and Gi* then only
+    restates the counts; two cells give each interior cell 13 neighbours, itself included.
+    """
+    return max(float(bandwidth_m), 2.0 * float(gi_cell_m))

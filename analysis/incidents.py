@@ -115,6 +115,7 @@ class _Part:
     rejected: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
     columns: dict = field(default_factory=dict)
+    synthetic: bool = False
 
 
 def _norm(name: str) -> str:
@@ -672,8 +673,22 @@ def _read_general(path: Path, mapping: ColumnMapping, frame: pd.DataFrame, rows:
         top = pd.Series(reasons[reasons != ""]).value_counts()
         warnings.append(f"{path.name}: every row was rejected (most often: {top.index[0]}, "
                         f"{int(top.iloc[0]):,} rows)")
+    synthetic = is_synthetic(frame)
+    if synthetic:
+        warnings.append(f"{path.name}: {SYNTHETIC_NOTE}")
     return _Part(str(path), out, x[ok], y[ok], src, n + len(bad), rejected, warnings,
-                 {str(path): {"format": path.suffix.lower().lstrip("."), **chosen}})
+                 {str(path): {"format": path.suffix.lower().lstrip("."), **chosen}}, synthetic)
+
+
+SYNTHETIC_NOTE = "SYNTHETIC demo data - not real crimes"
+
+
+def is_synthetic(frame: pd.DataFrame) -> bool:
+    """True when a ``data_note`` column says the rows are SYNTHETIC (Beatwise's demo data)."""
+    for col in frame.columns:
+        if _norm(col) == "datanote":
+            return bool(frame[col].astype(str).str.contains("SYNTHETIC", regex=False).any())
+    return False
 
 
 def _read_layer(path: Path, mapping: ColumnMapping) -> _Part:
@@ -911,7 +926,7 @@ def read_incidents(paths, mapping: ColumnMapping | None = None, *,
         precision = "none"
     rep = v.merge_reports(
         [v.ImportReport((p.file,), p.rows_read, len(p.frame), tuple(p.rejected), tuple(p.warnings),
-                        columns=p.columns) for p in parts],
+                        columns=p.columns, synthetic=p.synthetic) for p in parts],
         crs=working_crs, time_precision=precision, bounds=bounds, extra_warnings=warnings)
     report(progress, 1.0, f"{rep.accepted:,} incidents imported")
     return ImportResult(incidents, rep)

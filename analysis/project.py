@@ -126,7 +126,8 @@ def save_project(project: Project, path: str | os.PathLike, *,
             settings["import_report"] = {
                 "files": list(r.files), "rows_read": r.rows_read, "accepted": r.accepted,
                 "warnings": list(r.warnings), "crs": r.crs, "time_precision": r.time_precision,
-                "bounds": list(r.bounds) if r.bounds else None, "columns": r.columns}
+                "bounds": list(r.bounds) if r.bounds else None, "columns": r.columns,
+                "synthetic": r.synthetic}
         report(progress, 0.9, "saving settings")
         con = sqlite3.connect(tmp)
         try:
@@ -229,7 +230,8 @@ def load_project(path: str | os.PathLike, *, progress: Optional[ProgressFn] = No
                            warnings=tuple(info["warnings"]), crs=info["crs"],
                            time_precision=info["time_precision"],
                            bounds=tuple(info["bounds"]) if info["bounds"] else None,
-                           columns=info.get("columns", {}))
+                           columns=info.get("columns", {}),
+                           synthetic=bool(info.get("synthetic", settings.get("synthetic", False))))
         if rep.accepted != len(incidents):
             raise BeatwiseError(f"{path}: the project file is damaged ({len(incidents)} incidents "
                                 f"stored, {rep.accepted} recorded)")

@@ -60,6 +60,10 @@ class ImportReport:
         ``month|day|minute|window|none|mixed`` over the accepted rows.
     bounds : tuple of float or None
         (minx, miny, maxx, maxy) of the accepted incidents in the working CRS.
+    columns : dict
+        Per file, the format and the column used for each field.
+    synthetic : bool
+        The data says it is SYNTHETIC (the demo); every output made from it must say so.
     """
 
     files: tuple[str, ...]
@@ -71,6 +75,7 @@ class ImportReport:
     time_precision: str = "none"
     bounds: tuple[float, float, float, float] | None = None
     columns: dict = field(default_factory=dict)
+    synthetic: bool = False
 
     def __post_init__(self) -> None:
         if self.accepted + len(self.rejected) != self.rows_read:
@@ -97,6 +102,7 @@ class ImportReport:
             "bounds": list(self.bounds) if self.bounds is not None else None,
             "warnings": list(self.warnings),
             "columns": dict(self.columns),
+            "synthetic": self.synthetic,
         }
 
     def write_rejects(self, path: str | os.PathLike) -> Path:
@@ -127,6 +133,7 @@ def merge_reports(reports: Sequence[ImportReport], *, crs: str, time_precision: 
         time_precision=time_precision,
         bounds=bounds,
         columns=columns,
+        synthetic=any(r.synthetic for r in reports),
     )
 
 

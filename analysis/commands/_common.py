@@ -104,6 +104,18 @@ def load_input(args: argparse.Namespace, progress: Optional[ProgressFn] = None) 
     return ImportResult(incidents, project.report)
 
 
+def import_summary(report) -> dict:
+    """The ``import`` block every analysis command puts in its JSON."""
+    return {"rows_read": report.rows_read, "accepted": report.accepted,
+            "rejected": len(report.rejected), "rejections": report.rejections,
+            "time_precision": report.time_precision, "synthetic": report.synthetic}
+
+
+def titled(report, title: str) -> str:
+    """A figure title, marked SYNTHETIC when the data is the demo's."""
+    return f"SYNTHETIC demo data: {title}" if report.synthetic else title
+
+
 def _default(o):
     if isinstance(o, (np.integer,)):
         return int(o)

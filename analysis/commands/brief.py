@@ -1,8 +1,6 @@
 """``beatwise brief``: the briefing pack (marked PDF, 300 dpi map, offline web map, GIS layers)."""
 from __future__ import annotations
 
-import csv
-from pathlib import Path
 
 from ..kde import KERNELS
 from ..progress import BeatwiseError
@@ -55,25 +53,6 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def synthetic_csv(paths) -> bool:
-    """True when a CSV input carries the demo's SYNTHETIC label in its first data row.
-
-    The demo's incidents.csv has a ``data_note`` column saying "SYNTHETIC demo data - not real
-    crimes" on every row; imported on its own (not as demo.beatwise) the briefing must still say so.
-    """
-    for p in map(Path, paths):
-        if p.suffix.lower() not in (".csv", ".tsv", ".txt") or not p.is_file():
-            continue
-        try:
-            with open(p, newline="", encoding="utf-8-sig", errors="replace") as fh:
-                rows = [row for _, row in zip(range(2), csv.reader(fh))]
-        except OSError:
-            continue
-        if len(rows) == 2 and "data_note" in rows[0] and any("SYNTHETIC" in c for c in rows[1]):
-            return True
-    return False
-
-
 def options_from_args(args):
     """:class:`~analysis.export.pdf.BriefingOptions` from the parsed arguments."""
     from ..export.pdf import DEFAULT_MARKING, BriefingOptions, normalise_marking
@@ -103,7 +82,8 @@ def run(args) -> int:
     folder = out_dir(args.out, required=True)
     options = options_from_args(args)
     project = load_project_or_data(args)
-    if not project.settings.get("synthetic") and synthetic_csv(args.inputs):
+    if not project.settings.get("synthetic") and project.report is not None \
+            and project.report.synthetic:  # the demo's CSV imported on its own
         project.settings = {**demo_settings(), **project.settings}
     last = [-1.0]
 

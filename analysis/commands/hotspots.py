@@ -11,7 +11,8 @@ import os
 from pathlib import Path
 
 from ..progress import BeatwiseError
-from ._common import (add_filter_arguments, add_input_arguments, filters_from_args, load_input,
+from ._common import (add_filter_arguments, add_input_arguments, filters_from_args, import_summary,
+                      load_input,
                       out_dir, print_json, say, write_json)
 
 # the analysis modules (scipy, rasterio, shapely) are imported in run(), not here: `beatwise`
@@ -129,7 +130,7 @@ def _atomic_gpkg(layers: list[tuple[str, object]], path: Path) -> Path:
 def run(args) -> int:
     from ..export.raster import write_density_geotiff
     from ..grid import points_xy
-    from ..hotspots import gi_star, hotspot_areas
+    from ..hotspots import default_gi_distance_m, gi_star, hotspot_areas
     from ..kde import grid_for_kde, kde, resolve_weights
 
     weights, weights_text = _weights_option(args)
@@ -150,9 +151,17 @@ def run(args) -> int:
     surface = kde(xy, grid, kernel=args.kernel, bandwidth_m=choice, weights=w)
     areas = hotspot_areas(surface, incidents, top_percent=args.top_percent)
     gi = None
+    extra_warnings: list[str] = []
     if args.gi_star:
         gi_grid = grid.with_cell_m(args.gi_cell_m)
-        distance = args.gi_distance_m if args.gi_distance_m is not None else surface.bandwidth_m
+        distance = args.gi_distance_m
+        if distance is None:
+            distance = default_gi_distance_m(surface.bandwidth_m, args.gi_cell_m)
+            if distance > surface.bandwidth_m:
+                extra_warnings.append(
+                    f"Gi* distance band {distance:g} m (two {args.gi_cell_m:g} m cells), not the "
+                    f"{surface.bandwidth_m:.0f} m bandwidth: a band shorter than a cell would leave "
+                    "every cell without neighbours")
         gi = gi_star(xy, gi_grid, distance_m=distance, fdr=not args.no_fdr)
 
     tif = write_density_geotiff(surface, folder / "density.tif")
@@ -165,7 +174,7 @@ def run(args) -> int:
     rep = result.report
     summary = {
         "input": [str(p) for p in args.inputs],
-        "import": {"rows_read": rep.rows_read, "accepted": rep.accepted, "rejected": len(rep.rejected)},
+        "import": import_summary(rep),
         "filters": filters.to_dict(),
         "n_incidents": surface.n_points,
         "total_weight": surface.total_weight,
@@ -186,7 +195,7 @@ def run(args) -> int:
         "hotspots": [h.summary() for h in areas.hotspots],
         "gi_star": gi.summary() if gi is not None else None,
         "warnings": list(rep.warnings) + list(surface.warnings) + list(areas.warnings)
-        + (list(gi.warnings) if gi is not None else []),
+        + (list(gi.warnings) if gi is not None else []) + extra_warnings,
         "files": [str(tif), str(gpkg), str(json_path)],
     }
     write_json(summary, json_path)

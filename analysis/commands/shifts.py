@@ -4,7 +4,8 @@ from __future__ import annotations
 import re
 
 from ..progress import BeatwiseError
-from ._common import (add_filter_arguments, add_input_arguments, filters_from_args, load_input,
+from ._common import (add_filter_arguments, add_input_arguments, filters_from_args, import_summary,
+                      load_input, titled,
                       out_dir, print_json, say, write_json)
 
 CHART_NAME = "shifts_chart.png"
@@ -123,8 +124,7 @@ def run(args) -> int:
 
     rep = result.report
     summary = {"input": [str(p) for p in args.inputs],
-               "import": {"rows_read": rep.rows_read, "accepted": rep.accepted,
-                          "rejected": len(rep.rejected), "time_precision": rep.time_precision},
+               "import": import_summary(rep),
                "filters": filters.to_dict(), "street": args.street,
                "demand_source": demand.to_dict()}
     summary.update(rec.to_dict())
@@ -133,7 +133,8 @@ def run(args) -> int:
         from ..export.shift_chart import shift_chart_figure
         sub = (f"{demand.n:,} incidents with times, {demand.first_day} to {demand.last_day} "
                f"({demand.weeks:.1f} weeks)")
-        fig = shift_chart_figure(rec.best, rec.current)
+        fig = shift_chart_figure(rec.best, rec.current,
+                                 title=titled(rep, "Officers on duty against incident demand"))
         fig.text(0.5, 0.005, sub, ha="center", va="bottom", fontsize=7, color="#444444")
         png = folder / CHART_NAME
         fig.savefig(png)

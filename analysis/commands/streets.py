@@ -7,7 +7,8 @@ import csv
 from ..export.figures import heatmap_figure
 from ..streets import (DEFAULT_MAX_DISTANCE_M, assign_streets, rank_streets, read_street_layer,
                        street_profile)
-from ._common import (add_filter_arguments, add_input_arguments, filters_from_args, load_input,
+from ._common import (add_filter_arguments, add_input_arguments, filters_from_args, import_summary,
+                      load_input, titled,
                       out_dir, print_json, say, write_json)
 
 
@@ -48,9 +49,7 @@ def run(args) -> int:
                            assignment=assignment)
     rep = result.report
     summary = {"input": [str(p) for p in args.inputs],
-               "import": {"rows_read": rep.rows_read, "accepted": rep.accepted,
-                          "rejected": len(rep.rejected), "rejections": rep.rejections,
-                          "time_precision": rep.time_precision},
+               "import": import_summary(rep),
                "filters": filters_from_args(args).to_dict()}
     summary.update(ranking.to_dict())
     profile = None
@@ -72,7 +71,7 @@ def run(args) -> int:
         files.append(csv_path)
         if profile is not None and profile.matrix is not None:
             t = profile.temporal
-            fig = heatmap_figure(profile.matrix, title=f"{profile.name}: incidents by hour and weekday",
+            fig = heatmap_figure(profile.matrix, title=titled(rep, f"{profile.name}: incidents by hour and weekday"),
                                  subtitle=" · ".join(x for x in (
                                      profile.area, f"{t.n:,} incidents ({t.weighting})") if x))
             png = folder / "street_heatmap.png"

@@ -10,7 +10,8 @@ from ..export.figures import heatmap_figure
 from ..progress import BeatwiseError
 from ..streets import DEFAULT_MAX_DISTANCE_M, assign_streets, filter_street, read_street_layer
 from ..temporal import WEEKDAY_ABBR, compare_periods, hour_weekday_matrix
-from ._common import (add_filter_arguments, add_input_arguments, filters_from_args, load_input,
+from ._common import (add_filter_arguments, add_input_arguments, filters_from_args, import_summary,
+                      load_input, titled,
                       out_dir, print_json, say, write_json)
 
 
@@ -78,9 +79,7 @@ def run(args) -> int:
     filters = filters_from_args(args)
     rep = result.report
     summary = {"input": [str(p) for p in args.inputs],
-               "import": {"rows_read": rep.rows_read, "accepted": rep.accepted,
-                          "rejected": len(rep.rejected), "rejections": rep.rejections,
-                          "time_precision": rep.time_precision},
+               "import": import_summary(rep),
                "filters": filters.to_dict(),
                "street": args.street, "street_area": args.in_area if args.street else None}
     summary.update(profile.to_dict())
@@ -96,7 +95,7 @@ def run(args) -> int:
     if folder is not None:
         if profile.matrix is not None:
             n_text = f"{profile.n:,} incidents ({profile.weighting})"
-            fig = heatmap_figure(profile.matrix, title="Incidents by hour and weekday",
+            fig = heatmap_figure(profile.matrix, title=titled(rep, "Incidents by hour and weekday"),
                                  subtitle=_subtitle(args, n_text))
             png = folder / "temporal_heatmap.png"
             fig.savefig(png)
@@ -106,7 +105,7 @@ def run(args) -> int:
             files.append(csv_path)
             if comparison is not None:
                 fig = heatmap_figure(
-                    comparison.change, title=f"Change after {comparison.at.date()} (per week)",
+                    comparison.change, title=titled(rep, f"Change after {comparison.at.date()} (per week)"),
                     subtitle=(f"after minus before, incidents per week · chi-square "
                               f"p = {comparison.p_value:.3g} ({comparison.pooling})"),
                     diverging=True, colorbar_label="change in incidents per week")

@@ -550,7 +550,7 @@ def map_figure(data: MapData, *, title: str, subtitle: str = "", marking: Option
         y -= 0.025
         for line in lines:
             wrapped = textwrap.fill(line, 46, subsequent_indent="    ")
-            t = fig.text(0.762, y, wrapped, fontsize=6.8, va="top")
+            fig.text(0.762, y, wrapped, fontsize=6.8, va="top")
             y -= 0.019 * (wrapped.count("\n") + 1) + 0.004
         y -= 0.01
     panel = []

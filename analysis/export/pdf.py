@@ -44,6 +44,7 @@ from analysis.commands.hotspots import DEFAULT_GI_CELL_M, DEFAULT_TOP_PERCENT
 from analysis.export.mapfig import (A4_IN, PRINT_DPI, MapData, add_colorbar, axes_aspect, choose_extent, draw_map,
                                     hotspot_gi_class, map_figure)
 from analysis.filters import Filters, apply_filters
+from analysis.hotspots import default_gi_distance_m
 from analysis.progress import BeatwiseError, ProgressFn, report, scaled
 
 DEFAULT_MARKING = "OFFICIAL-SENSITIVE"
@@ -211,7 +212,7 @@ def gi_distance_m(options: BriefingOptions, bandwidth_m: float) -> float:
     """
     if options.gi_distance_m is not None:
         return float(options.gi_distance_m)
-    return max(float(bandwidth_m), 2.0 * float(options.gi_cell_m))
+    return default_gi_distance_m(bandwidth_m, options.gi_cell_m)
 
 
 def compute_briefing(project, options: BriefingOptions = BriefingOptions(), *,
@@ -851,7 +852,6 @@ def _page_shifts(doc: _Doc) -> None:
 
 def _page_method(doc: _Doc) -> None:
     d = doc.data
-    o = d.options
     m = d.map
     surf, areas, gi = m.surface, m.hotspots, m.gi
     rep = d.report

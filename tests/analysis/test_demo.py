@@ -54,3 +54,15 @@ def test_patrols_follow_current_rota():
     per_unit = p.assign(h=hours).groupby("unit_id")["h"].agg(["min", "max"])
     assert len(per_unit) == sum(k for _, _, k in parse_rota_spec(CURRENT_ROTA)) == 7
     assert not ((hours >= 0) & (hours < 7)).any()   # nobody on between midnight and 07:00
+
+
+def test_import_of_demo_csv_says_synthetic(demo_dir):
+    r = read_incidents(demo_dir / "incidents.csv")
+    assert r.report.synthetic and r.report.to_dict()["synthetic"] is True
+    assert any("SYNTHETIC" in w for w in r.report.warnings)
+
+
+def test_real_data_is_not_synthetic(tmp_path):
+    p = tmp_path / "x.csv"
+    p.write_text("lat,lon,data_note\n51.5,0.7,checked by analyst\n")
+    assert read_incidents(p).report.synthetic is False
