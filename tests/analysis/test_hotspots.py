@@ -356,3 +356,9 @@ def test_hotspot_areas__progress_and_cancel():
         hotspot_areas(s, inc, progress=cancel)
     with pytest.raises(Cancelled):
         gi_star(inc, grid.with_cell_m(100), distance_m=200, progress=cancel)
+
+
+def test_default_gi_distance__bandwidth_but_at_least_two_cells():
+    from analysis.hotspots import default_gi_distance_m
+    assert default_gi_distance_m(278.7, 100) == 278.7
+    assert default_gi_distance_m(93.5, 100) == 200.0
