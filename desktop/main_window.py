@@ -53,6 +53,7 @@ class MainWindow(QMainWindow):
     def __init__(self, *, headless: bool = False, autosave_minutes: Optional[float] = None):
         super().__init__()
         self.headless = headless
+        self.auto_run = True  # run every analysis when a project opens or the filters change
         self.errors: list[str] = []
         self.error_box: Optional[QMessageBox] = None
         self._close_after_save = False
@@ -89,7 +90,7 @@ class MainWindow(QMainWindow):
         self.layers_panel = LayersPanel(self.map)
         self.identify_view = QTextBrowser()
         self.identify_view.setObjectName("identify")
-        self.identify_view.setPlaceholderText("Click the map to identify an incident, a hotspot or a cell.")
+        self.identify_view.setPlaceholderText("Click the map to see what is there.")
         self.docks: dict[str, QDockWidget] = {}
         self._add_dock("layers", "Layers", self.layers_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._add_dock("identify", "Identify", self.identify_view, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -100,7 +101,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["hotspots"], self.docks["streets"])
         self.tabifyDockWidget(self.docks["streets"], self.docks["shifts"])
         self.docks["hotspots"].raise_()
-        self.resizeDocks([self.docks["layers"], self.docks["hotspots"]], [230, 560],
+        self.resizeDocks([self.docks["layers"], self.docks["hotspots"]], [250, 540],
                          Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["hotspots"], self.docks["temporal"]], [480, 420],
                          Qt.Orientation.Vertical)
@@ -142,7 +143,7 @@ class MainWindow(QMainWindow):
         self.status_message = QLabel("Ready")
         self.coords = QLabel("")
         self.coords.setObjectName("coordinates")
-        self.coords.setMinimumWidth(360)
+        self.coords.setMinimumWidth(330)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setMaximumWidth(240)
@@ -559,7 +560,8 @@ class MainWindow(QMainWindow):
         if rep is not None and rep.bounds:
             self.map.zoom_to(rep.bounds, padding=0.03)
         self.refresh_incidents()
-        self.run_all()
+        if self.auto_run:
+            self.run_all()
 
     def _draw_basemap(self) -> None:
         p = self.model.project
@@ -585,7 +587,8 @@ class MainWindow(QMainWindow):
     def _filters_changed(self) -> None:
         self.model.select_hotspot(None)
         self.refresh_incidents()
-        self.run_all()
+        if self.auto_run:
+            self.run_all()
 
     def run_all(self) -> None:
         self.run_hotspots()
@@ -607,9 +610,16 @@ class MainWindow(QMainWindow):
         if not self.model.has_project:
             return
         params = params or self.hotspots_panel.params()
-        self.model.set_setting("hotspot_params", params.to_dict())
+
+        def done(run) -> None:  # parameters are kept only for a finished run
+            prev = self.model.setting("hotspot_params")
+            # the defaults on a project that never had others are not a change to save
+            unchanged = prev == params.to_dict() or (prev is None and params == HotspotParams())
+            self.model.set_setting("hotspot_params", params.to_dict(), mark_dirty=not unchanged)
+            self.model.set_result("hotspots", run)
+
         self._start("hotspots", run_hotspots, self.model.project.incidents, self.model.filters, params,
-                    on_done=lambda r: self.model.set_result("hotspots", r))
+                    on_done=done)
 
     def run_temporal(self, street: Optional[str] = None, area: Optional[str] = None,
                      only_hotspot: Optional[bool] = None) -> None:
@@ -667,9 +677,12 @@ class MainWindow(QMainWindow):
     def _result_ready(self, kind: str) -> None:
         r = self.model.result(kind)
         if kind == "hotspots":
+            first = "hotspots" not in self.map.layers
             self.map.set_density(r.surface if r else None)
             self.map.set_gi(r.gi if r else None)
             self.map.set_hotspots(r.areas if r else None)
+            if first and r is not None and r.areas.hotspots:
+                self.map.zoom_to_hotspots(10)
             self.hotspots_panel.show_run(r)
             self.model.select_hotspot(None)
         elif kind == "temporal":

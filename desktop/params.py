@@ -13,6 +13,7 @@ from typing import Any, Optional, Union
 KERNELS = ("quartic", "epanechnikov", "triangular", "uniform", "gaussian")
 DEFAULT_TOP_PERCENT = 5.0
 DEFAULT_GI_CELL_M = 100.0
+DEFAULT_GI_DISTANCE_M = 250.0
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,9 @@ class HotspotParams:
     top_percent: float = DEFAULT_TOP_PERCENT
     gi_star: bool = True
     gi_cell_m: float = DEFAULT_GI_CELL_M
-    gi_distance_m: Optional[float] = None    # None: the kernel bandwidth (as the CLI)
+    # The CLI's default is the kernel bandwidth; the app defaults to 250 m so that Gi* on the
+    # default 100 m cells has neighbours (with the demo's ~94 m bandwidth it would have none).
+    gi_distance_m: Optional[float] = DEFAULT_GI_DISTANCE_M  # None: the kernel bandwidth
     fdr: bool = True
 
     def to_dict(self) -> dict:

@@ -114,13 +114,14 @@ class ProjectModel(QObject):
             return default
         return self.project.settings.get(key, default)
 
-    def set_setting(self, key: str, value: Any) -> None:
+    def set_setting(self, key: str, value: Any, *, mark_dirty: bool = True) -> None:
         """Store a JSON value in the project's settings (saved with it); marks unsaved changes."""
         if self.project is None:
             return
         if self.project.settings.get(key) != value:
             self.project.settings[key] = value
-            self.set_dirty(True)
+            if mark_dirty:
+                self.set_dirty(True)
 
     # ------------------------------------------------------------------ filters
     def set_filters(self, filters: "Filters") -> None:

@@ -7,7 +7,7 @@ from typing import Optional
 from PySide6.QtCore import QDate, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QHBoxLayout, QLabel, QMenu,
-                               QPushButton, QToolButton, QWidget)
+                               QPushButton, QSizePolicy, QToolButton, QWidget)
 
 
 class FilterBar(QWidget):
@@ -46,7 +46,7 @@ class FilterBar(QWidget):
         self.date_to = QDateEdit()
         for edit in (self.date_from, self.date_to):
             edit.setCalendarPopup(True)
-            edit.setDisplayFormat("dd MMM yyyy")
+            edit.setDisplayFormat("dd/MM/yyyy")
             edit.setEnabled(False)
             edit.dateChanged.connect(self._changed)
         self.use_from.toggled.connect(self.date_from.setEnabled)
@@ -56,32 +56,32 @@ class FilterBar(QWidget):
 
         self.area = QComboBox()
         self.area.setEditable(True)
-        self.area.setMinimumWidth(170)
+        self.area.setMinimumContentsLength(8)
+        self.area.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.area.setToolTip("Keep incidents whose area or LSOA name starts with this text")
         self.area.lineEdit().setPlaceholderText("All areas")
         self.area.currentTextChanged.connect(self._changed)
 
-        self.clear_button = QPushButton("Clear")
+        self.clear_button = QToolButton()
+        self.clear_button.setText("Clear")
         self.clear_button.setToolTip("Remove every filter")
         self.clear_button.clicked.connect(self.clear)
         self.summary = QLabel("")
         self.summary.setObjectName("filterSummary")
         self.summary.setStyleSheet("color: #555;")
+        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 4)
         layout.addWidget(title)
         layout.addWidget(self.types_button)
-        layout.addSpacing(8)
         layout.addWidget(self.use_from)
         layout.addWidget(self.date_from)
         layout.addWidget(self.use_to)
         layout.addWidget(self.date_to)
-        layout.addSpacing(8)
         layout.addWidget(QLabel("Area"))
         layout.addWidget(self.area)
         layout.addWidget(self.clear_button)
-        layout.addSpacing(12)
         layout.addWidget(self.summary, 1)
         self._set_types_text()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Optional
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout,
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox, QGridLayout,
                                QGroupBox, QHBoxLayout, QHeaderView, QLabel, QPushButton,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
@@ -52,7 +52,7 @@ class HotspotsPanel(QWidget):
         self.top.setSuffix(" %")
         self.top.setToolTip(f"Hotspot areas are the densest P% of the cells with any density. "
                             f"Default {d.top_percent:g}%.")
-        self.gi = QCheckBox("Getis-Ord Gi* hot and cold spots")
+        self.gi = QCheckBox("Gi* hot and cold spots")
         self.gi.setToolTip("Test where counts are significantly high (hot) or low (cold) compared with "
                            "the whole area (Ord & Getis 1995). Shown as red/blue cells.")
         self.gi_cell = QDoubleSpinBox()
@@ -65,27 +65,32 @@ class HotspotsPanel(QWidget):
         self.gi_distance.setDecimals(0)
         self.gi_distance.setSuffix(" m")
         self.gi_distance.setSpecialValueText("bandwidth")
-        self.gi_distance.setToolTip("Cells within this distance are neighbours. Default: the kernel "
-                                    "bandwidth.")
-        self.fdr = QCheckBox("Correct for multiple tests (FDR)")
+        self.gi_distance.setToolTip(f"Cells whose centres are within this distance are neighbours. "
+                                    f"Default {d.gi_distance_m:g} m; 0 = the kernel bandwidth.")
+        self.fdr = QCheckBox("FDR correction")
         self.fdr.setToolTip("Benjamini-Hochberg false discovery rate (default on): fewer cells flagged "
                             "by chance among thousands tested.")
         self.gi.toggled.connect(self.gi_cell.setEnabled)
         self.gi.toggled.connect(self.gi_distance.setEnabled)
         self.gi.toggled.connect(self.fdr.setEnabled)
 
-        form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
-        form.addRow("Cell size", self.cell)
-        form.addRow("Bandwidth", self.bandwidth)
-        form.addRow("Kernel", self.kernel)
-        form.addRow("Top % of cells", self.top)
-        form.addRow(self.gi)
-        form.addRow("Gi* cell", self.gi_cell)
-        form.addRow("Gi* distance", self.gi_distance)
-        form.addRow(self.fdr)
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(8)
+        grid.setVerticalSpacing(4)
+        rows = [("Cell size", self.cell, "Bandwidth", self.bandwidth),
+                ("Kernel", self.kernel, "Top % of cells", self.top),
+                ("Gi* cell", self.gi_cell, "Gi* distance", self.gi_distance)]
+        for r, (la, wa, lb, wb) in enumerate(rows):
+            grid.addWidget(QLabel(la), r, 0)
+            grid.addWidget(wa, r, 1)
+            grid.addWidget(QLabel(lb), r, 2)
+            grid.addWidget(wb, r, 3)
+        grid.addWidget(self.gi, 3, 0, 1, 2)
+        grid.addWidget(self.fdr, 3, 2, 1, 2)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(3, 1)
         params = QGroupBox("Parameters")
-        params.setLayout(form)
+        params.setLayout(grid)
 
         self.run_button = QPushButton("Run hotspots")
         self.run_button.setDefault(True)

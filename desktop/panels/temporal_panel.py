@@ -27,8 +27,9 @@ class TemporalPanel(QWidget):
         self.street.setEditable(True)
         self.street.lineEdit().setPlaceholderText("All streets")
         self.street.setToolTip("Only incidents on this street (as named in the data or the street layer)")
-        self.street.setMinimumContentsLength(18)
-        self.only_hotspot = QCheckBox("Only the selected hotspot")
+        self.street.setMinimumContentsLength(8)
+        self.street.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.only_hotspot = QCheckBox("Selected hotspot only")
         self.only_hotspot.setToolTip("Only incidents inside the hotspot selected in the Hotspots panel "
                                      "or on the map")
         self.only_hotspot.setEnabled(False)
@@ -50,10 +51,11 @@ class TemporalPanel(QWidget):
         self.compare_date.setDisplayFormat("dd MMM yyyy")
         self.compare_date.setToolTip("The day something changed (an operation, a closure): incidents "
                                      "before it are compared with those after, as rates per week")
-        self.compare_button = QPushButton("Compare before / after")
+        self.compare_button = QPushButton("Compare")
+        self.compare_button.setToolTip("Compare the hour-of-week pattern before and after the date")
         self.compare_button.clicked.connect(self._compare)
         self.show_profile = QRadioButton("Profile")
-        self.show_change = QRadioButton("Change (after - before)")
+        self.show_change = QRadioButton("Change (after − before)")
         self.show_profile.setChecked(True)
         self.show_change.setEnabled(False)
         group = QButtonGroup(self)
@@ -62,9 +64,10 @@ class TemporalPanel(QWidget):
         self.show_profile.toggled.connect(self._redraw)
         self.compare_result = QLabel("")
         self.compare_result.setWordWrap(True)
+        self.summary.setMinimumWidth(10)
         self.compare_result.setObjectName("compareResult")
         cmp_row = QHBoxLayout()
-        cmp_row.addWidget(QLabel("Change date"))
+        cmp_row.addWidget(QLabel("Date of change"))
         cmp_row.addWidget(self.compare_date)
         cmp_row.addWidget(self.compare_button)
         cmp_row.addStretch(1)
@@ -102,7 +105,7 @@ class TemporalPanel(QWidget):
 
     def set_hotspot_available(self, rank: Optional[int]) -> None:
         self.only_hotspot.setEnabled(rank is not None)
-        self.only_hotspot.setText(f"Only hotspot {rank}" if rank is not None else "Only the selected hotspot")
+        self.only_hotspot.setText(f"Hotspot {rank} only" if rank is not None else "Selected hotspot only")
 
     def set_date_range(self, first: Optional[date], last: Optional[date]) -> None:
         if first and last:
@@ -171,6 +174,6 @@ class TemporalPanel(QWidget):
         if p.n_excluded_no_time:
             lines.append(f"<span style='color:#a60'>{p.n_excluded_no_time:,} left out: "
                          f"{p.excluded_reason}</span>")
-        if p.message:
+        if p.message and (p.n_excluded_no_time or p.n_window):
             lines.append(p.message)
         self.summary.setText("<br>".join(lines))

@@ -30,7 +30,7 @@ class HeatmapView(QWidget):
         self.units = "incidents"
         self.diverging = False
         self.plot = pg.PlotWidget(background="w")
-        self.plot.setMinimumHeight(150 if compact else 210)
+        self.plot.setMinimumHeight(110 if compact else 140)
         item = self.plot.getPlotItem()
         item.setMenuEnabled(False)
         item.hideButtons()

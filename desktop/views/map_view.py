@@ -34,18 +34,19 @@ GI_COLOURS = {3: (178, 24, 43, 200), 2: (239, 138, 98, 190), 1: (253, 219, 199, 
 GI_LABELS = {3: "Hot 99%", 2: "Hot 95%", 1: "Hot 90%", -1: "Cold 90%", -2: "Cold 95%", -3: "Cold 99%"}
 HOTSPOT_PEN = QColor(20, 20, 90)
 HIGHLIGHT = QColor(0, 160, 255)
+INCIDENT_RGBA = (45, 45, 70, 70)
 
 LAYER_TITLES = {
     "boundaries": "Boundaries",
     "streets": "Streets",
     "density": "Density (KDE)",
-    "gi": "Gi* hot and cold cells",
+    "gi": "Gi* hot/cold cells",
     "incidents": "Incidents",
     "hotspots": "Hotspot areas",
 }
 LAYER_ORDER = ("hotspots", "incidents", "gi", "density", "streets", "boundaries")  # top first
 Z = {"boundaries": 0, "streets": 1, "density": 2, "gi": 3, "incidents": 4, "hotspots": 5,
-     "highlight": 7}
+     "labels": 6, "highlight": 7}
 
 
 @dataclass
@@ -95,6 +96,28 @@ def _lines_xy(geoms) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(parts_x), np.concatenate(parts_y)
 
 
+def density_colormap() -> pg.ColorMap:
+    """:data:`DENSITY_CMAP` with an opacity ramp: transparent at 0, opaque from a quarter up, so
+    the basemap shows through where density is low."""
+    base = pg.colormap.get(DENSITY_CMAP)
+    pos = np.linspace(0.0, 1.0, 64)
+    rgba = base.map(pos, mode="byte").astype(float)
+    rgba[:, 3] = 255 * np.clip(pos / 0.25, 0.0, 1.0) ** 0.7
+    return pg.ColorMap(pos, rgba.astype(np.ubyte), name=f"{DENSITY_CMAP} with opacity ramp")
+
+
+def sqrt_ticks(vmax: float) -> list:
+    """Colour bar ticks for a square-root scale: positions sqrt(v) labelled v, for round v."""
+    if not vmax > 0:
+        return [[(0.0, "0")], []]
+    major = [0.0]
+    for frac in (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0):
+        v = nice_length(frac * vmax)
+        if v > 0 and v not in major:
+            major.append(v)
+    return [[(math.sqrt(v), f"{v / 1000:g}k" if v >= 10_000 else f"{v:,.0f}") for v in major], []]
+
+
 def nice_length(target: float) -> float:
     """The largest 1, 2 or 5 x 10^k not above ``target`` (a scale bar's length)."""
     if not target > 0:
@@ -141,6 +164,14 @@ class MapOverlay(QWidget):
         finally:
             p.end()
 
+    def _area(self) -> QRectF:
+        """The view box's rectangle in this widget's coordinates (excludes the colour bar)."""
+        vb = self.view.vb
+        scene_rect = vb.sceneBoundingRect()
+        poly = self.view.plot.mapFromScene(scene_rect)
+        r = QRectF(poly.boundingRect())
+        return r if r.width() > 50 and r.height() > 50 else QRectF(self.rect())
+
     def _panel(self, p: QPainter, rect: QRectF) -> None:
         p.setPen(QPen(QColor(0, 0, 0, 60), 1))
         p.setBrush(QColor(255, 255, 255, 215))
@@ -159,8 +190,9 @@ class MapOverlay(QWidget):
         font = QFont(self.font())
         font.setPointSizeF(9)
         p.setFont(font)
+        area = self._area()
         w = px + 70
-        rect = QRectF(self.width() - w - 12, self.height() - 44, w, 32)
+        rect = QRectF(area.right() - w - 12, area.bottom() - 44, w, 32)
         self._panel(p, rect)
         x0 = rect.left() + 10
         y = rect.bottom() - 10
@@ -176,7 +208,8 @@ class MapOverlay(QWidget):
         p.drawText(QRectF(x0, rect.top() + 2, px, 14), Qt.AlignmentFlag.AlignLeft, "0")
 
     def _north_arrow(self, p: QPainter) -> None:
-        cx, top = self.width() - 32, 14
+        area = self._area()
+        cx, top = area.right() - 32, area.top() + 14
         rect = QRectF(cx - 18, top - 4, 36, 52)
         self._panel(p, rect)
         left = QPolygonF([QPointF(cx, top + 4), QPointF(cx - 9, top + 34), QPointF(cx, top + 28)])
@@ -201,7 +234,9 @@ class MapOverlay(QWidget):
         fm = p.fontMetrics()
         line_h = fm.height() + 3
         width = max(fm.horizontalAdvance(label) for label, _, _ in self.legend) + 40
-        rect = QRectF(12, self.height() - 16 - line_h * len(self.legend) - 8, width, line_h * len(self.legend) + 8)
+        area = self._area()
+        rect = QRectF(area.left() + 12, area.bottom() - 16 - line_h * len(self.legend) - 8, width,
+                      line_h * len(self.legend) + 8)
         self._panel(p, rect)
         y = rect.top() + 4
         for label, colour, kind in self.legend:
@@ -293,7 +328,7 @@ class MapView(QWidget):
                       visible=old.visible if old else True,
                       opacity=old.opacity if old else 1.0, bounds=bounds, count=count)
         for it in layer.items:
-            it.setZValue(Z[key])
+            it.setZValue(max(it.zValue(), Z[key]))
             self.vb.addItem(it)
         layer.apply()
         self.layers[key] = layer
@@ -391,8 +426,10 @@ class MapView(QWidget):
                         else group.geometry.unary_union
                     pt = geom.interpolate(0.5, normalized=True) if geom.geom_type != "MultiLineString" \
                         else max(geom.geoms, key=lambda g: g.length).interpolate(0.5, normalized=True)
-                    label = pg.TextItem(str(name), color=(90, 90, 90), anchor=(0.5, 1.1))
+                    label = pg.TextItem(str(name), color=(70, 70, 70), anchor=(0.5, 1.1),
+                                        fill=pg.mkBrush(255, 255, 255, 150))
                     label.setFont(QFont(self.font().family(), 8))
+                    label.setZValue(Z["labels"])
                     label.setPos(pt.x, pt.y)
                     items.append(label)
         b = gdf.total_bounds
@@ -413,8 +450,8 @@ class MapView(QWidget):
         bounds = (float(xy[:, 0].min()), float(xy[:, 1].min()), float(xy[:, 0].max()), float(xy[:, 1].max()))
         if n <= MAX_POINTS:
             self.aggregated = False
-            scatter = pg.ScatterPlotItem(xy[:, 0], xy[:, 1], size=3.5, pen=None,
-                                         brush=pg.mkBrush(40, 40, 60, 110), pxMode=True)
+            scatter = pg.ScatterPlotItem(xy[:, 0], xy[:, 1], size=2.5, pen=None,
+                                         brush=pg.mkBrush(*INCIDENT_RGBA), pxMode=True)
             self._set_layer("incidents", [scatter], bounds=bounds, count=n)
         else:
             # counts per display cell (analysis.grid) drawn as squares sized by count
@@ -428,33 +465,36 @@ class MapView(QWidget):
             c = counts[rows, cols]
             sizes = 2.0 + 6.0 * np.sqrt(c / c.max())
             scatter = pg.ScatterPlotItem(cx, cy, size=sizes, pen=None, symbol="s",
-                                         brush=pg.mkBrush(40, 40, 60, 120), pxMode=True)
+                                         brush=pg.mkBrush(*INCIDENT_RGBA), pxMode=True)
             self.aggregate_grid = grid
             self.aggregate_counts = counts
             self._set_layer("incidents", [scatter], bounds=bounds, count=n)
 
     # ------------------------------------------------------------------ density, hotspots, Gi*
     def set_density(self, surface) -> None:
+        """The density surface, coloured on a square-root scale (the colour bar is labelled in the
+        surface's own units, incidents per km², at its true values)."""
         self.density_surface = surface
         if surface is None:
             self.remove_layer("density")
             return
         g = surface.grid
-        vals = np.array(surface.values, dtype=np.float32)
-        vmax = float(vals.max()) if vals.size else 0.0
+        vals = np.sqrt(np.asarray(surface.values, dtype=np.float32))
+        vmax = float(surface.max_density) if vals.size else 0.0
         vals[vals <= 0] = np.nan  # transparent where there is no density
         img = pg.ImageItem(axisOrder="row-major")
-        cmap = pg.colormap.get(DENSITY_CMAP)
+        cmap = density_colormap()
         img.setColorMap(cmap)
-        img.setImage(vals, levels=(0.0, vmax if vmax > 0 else 1.0), autoLevels=False)
+        top = math.sqrt(vmax) if vmax > 0 else 1.0
+        img.setImage(vals, levels=(0.0, top), autoLevels=False)
         img.setRect(QRectF(g.x0, g.y0, g.width_m, g.height_m))
         self.density_image = img
         layer = self._set_layer("density", [img], bounds=g.bounds, count=int(surface.n_points))
-        if self.layers["density"].opacity == 1.0 and layer.opacity == 1.0:
-            self.set_layer_opacity("density", 0.85)
-        units = surface.density_units.replace("km^2", "km²")
+        if layer.opacity == 1.0:
+            self.set_layer_opacity("density", 0.9)
+        units = surface.density_units.replace("km^2", "km²") + " (square-root scale)"
         if self.colour_bar is None:
-            self.colour_bar = pg.ColorBarItem(values=(0, vmax), colorMap=cmap, label=units,
+            self.colour_bar = pg.ColorBarItem(values=(0, top), colorMap=cmap, label=units,
                                               interactive=False, width=14, colorMapMenu=False)
             self.colour_bar.setImageItem(img, insert_in=self.item)
             axis = self.colour_bar.getAxis("right")
@@ -463,8 +503,9 @@ class MapView(QWidget):
             axis.label.setDefaultTextColor(QColor(40, 40, 40))
         else:
             self.colour_bar.setImageItem(img)
-            self.colour_bar.setLevels((0, vmax))
-            self.colour_bar.setLabel("right", units)
+            self.colour_bar.setLevels((0, top))
+            self.colour_bar.getAxis("right").setLabel(units)
+        self.colour_bar.getAxis("right").setTicks(sqrt_ticks(vmax))
         self.colour_bar.setVisible(self.layers["density"].visible)
 
     def set_hotspots(self, areas) -> None:
@@ -480,7 +521,7 @@ class MapView(QWidget):
             pen = QPen(HOTSPOT_PEN, 2.0)
             pen.setCosmetic(True)
             path_item.setPen(pen)
-            path_item.setBrush(QBrush(QColor(20, 20, 90, 25)))
+            path_item.setBrush(QBrush(Qt.BrushStyle.NoBrush))
             items.append(path_item)
             self.hotspot_items[h.rank] = path_item
             if h.rank <= 20:
@@ -491,10 +532,18 @@ class MapView(QWidget):
                 font.setBold(True)
                 label.setFont(font)
                 label.setPos(pt.x, pt.y)
+                label.setZValue(Z["labels"] + 0.5)
                 items.append(label)
         b = np.asarray([h.geometry.bounds for h in areas.hotspots])
         self._set_layer("hotspots", items, bounds=(b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()),
                         count=len(areas.hotspots))
+
+    def zoom_to_hotspots(self, top: int = 10) -> None:
+        """Zoom to the ``top`` highest-ranked hotspot areas."""
+        if self.hotspot_areas is None or not self.hotspot_areas.hotspots:
+            return
+        b = np.asarray([h.geometry.bounds for h in self.hotspot_areas.hotspots[:top]])
+        self.zoom_to((b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()), padding=0.12)
 
     def select_hotspot(self, rank: Optional[int]) -> None:
         for r, item in getattr(self, "hotspot_items", {}).items():
@@ -563,7 +612,7 @@ class MapView(QWidget):
                             HOTSPOT_PEN, "line"))
         if "incidents" in visible:
             entries.append(("Incidents (squares: count per cell)" if self.aggregated else "Incident",
-                            QColor(40, 40, 60, 200), "dot"))
+                            QColor(45, 45, 70, 200), "dot"))
         if "gi" in visible and self.gi is not None:
             for cls in (3, 2, 1, -1, -2, -3):
                 entries.append((f"Gi* {GI_LABELS[cls]}", QColor(*GI_COLOURS[cls]), "fill"))

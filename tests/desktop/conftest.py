@@ -1,0 +1,95 @@
+"""Desktop test fixtures: offscreen Qt, a private QSettings file and data folder per test, one demo
+project and one reference hotspot run per session (computed with the analysis functions directly)."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from desktop import settings as app_settings
+
+
+@pytest.fixture(autouse=True)
+def private_settings(tmp_path):
+    """Every test gets its own settings file and data folder: tests never read or write a user's
+    settings, recovery file or demo cache."""
+    app_settings.configure(tmp_path / "settings.ini", tmp_path / "data")
+    yield tmp_path / "settings.ini"
+    app_settings.configure(None, None)
+
+
+@pytest.fixture
+def demo_cache(demo_dir, private_settings) -> Path:
+    """The test's data folder with the demo project already cached (as after a first start)."""
+    from desktop.tasks import _demo_cache_key
+
+    folder = app_settings.data_dir()
+    shutil.copy(demo_dir / "demo.beatwise", folder / f"demo-{_demo_cache_key()}.beatwise")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def demo(demo_dir):
+    """The SYNTHETIC demo project (read once; tests must not change it in place)."""
+    from analysis.project import load_project
+
+    return load_project(demo_dir / "demo.beatwise")
+
+
+@pytest.fixture(scope="session")
+def reference_hotspots(demo):
+    """KDE, hotspot areas and Gi* of the demo with the panel's defaults, made by calling the
+    analysis functions directly (the independent reference for the app's results)."""
+    from analysis.hotspots import gi_star, hotspot_areas
+    from analysis.kde import grid_for_kde, kde
+    from desktop.params import HotspotParams
+
+    p = HotspotParams()
+    inc = demo.incidents
+    grid, choice = grid_for_kde(inc, cell_m=p.cell_m, kernel=p.kernel, bandwidth_m=p.bandwidth_m)
+    surface = kde(inc, grid, kernel=p.kernel, bandwidth_m=choice)
+    areas = hotspot_areas(surface, inc, top_percent=p.top_percent)
+    gi = gi_star(inc, grid.with_cell_m(p.gi_cell_m), distance_m=p.gi_distance_m, fdr=p.fdr)
+    return surface, areas, gi
+
+
+@pytest.fixture
+def window(qtbot):
+    """A main window with no project and nothing running automatically."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from desktop.main_window import MainWindow
+
+    w = MainWindow(autosave_minutes=0)
+    w.auto_run = False
+    # never block on a question: tests that want an answer replace these
+    w.ask_unsaved = lambda: QMessageBox.StandardButton.Discard
+    w.ask_recover = lambda info: QMessageBox.StandardButton.No
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    w.model.set_dirty(False)
+    w.shutdown()
+
+
+@pytest.fixture
+def demo_window(window, demo, reference_hotspots, qtbot):
+    """The window on the demo project (a shallow copy), with the reference hotspot run shown."""
+    import dataclasses
+
+    from analysis.filters import Filters
+    from desktop.params import HotspotParams
+    from desktop.tasks import HotspotRun, demo_basemap
+
+    project = dataclasses.replace(demo, settings=dict(demo.settings))
+    window.model.set_project(project, None, basemap_streets=demo_basemap(project.crs))
+    surface, areas, gi = reference_hotspots
+    window.model.set_result("hotspots", HotspotRun(HotspotParams(), Filters(), len(demo.incidents),
+                                                   surface, areas, gi))
+    qtbot.waitUntil(lambda: not window.tasks.is_running(), timeout=20_000)
+    return window
+
+
+def wait_idle(window, qtbot, timeout=60_000):
+    qtbot.waitUntil(lambda: not window.tasks.is_running(), timeout=timeout)

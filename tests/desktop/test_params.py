@@ -1,0 +1,37 @@
+"""Desktop constants kept beside the panels (to open the window before the analysis stack loads)
+must equal the analysis modules' own."""
+from __future__ import annotations
+
+
+def test_params__defaults_equal_the_cli_and_analysis():
+    from analysis.commands import hotspots as cli
+    from analysis.kde import KERNELS
+    from analysis.temporal import WEEKDAY_ABBR, WEEKDAYS
+    from desktop import params
+    from desktop.views import heatmap_view
+
+    assert params.KERNELS == KERNELS
+    assert params.DEFAULT_TOP_PERCENT == cli.DEFAULT_TOP_PERCENT
+    assert params.DEFAULT_GI_CELL_M == cli.DEFAULT_GI_CELL_M
+    assert (heatmap_view.WEEKDAYS, heatmap_view.WEEKDAY_ABBR) == (WEEKDAYS, WEEKDAY_ABBR)
+
+
+def test_params__round_trip_and_bad_input():
+    from desktop.params import HotspotParams
+
+    p = HotspotParams(cell_m=20.0, bandwidth_m=150.0, kernel="gaussian", top_percent=2.5, gi_star=False)
+    assert HotspotParams.from_dict(p.to_dict()) == p
+    assert HotspotParams.from_dict({"kernel": "uniform", "unknown": 1}) == HotspotParams(kernel="uniform")
+    assert HotspotParams.from_dict("nonsense") == HotspotParams()
+
+
+def test_window_opens_without_the_analysis_stack():
+    """Start-up speed: the window's modules import no geopandas, pandas or scipy."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import desktop.main_window, desktop.app; "
+            "print(sorted(m for m in ('geopandas', 'pandas', 'scipy', 'shapely', 'pyproj') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
