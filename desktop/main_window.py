@@ -18,7 +18,8 @@ from typing import Optional
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
-                               QProgressBar, QPushButton, QTextBrowser, QVBoxLayout, QWidget)
+                               QProgressBar, QPushButton, QSizePolicy, QTextBrowser, QVBoxLayout,
+                               QWidget)
 
 from desktop import settings as app_settings
 from desktop.panels.filters_panel import FilterBar
@@ -72,6 +73,8 @@ class MainWindow(QMainWindow):
         self.banner.setStyleSheet("QLabel#syntheticBanner { background: #ffcc00; color: #222; "
                                   "font-weight: bold; padding: 5px; border-bottom: 1px solid #c90; }")
         self.banner.setVisible(False)
+        self.banner.setWordWrap(True)
+        self.banner.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.filter_bar = FilterBar()
         self.filter_bar.setEnabled(False)
         central = QWidget()
@@ -125,7 +128,7 @@ class MainWindow(QMainWindow):
         from desktop.panels.shifts_panel import ShiftsPanel
 
         panel = ShiftsPanel()
-        panel.runRequested.connect(self.run_shifts)
+        panel.runRequested.connect(lambda: self.run_shifts(store=True))
         return panel
 
     def _add_dock(self, key: str, title: str, widget: QWidget, area) -> None:
@@ -199,7 +202,7 @@ class MainWindow(QMainWindow):
         self._action(a, "Run &hotspots", lambda: self.run_hotspots(), "F5")
         self._action(a, "&When (hour x weekday)", lambda: self.run_temporal(), "F6")
         self._action(a, "Rank &streets", self.run_streets, "F7")
-        self._action(a, "S&hifts", self.run_shifts, "F8")
+        self._action(a, "Recommend s&hifts", lambda: self.run_shifts(store=True), "F8")
         h = mb.addMenu("&Help")
         self._action(h, "&About Beatwise", self.about)
 
@@ -370,7 +373,14 @@ class MainWindow(QMainWindow):
         self._after_load()
 
     def _after_load(self) -> None:
-        self.status_message.setText(f"{len(self.model.project.incidents):,} incidents.")
+        p = self.model.project
+        text = f"{len(p.incidents):,} incidents, {p.crs}"
+        t = p.incidents["t_start"].dropna()
+        if len(t):
+            text += f", {t.min():%d %b %Y} to {t.max():%d %b %Y}"
+        if p.report is not None and p.report.rejected:
+            text += f"; {len(p.report.rejected):,} rows rejected at import (File > Export rejected rows)"
+        self.status_message.setText(text + ".")
         self.projectLoaded.emit()
 
     def _fill_recent(self) -> None:
@@ -544,8 +554,10 @@ class MainWindow(QMainWindow):
         self.map.clear()
         self.identify_view.clear()
         self.banner.setVisible(p.synthetic)
-        note = p.settings.get("data_note") or "SYNTHETIC demo data - not real crimes"
-        self.banner.setText(f"SYNTHETIC DATA: {note}. Import your own data with File > Import data.")
+        self.banner.setText("SYNTHETIC DEMO DATA: invented incidents on real Southend-on-Sea streets, "
+                            "not real crimes. Import your own data with File > Import data."
+                            if p.settings.get("title", "").startswith("SYNTHETIC demo") else
+                            f"SYNTHETIC DATA: {p.settings.get('data_note') or 'not real crimes'}")
         self._draw_basemap()
         self._populate_filters()
         params = p.settings.get("hotspot_params")
@@ -664,10 +676,10 @@ class MainWindow(QMainWindow):
                     area or None, p.streets, p.crs,
                     on_done=lambda r: self.model.set_result("street_profile", r))
 
-    def run_shifts(self) -> None:
+    def run_shifts(self, store: bool = False) -> None:
         if not self.model.has_project:
             return
-        job = self.shifts_panel.job(self.model)
+        job = self.shifts_panel.job(self.model, store)
         if job is None:
             return
         fn, args = job

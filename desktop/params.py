@@ -9,11 +9,11 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Optional, Union
 
-# = analysis.kde.KERNELS, analysis.commands.hotspots.DEFAULT_TOP_PERCENT / DEFAULT_GI_CELL_M
+# = analysis.kde.KERNELS, analysis.commands.hotspots.DEFAULT_TOP_PERCENT / DEFAULT_GI_CELL_M,
+#   analysis.commands.shifts defaults (8-hour shifts, at most 3 start times, no minimum)
 KERNELS = ("quartic", "epanechnikov", "triangular", "uniform", "gaussian")
 DEFAULT_TOP_PERCENT = 5.0
 DEFAULT_GI_CELL_M = 100.0
-DEFAULT_GI_DISTANCE_M = 250.0
 
 
 @dataclass(frozen=True)
@@ -26,9 +26,8 @@ class HotspotParams:
     top_percent: float = DEFAULT_TOP_PERCENT
     gi_star: bool = True
     gi_cell_m: float = DEFAULT_GI_CELL_M
-    # The CLI's default is the kernel bandwidth; the app defaults to 250 m so that Gi* on the
-    # default 100 m cells has neighbours (with the demo's ~94 m bandwidth it would have none).
-    gi_distance_m: Optional[float] = DEFAULT_GI_DISTANCE_M  # None: the kernel bandwidth
+    # None: analysis.hotspots.default_gi_distance_m (the bandwidth, at least two Gi* cells)
+    gi_distance_m: Optional[float] = None
     fdr: bool = True
 
     def to_dict(self) -> dict:
@@ -42,4 +41,39 @@ class HotspotParams:
         try:
             return cls(**{k: v for k, v in d.items() if k in names})
         except TypeError:
+            return cls()
+
+
+DEFAULT_SHIFT_HOURS = (8,)
+DEFAULT_MAX_STARTS = 3
+SHIFT_LENGTHS_OFFERED = (6, 8, 9, 10, 12)
+
+
+@dataclass(frozen=True)
+class ShiftParams:
+    """Parameters of the shifts panel (the rules of ``beatwise shifts``)."""
+
+    officers: int = 7
+    sergeants: int = 0
+    shift_hours: tuple[int, ...] = DEFAULT_SHIFT_HOURS
+    max_starts: int = DEFAULT_MAX_STARTS
+    min_on_duty: int = 0
+    per_weekday: bool = False
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["shift_hours"] = list(self.shift_hours)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Any) -> "ShiftParams":
+        if not isinstance(d, dict):
+            return cls()
+        names = {f.name for f in dataclasses.fields(cls)}
+        kw = {k: v for k, v in d.items() if k in names}
+        if "shift_hours" in kw:
+            kw["shift_hours"] = tuple(int(h) for h in kw["shift_hours"])
+        try:
+            return cls(**kw)
+        except (TypeError, ValueError):
             return cls()

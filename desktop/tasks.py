@@ -205,7 +205,7 @@ class HotspotRun:
 @task
 def run_hotspots(incidents, filters: Filters, params: HotspotParams,
                  progress: Optional[ProgressFn] = None) -> HotspotRun:
-    from analysis.hotspots import gi_star, hotspot_areas
+    from analysis.hotspots import default_gi_distance_m, gi_star, hotspot_areas
     from analysis.kde import grid_for_kde, kde
 
     report(progress, 0.0, "Applying the filters")
@@ -220,7 +220,8 @@ def run_hotspots(incidents, filters: Filters, params: HotspotParams,
                           progress=scaled(progress, 0.75, 0.92))
     gi = None
     if params.gi_star:
-        distance = params.gi_distance_m if params.gi_distance_m else surface.bandwidth_m
+        distance = (params.gi_distance_m if params.gi_distance_m
+                    else default_gi_distance_m(surface.bandwidth_m, params.gi_cell_m))
         gi = gi_star(pts, grid.with_cell_m(params.gi_cell_m), distance_m=distance,
                      fdr=params.fdr, progress=scaled(progress, 0.92, 1.0))
     report(progress, 1.0, f"{len(areas.hotspots)} hotspot areas")
@@ -306,3 +307,28 @@ def run_street_profile(incidents, filters: Filters, name: str, area: Optional[st
     xy = np.column_stack([on_street.geometry.x.to_numpy(), on_street.geometry.y.to_numpy()])
     report(progress, 1.0, "Street profile ready")
     return StreetRun(profile, name, area, xy)
+
+
+# ---------------------------------------------------------------------------------- shifts
+@dataclass(frozen=True)
+class ShiftRun:
+    """A shift recommendation, the demand it was made for, and what made it."""
+
+    recommendation: Any
+    demand: Any
+    params: Any
+    current: Optional[str]
+    filters: Filters
+
+
+@task
+def run_shifts(incidents, filters: Filters, params, current: Optional[str] = None,
+               progress: Optional[ProgressFn] = None) -> ShiftRun:
+    from analysis.shifts import demand_from_incidents, recommend_shifts
+
+    demand = demand_from_incidents(incidents, filters=filters, progress=scaled(progress, 0.0, 0.2))
+    rec = recommend_shifts(demand.per_hour, officers=params.officers, shift_hours=params.shift_hours,
+                           max_starts=params.max_starts, min_on_duty=params.min_on_duty,
+                           per_weekday=params.per_weekday, sergeants=params.sergeants,
+                           current=current or None, progress=scaled(progress, 0.2, 1.0))
+    return ShiftRun(rec, demand, params, current or None, filters)

@@ -64,9 +64,9 @@ class HotspotsPanel(QWidget):
         self.gi_distance.setRange(0, 50_000)
         self.gi_distance.setDecimals(0)
         self.gi_distance.setSuffix(" m")
-        self.gi_distance.setSpecialValueText("bandwidth")
-        self.gi_distance.setToolTip(f"Cells whose centres are within this distance are neighbours. "
-                                    f"Default {d.gi_distance_m:g} m; 0 = the kernel bandwidth.")
+        self.gi_distance.setSpecialValueText("auto")
+        self.gi_distance.setToolTip("Cells whose centres are within this distance are neighbours. "
+                                    "Default auto: the kernel bandwidth, but at least two Gi* cells.")
         self.fdr = QCheckBox("FDR correction")
         self.fdr.setToolTip("Benjamini-Hochberg false discovery rate (default on): fewer cells flagged "
                             "by chance among thousands tested.")

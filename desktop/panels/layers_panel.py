@@ -43,16 +43,28 @@ class LayersPanel(QWidget):
         view.layersChanged.connect(self.refresh)
         self.refresh()
 
+    def _text(self, layer) -> str:
+        return f"{layer.title}  ({layer.count:,})" if layer.count else layer.title
+
     def refresh(self) -> None:
+        keys = self.view.layer_keys()
+        shown = [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())]
+        if keys == shown:  # same layers: update the items in place (they stay valid)
+            self._refreshing = True
+            for i, key in enumerate(keys):
+                layer = self.view.layers[key]
+                item = self.list.item(i)
+                item.setText(self._text(layer))
+                item.setCheckState(Qt.CheckState.Checked if layer.visible else Qt.CheckState.Unchecked)
+            self._refreshing = False
+            self._current_changed(self.list.currentItem(), None)
+            return
         current = self.current_key()
         self._refreshing = True
         self.list.clear()
-        for key in self.view.layer_keys():
+        for key in keys:
             layer = self.view.layers[key]
-            text = layer.title
-            if layer.count:
-                text += f"  ({layer.count:,})"
-            item = QListWidgetItem(text)
+            item = QListWidgetItem(self._text(layer))
             item.setData(Qt.ItemDataRole.UserRole, key)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if layer.visible else Qt.CheckState.Unchecked)
@@ -89,11 +101,7 @@ class LayersPanel(QWidget):
     def _opacity_changed(self, value: int) -> None:
         key = self.current_key()
         if key is not None and not self._refreshing:
-            self.view.layersChanged.disconnect(self.refresh)
-            try:
-                self.view.set_layer_opacity(key, value / 100.0)
-            finally:
-                self.view.layersChanged.connect(self.refresh)
+            self.view.set_layer_opacity(key, value / 100.0)
 
     def _zoom(self) -> None:
         key = self.current_key()

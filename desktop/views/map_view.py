@@ -24,6 +24,8 @@ from analysis.grid import GridSpec, readable_number
 
 #: Above this many incidents the point layer shows counts per cell instead of every point.
 MAX_POINTS = 50_000
+#: Aggregated incidents use at most about this many cells along the longer side.
+AGGREGATE_CELLS = 150
 #: Street names are drawn when a layer has at most this many named streets.
 MAX_STREET_LABELS = 40
 
@@ -457,7 +459,7 @@ class MapView(QWidget):
             # counts per display cell (analysis.grid) drawn as squares sized by count
             self.aggregated = True
             side = max(bounds[2] - bounds[0], bounds[3] - bounds[1], 1.0)
-            grid = GridSpec.from_bounds(*bounds, cell_m=readable_number(side / 300.0))
+            grid = GridSpec.from_bounds(*bounds, cell_m=readable_number(side / AGGREGATE_CELLS, direction="up"))
             counts = grid.counts(xy)
             rows, cols = np.nonzero(counts)
             cx = grid.x0 + (cols + 0.5) * grid.cell_m
@@ -578,6 +580,7 @@ class MapView(QWidget):
         for it in self.highlight_items:
             self.vb.removeItem(it)
         self.highlight_items = []
+        self._update_legend()
 
     def highlight(self, lines=None, xy: Optional[np.ndarray] = None, zoom: bool = True) -> None:
         """Draw a selected street: its line geometry and/or its incidents' points."""
@@ -591,13 +594,14 @@ class MapView(QWidget):
             self.highlight_items.append(curve)
             boxes.append(lines.total_bounds if hasattr(lines, "total_bounds") else None)
         if xy is not None and len(xy):
-            sc = pg.ScatterPlotItem(xy[:, 0], xy[:, 1], size=7, pen=pg.mkPen(255, 255, 255, 200),
+            sc = pg.ScatterPlotItem(xy[:, 0], xy[:, 1], size=5, pen=pg.mkPen(255, 255, 255, 160),
                                     brush=pg.mkBrush(HIGHLIGHT), pxMode=True)
             self.highlight_items.append(sc)
             boxes.append((xy[:, 0].min(), xy[:, 1].min(), xy[:, 0].max(), xy[:, 1].max()))
         for it in self.highlight_items:
             it.setZValue(Z["highlight"])
             self.vb.addItem(it)
+        self._update_legend()
         boxes = [b for b in boxes if b is not None]
         if zoom and boxes:
             b = np.asarray(boxes, dtype=float)
@@ -618,6 +622,8 @@ class MapView(QWidget):
                 entries.append((f"Gi* {GI_LABELS[cls]}", QColor(*GI_COLOURS[cls]), "fill"))
         if "streets" in visible:
             entries.append(("Street", QColor(150, 150, 150), "stroke"))
+        if self.highlight_items:
+            entries.append(("Selected street and its incidents", HIGHLIGHT, "stroke"))
         self.overlay.legend = entries
         self.overlay.update()
 

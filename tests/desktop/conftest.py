@@ -41,7 +41,7 @@ def demo(demo_dir):
 def reference_hotspots(demo):
     """KDE, hotspot areas and Gi* of the demo with the panel's defaults, made by calling the
     analysis functions directly (the independent reference for the app's results)."""
-    from analysis.hotspots import gi_star, hotspot_areas
+    from analysis.hotspots import default_gi_distance_m, gi_star, hotspot_areas
     from analysis.kde import grid_for_kde, kde
     from desktop.params import HotspotParams
 
@@ -50,7 +50,8 @@ def reference_hotspots(demo):
     grid, choice = grid_for_kde(inc, cell_m=p.cell_m, kernel=p.kernel, bandwidth_m=p.bandwidth_m)
     surface = kde(inc, grid, kernel=p.kernel, bandwidth_m=choice)
     areas = hotspot_areas(surface, inc, top_percent=p.top_percent)
-    gi = gi_star(inc, grid.with_cell_m(p.gi_cell_m), distance_m=p.gi_distance_m, fdr=p.fdr)
+    distance = default_gi_distance_m(surface.bandwidth_m, p.gi_cell_m)
+    gi = gi_star(inc, grid.with_cell_m(p.gi_cell_m), distance_m=distance, fdr=p.fdr)
     return surface, areas, gi
 
 

@@ -35,3 +35,19 @@ def test_window_opens_without_the_analysis_stack():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_params__shift_defaults_equal_the_analysis():
+    import inspect
+
+    from analysis.shifts import recommend_shifts
+    from desktop.params import ShiftParams
+
+    sig = inspect.signature(recommend_shifts).parameters
+    d = ShiftParams()
+    assert d.shift_hours == tuple(sig["shift_hours"].default)
+    assert d.max_starts == sig["max_starts"].default
+    assert d.min_on_duty == sig["min_on_duty"].default
+    assert d.sergeants == sig["sergeants"].default
+    assert d.per_weekday == sig["per_weekday"].default
+    assert ShiftParams.from_dict(d.to_dict()) == d
