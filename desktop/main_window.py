@@ -57,7 +57,6 @@ class MainWindow(QMainWindow):
         self.auto_run = True  # run every analysis when a project opens or the filters change
         self.errors: list[str] = []
         self.error_box: Optional[QMessageBox] = None
-        self._close_after_save = False
         self._closing = False
         self._transformers: dict = {}
         self.setWindowTitle(APP_TITLE)
@@ -319,7 +318,7 @@ class MainWindow(QMainWindow):
     def open_demo(self) -> None:
         from desktop.tasks import load_demo
 
-        if not self.maybe_save():
+        if not self.maybe_save(self.open_demo):
             return
         self.status_message.setText("Opening the SYNTHETIC demo...")
         self._start("project", load_demo, app_settings.data_dir(), on_done=self._loaded)
@@ -339,7 +338,7 @@ class MainWindow(QMainWindow):
             self.import_dialog([path])
 
     def open_dialog(self) -> None:
-        if not self.maybe_save():
+        if not self.maybe_save(self.open_dialog):
             return
         path, _ = QFileDialog.getOpenFileName(self, "Open project", app_settings.last_folder(), PROJECT_FILTER)
         if path:
@@ -358,7 +357,7 @@ class MainWindow(QMainWindow):
     def _imported(self, result) -> None:
         from analysis.project import Project
 
-        if not self.maybe_save():
+        if not self.maybe_save(lambda: self._imported(result)):
             return
         files = result.report.files
         title = Path(files[0]).stem if len(files) == 1 else f"{Path(files[0]).stem} and {len(files) - 1} more"
@@ -396,7 +395,7 @@ class MainWindow(QMainWindow):
         if not Path(path).exists():
             self.show_error("File not found", f"{path} no longer exists.")
             return
-        if path.endswith(".beatwise") and not self.maybe_save():
+        if path.endswith(".beatwise") and not self.maybe_save(lambda: self._open_recent(path)):
             return
         self.open_path(path)
 
@@ -422,15 +421,16 @@ class MainWindow(QMainWindow):
         self._start("layer", read_layer, path, self.model.project.crs, on_done=done)
 
     # ------------------------------------------------------------------ saving
-    def save(self) -> bool:
+    def save(self, then=None) -> bool:
+        """Save to the project's file (Save As when it has none); ``then()`` runs once saved."""
         if not self.model.has_project:
             return False
         if self.model.path is None:
-            return self.save_as()
-        self.save_to(self.model.path)
+            return self.save_as(then)
+        self.save_to(self.model.path, then)
         return True
 
-    def save_as(self) -> bool:
+    def save_as(self, then=None) -> bool:
         if not self.model.has_project:
             return False
         start = str(Path(app_settings.last_folder()) / f"{self.model.title.replace(':', '')}.beatwise")
@@ -438,14 +438,15 @@ class MainWindow(QMainWindow):
         if not path:
             return False
         app_settings.set_last_folder(path)
-        self.save_to(path)
+        self.save_to(path, then)
         return True
 
     def _snapshot(self):
         p = self.model.project
         return dataclasses.replace(p, settings=copy.deepcopy(p.settings))
 
-    def save_to(self, path) -> None:
+    def save_to(self, path, then=None) -> None:
+        """Save in a worker (atomic write); ``then()`` runs on the GUI thread once saved."""
         from desktop.tasks import save
 
         def done(saved: Path) -> None:
@@ -454,21 +455,21 @@ class MainWindow(QMainWindow):
             app_settings.add_recent_file(saved)
             self._remove_recovery()
             self.status_message.setText(f"Saved {saved}")
-            if self._close_after_save:
-                self.close()
+            if then is not None:
+                then()
 
         self._start("save", save, self._snapshot(), Path(path), on_done=done)
 
-    def maybe_save(self) -> bool:
-        """True if it is fine to drop the open project (saved, discarded or unchanged)."""
+    def maybe_save(self, retry=None) -> bool:
+        """True if it is fine to drop the open project now (discarded or unchanged). When the
+        user chooses Save, the save runs in a worker and ``retry()`` repeats the action after it."""
         if not self.model.dirty or self.headless:
             return True
         answer = self.ask_unsaved()
-        if answer == QMessageBox.StandardButton.Cancel:
-            return False
         if answer == QMessageBox.StandardButton.Save:
-            return self.save() and False  # saving runs in a worker: the caller tries again
-        return True
+            self.save(then=retry)
+            return False
+        return answer != QMessageBox.StandardButton.Cancel
 
     def ask_unsaved(self):
         """Save / Discard / Cancel (a method so tests can answer it)."""
@@ -761,14 +762,14 @@ class MainWindow(QMainWindow):
         event.acceptProposedAction()
         projects = [p for p in paths if p.lower().endswith(".beatwise")]
         if projects:
-            if self.maybe_save():
+            if self.maybe_save(lambda: self.open_path(projects[0])):
                 self.open_path(projects[0])
         else:
             self.import_dialog(paths)
 
     def closeEvent(self, event) -> None:  # noqa: N802
-        if self.tasks.is_running("save"):
-            self._close_after_save = True
+        if self.tasks.is_running("save"):  # close when the save has finished
+            self.tasks.tasks["save"].worker.signals.finished.connect(lambda _r: self.close())
             event.ignore()
             return
         if self.model.dirty and not self.headless:
@@ -777,9 +778,7 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
             if answer == QMessageBox.StandardButton.Save:
-                self._close_after_save = True
-                if not self.save():
-                    self._close_after_save = False
+                self.save(then=self.close)
                 event.ignore()
                 return
         if not self.headless:

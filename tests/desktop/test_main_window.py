@@ -235,6 +235,7 @@ def test_autosave__recovery_is_offered_after_a_crash(demo_window, qtbot):
     from desktop.main_window import MainWindow
 
     w = demo_window
+    w.model.project.patrols = None  # a smaller file: quicker test
     w.model.set_setting("note", "unsaved work")
     w.autosave()
     qtbot.waitUntil(lambda: app_settings.recovery_info_path().is_file(), timeout=60_000)
@@ -296,3 +297,42 @@ def test_map__cursor_coordinates_in_bng_and_lat_lon(demo_window):
     lon, lat = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True).transform(588_000.0, 185_600.0)
     assert text.endswith(f"{lat:.5f}° N  {lon:.5f}° E")
     assert 51.5 < lat < 51.6 and 0.6 < lon < 0.8
+
+
+def test_close__save_answer_saves_then_closes(demo_window, tmp_path, qtbot):
+    w = demo_window
+    w.model.project.patrols = None  # a smaller file: quicker test
+    w.model.set_path(tmp_path / "p.beatwise")
+    w.model.set_setting("note", "keep me")
+    w.ask_unsaved = lambda: QMessageBox.StandardButton.Save
+    w.close()
+    assert w.isVisible()  # saving first, in a worker
+    qtbot.waitUntil(lambda: not w.isVisible(), timeout=60_000)
+    from analysis.project import load_project
+
+    assert load_project(tmp_path / "p.beatwise").settings["note"] == "keep me"
+
+
+def test_drop__data_opens_the_wizard_and_a_project_opens(demo_window, tmp_path, qtbot):
+    from PySide6.QtCore import QMimeData, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    w = demo_window
+    w.model.project.patrols = None  # a smaller file: quicker test
+
+    def drop(path):
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(str(path))])
+        w.dropEvent(QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                               Qt.KeyboardModifier.NoModifier))
+
+    data = tmp_path / "x.csv"
+    data.write_text("id,lon,lat\n1,0.7,51.5\n")
+    drop(data)
+    assert w.import_window.isVisible() and [str(p) for p in w.import_window.paths()] == [str(data)]
+    w.import_window.cancel()
+    from analysis.project import save_project
+
+    saved = save_project(w.model.project, tmp_path / "dropped.beatwise")
+    drop(saved)
+    qtbot.waitUntil(lambda: w.model.path == saved, timeout=60_000)
