@@ -556,7 +556,7 @@ class MainWindow(QMainWindow):
         self.identify_view.clear()
         self.banner.setVisible(p.synthetic)
         self.banner.setText("SYNTHETIC DEMO DATA: invented incidents on real Southend-on-Sea streets, "
-                            "not real crimes. Import your own data with File > Import data."
+                            "not real crimes.  File > Import data to use your own."
                             if p.settings.get("title", "").startswith("SYNTHETIC demo") else
                             f"SYNTHETIC DATA: {p.settings.get('data_note') or 'not real crimes'}")
         self._draw_basemap()
