@@ -108,16 +108,28 @@ def density_colormap() -> pg.ColorMap:
     return pg.ColorMap(pos, rgba.astype(np.ubyte), name=f"{DENSITY_CMAP} with opacity ramp")
 
 
-def sqrt_ticks(vmax: float) -> list:
-    """Colour bar ticks for a square-root scale: positions sqrt(v) labelled v, for round v."""
-    if not vmax > 0:
+def sqrt_ticks(vmax: float, min_gap: float = 0.11) -> list:
+    """Colour bar ticks for a square-root scale: positions sqrt(v) labelled v, for round v
+    (the largest single-digit x 10^k not above ``vmax``, then 1, 2, 5 x 10^k) at least
+    ``min_gap`` of the bar apart."""
+    if not vmax > 0 or not math.isfinite(vmax):
         return [[(0.0, "0")], []]
-    major = [0.0]
-    for frac in (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0):
-        v = nice_length(frac * vmax)
-        if v > 0 and v not in major:
-            major.append(v)
-    return [[(math.sqrt(v), f"{v / 1000:g}k" if v >= 10_000 else f"{v:,.0f}") for v in major], []]
+    top = math.sqrt(vmax)
+    e_max = math.floor(math.log10(vmax))
+    first = math.floor(vmax / 10.0 ** e_max + 1e-9) * 10.0 ** e_max
+    cands = [first] + sorted({m * 10.0 ** e for e in range(e_max - 4, e_max + 1) for m in (1, 2, 5)
+                              if m * 10.0 ** e <= vmax * (1 + 1e-9)}, reverse=True)
+    chosen = [0.0]
+    for v in cands:
+        if all(abs(math.sqrt(v) - math.sqrt(c)) >= min_gap * top for c in chosen):
+            chosen.append(v)
+
+    def label(v: float) -> str:
+        if v >= 10_000:
+            return f"{v / 1000:g}k"
+        return f"{v:,.0f}" if v >= 1 else f"{v:g}"
+
+    return [[(math.sqrt(v), label(v)) for v in sorted(chosen)], []]
 
 
 def nice_length(target: float) -> float:

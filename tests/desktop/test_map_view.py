@@ -95,3 +95,22 @@ def test_map__boundaries_and_street_layer_added_from_files(demo_window, qtbot, t
     w.map.zoom_to_layer("boundaries")
     x0, y0, x1, y1 = b.total_bounds
     assert w.map.view_rect().contains(x0 + 10, y0 + 10)
+
+
+@pytest.mark.parametrize("vmax", [0.05, 3.7, 452.0, 63_253.0])
+def test_colour_bar__square_root_ticks_label_true_values(vmax):
+    from desktop.views.map_view import sqrt_ticks
+
+    major = sqrt_ticks(vmax)[0]
+    values = [float(label.replace(",", "").replace("k", "e3")) for _, label in major]
+    assert [pos for pos, _ in major] == pytest.approx([v ** 0.5 for v in values])
+    assert values == sorted(values) and values[0] == 0 and values[-1] <= vmax
+    assert values[-1] >= 0.5 * vmax  # the top of the bar is labelled
+    assert len(values) >= 4
+
+
+def test_scale_bar__nice_lengths():
+    from desktop.views.map_view import nice_length
+
+    assert [nice_length(t) for t in (0.7, 1, 1.9, 2, 4.99, 5, 9.9, 160, 1234)] == [
+        0.5, 1, 1, 2, 2, 5, 5, 100, 1000]
