@@ -555,8 +555,9 @@ class MainWindow(QMainWindow):
         self.map.clear()
         self.identify_view.clear()
         self.banner.setVisible(p.synthetic)
+        self.banner.setToolTip("File > Import data opens your own incident data")
         self.banner.setText("SYNTHETIC DEMO DATA: invented incidents on real Southend-on-Sea streets, "
-                            "not real crimes.  File > Import data to use your own."
+                            "not real crimes."
                             if p.settings.get("title", "").startswith("SYNTHETIC demo") else
                             f"SYNTHETIC DATA: {p.settings.get('data_note') or 'not real crimes'}")
         self._draw_basemap()
