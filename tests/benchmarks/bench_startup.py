@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -35,20 +36,30 @@ def _launch(tmp_path: Path, wrapper: list[str], platform: str | None) -> float:
     if platform:
         env["QT_QPA_PLATFORM"] = platform
     t0 = time.perf_counter()
+    # a session of its own, so the whole group (xvfb-run, Xvfb, the app) is stopped afterwards:
+    # terminating only xvfb-run would leave the app and Xvfb running
     proc = subprocess.Popen(wrapper + [str(SCRIPT)], cwd=ROOT, env=env, stderr=subprocess.PIPE,
-                            stdout=subprocess.DEVNULL, text=True)
+                            stdout=subprocess.DEVNULL, text=True, start_new_session=True)
     try:
         for line in proc.stderr:
             if "window shown" in line:
                 return time.perf_counter() - t0
         raise AssertionError(f"beatwise-desktop exited ({proc.wait()}) without showing its window")
     finally:
-        proc.terminate()
+        _stop_group(proc)
+
+
+def _stop_group(proc: subprocess.Popen) -> None:
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
         try:
             proc.wait(10)
+            return
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            continue
 
 
 def _measure(tmp_path, wrapper, platform, label, runs=5):
