@@ -10,7 +10,6 @@ import copy
 import dataclasses
 import json
 import sys
-import time
 from datetime import datetime
 from pathlib import Path
 from typing import Optional

@@ -4,10 +4,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Optional
 
-from PySide6.QtCore import QDate, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QHBoxLayout, QLabel, QMenu,
-                               QPushButton, QSizePolicy, QToolButton, QWidget)
+                               QSizePolicy, QToolButton, QWidget)
 
 
 class FilterBar(QWidget):

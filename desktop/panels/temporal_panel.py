@@ -6,7 +6,7 @@ from datetime import date
 from typing import Optional
 
 from PySide6.QtCore import QDate, Signal
-from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDateEdit, QFormLayout, QGroupBox,
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDateEdit, QGroupBox,
                                QHBoxLayout, QLabel, QPushButton, QRadioButton, QVBoxLayout, QWidget)
 
 from desktop.views.heatmap_view import WEEKDAYS, HeatmapView

@@ -5,7 +5,6 @@ import os
 import subprocess
 import sys
 
-import pytest
 from PySide6.QtGui import QImage
 
 from tests.conftest import shared_path
