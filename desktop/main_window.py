@@ -37,7 +37,8 @@ PROJECT_FILTER = "Beatwise project (*.beatwise)"
 TASK_LABELS = {"project": "Opening", "import": "Importing", "incidents": "Filtering",
                "hotspots": "Hotspots", "temporal": "When", "comparison": "Before/after",
                "streets": "Streets", "street_profile": "Street profile", "shifts": "Shifts",
-               "save": "Saving", "autosave": "Autosaving", "layer": "Reading layer"}
+               "save": "Saving", "autosave": "Autosaving", "layer": "Reading layer",
+               "export": "Exporting briefing"}
 ANALYSES = ("hotspots", "temporal", "streets", "shifts")
 
 
@@ -196,6 +197,10 @@ class MainWindow(QMainWindow):
         v.addSeparator()
         self._action(v, "Zoom to all", self.map.zoom_to_all, "Ctrl+0")
         self._action(v, "Reset layout", self.reset_layout)
+        e = mb.addMenu("&Export")
+        self._action(e, "&Briefing pack (PDF, PNG, HTML, GIS layers)...", self.export_dialog, "Ctrl+E",
+                     "Marked PDF briefing, 300 dpi map, offline web map, GeoPackage, GeoTIFF, CSV")
+        self._action(e, "&Rejected rows...", self.export_rejects_dialog)
         a = mb.addMenu("&Analysis")
         self._action(a, "Run &hotspots", lambda: self.run_hotspots(), "F5")
         self._action(a, "&When (hour x weekday)", lambda: self.run_temporal(), "F6")
@@ -536,6 +541,31 @@ class MainWindow(QMainWindow):
     def _remove_recovery(self) -> None:
         for p in (app_settings.recovery_path(), app_settings.recovery_info_path()):
             p.unlink(missing_ok=True)
+
+    def export_dialog(self):
+        """Export > Briefing pack: options, then the pack made in a worker, with a preview."""
+        from desktop.panels.export_dialog import ExportDialog
+
+        if not self.model.has_project:
+            self.show_error("Nothing to export", "Open a project or import data first.")
+            return None
+        p = self.model.project
+        defaults = {"folder": Path(app_settings.last_folder()) / "beatwise-briefing", "title": p.settings.get("title"), "street": p.settings.get("street"),
+                    "area": p.settings.get("area") if p.settings.get("street") else None,
+                    "synthetic": p.synthetic}
+
+        def start(out, options, on_done, on_failed):
+            from analysis.export.pdf import BriefingOptions, write_briefing
+
+            opts = BriefingOptions(filters=self.model.filters, **options)
+            worker = self._start("export", write_briefing, p, out, options=opts, on_done=on_done)
+            worker.signals.failed.connect(on_failed)
+            worker.signals.cancelled.connect(on_failed)
+
+        dialog = ExportDialog(start, defaults, self)
+        self.export_window = dialog
+        dialog.open()
+        return dialog
 
     def export_rejects_dialog(self) -> None:
         rep = self.model.project.report if self.model.has_project else None
