@@ -258,6 +258,21 @@ def demo_patrols(days: int = 28, seed: int = 20250107, rota: str = CURRENT_ROTA,
     return df.reset_index(drop=True)
 
 
+def demo_streets(crs: str = "EPSG:27700"):
+    """The demo's streets (:data:`STREETS`) as named lines in ``crs``: the demo map's basemap."""
+    import geopandas as gpd
+    from shapely.geometry import LineString
+
+    from .crs import transform
+
+    lines = []
+    for pts in STREETS.values():
+        lon, lat = np.asarray(pts, dtype=float).T
+        x, y = transform(lon, lat, "EPSG:4326", crs)
+        lines.append(LineString(np.column_stack([x, y])))
+    return gpd.GeoDataFrame({"name": list(STREETS)}, geometry=lines, crs=crs)
+
+
 def demo_settings() -> dict:
     """Project settings of the demo (title, SYNTHETIC flag, defaults for the panels)."""
     return {"title": DEMO_TITLE, "synthetic": True, "area": DEMO_AREA, "street": DEMO_STREET,

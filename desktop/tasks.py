@@ -90,20 +90,10 @@ def _demo_cache_key() -> str:
 
 
 def demo_basemap(crs: str):
-    """The demo's streets (analysis.demo.STREETS) as lines in ``crs``, for drawing only."""
-    import geopandas as gpd
-    from shapely.geometry import LineString
+    """The demo's streets as lines in ``crs``, for drawing only (see :func:`analysis.demo.demo_streets`)."""
+    from analysis.demo import demo_streets
 
-    from analysis.crs import transform
-    from analysis.demo import STREETS
-
-    names, lines = [], []
-    for name, pts in STREETS.items():
-        lon, lat = np.asarray(pts, dtype=float).T
-        x, y = transform(lon, lat, "EPSG:4326", crs)
-        names.append(name)
-        lines.append(LineString(np.column_stack([x, y])))
-    return gpd.GeoDataFrame({"name": names}, geometry=lines, crs=crs)
+    return demo_streets(crs)
 
 
 @dataclass(frozen=True)

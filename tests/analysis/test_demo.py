@@ -66,3 +66,15 @@ def test_real_data_is_not_synthetic(tmp_path):
     p = tmp_path / "x.csv"
     p.write_text("lat,lon,data_note\n51.5,0.7,checked by analyst\n")
     assert read_incidents(p).report.synthetic is False
+
+
+def test_demo_streets_pass_through_york_road_snap_points():
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from analysis.demo import STREETS, demo_streets
+    streets = demo_streets("EPSG:27700")
+    assert list(streets["name"]) == list(STREETS) and streets.crs == "EPSG:27700"
+    york = streets.loc[streets["name"] == "York Road"].geometry.iloc[0]
+    snaps = gpd.GeoSeries([Point(p) for p in YORK_ROAD_SNAP_POINTS], crs=4326).to_crs(27700)
+    assert (snaps.distance(york) < 0.01).all()
