@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
+from .atomic import atomic_write
 from .incidents import COLUMNS, ImportResult, empty_incidents
 from .progress import BeatwiseError, ProgressFn, report
 from .validation import ImportReport, RejectedRow
@@ -70,19 +70,6 @@ class Project:
         return bool(self.settings.get("synthetic", False))
 
 
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def _prepare_incidents(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     out = gdf.copy()
     for c in ("t_start", "t_end"):
@@ -92,64 +79,54 @@ def _prepare_incidents(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
+def _write_project(project: Project, tmp: Path, progress: Optional[ProgressFn]) -> None:
+    """Write every layer and table of ``project`` into the new GeoPackage ``tmp``."""
+    report(progress, 0.05, "saving incidents")
+    inc = project.incidents
+    if len(inc) == 0:
+        inc = empty_incidents(inc.crs)
+    pyogrio.write_dataframe(_prepare_incidents(inc), tmp, layer="incidents", driver="GPKG")
+    for i, name in enumerate(OPTIONAL_LAYERS):
+        layer = getattr(project, name)
+        if layer is not None and len(layer):
+            report(progress, 0.4 + 0.15 * i, f"saving {name}")
+            layer = layer.copy()
+            for c in layer.columns:
+                if pd.api.types.is_datetime64_any_dtype(layer[c]):
+                    layer[c] = layer[c].dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
+            pyogrio.write_dataframe(layer, tmp, layer=name, driver="GPKG", append=False)
+    settings = dict(project.settings)
+    settings["schema_version"] = SCHEMA_VERSION
+    if project.report is not None:
+        r = project.report
+        settings["import_report"] = {
+            "files": list(r.files), "rows_read": r.rows_read, "accepted": r.accepted,
+            "warnings": list(r.warnings), "crs": r.crs, "time_precision": r.time_precision,
+            "bounds": list(r.bounds) if r.bounds else None, "columns": r.columns,
+            "synthetic": r.synthetic}
+    report(progress, 0.9, "saving settings")
+    con = sqlite3.connect(tmp)
+    try:
+        con.execute("CREATE TABLE beatwise_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        con.executemany("INSERT INTO beatwise_settings VALUES (?, ?)",
+                        [(k, json.dumps(v, default=str)) for k, v in settings.items()])
+        con.execute("CREATE TABLE rejected_rows (file TEXT, row INTEGER, reason TEXT)")
+        if project.report is not None:
+            con.executemany("INSERT INTO rejected_rows VALUES (?, ?, ?)",
+                            [(r.file, r.row, r.reason) for r in project.report.rejected])
+        con.commit()
+    finally:
+        con.close()
+
+
 def save_project(project: Project, path: str | os.PathLike, *,
                  progress: Optional[ProgressFn] = None) -> Path:
     """Write ``project`` to ``path`` atomically (temporary file, fsync, rename)."""
     path = Path(path)
     if path.suffix != SUFFIX:
         path = path.with_suffix(SUFFIX)
-    folder = path.parent if str(path.parent) else Path(".")
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tmp.gpkg", dir=folder)
-    os.close(fd)
-    os.unlink(tmp)  # let GDAL create it fresh
-    tmp = Path(tmp)
-    try:
-        report(progress, 0.05, "saving incidents")
-        inc = project.incidents
-        if len(inc) == 0:
-            inc = empty_incidents(inc.crs)
-        pyogrio.write_dataframe(_prepare_incidents(inc), tmp, layer="incidents", driver="GPKG")
-        for i, name in enumerate(OPTIONAL_LAYERS):
-            layer = getattr(project, name)
-            if layer is not None and len(layer):
-                report(progress, 0.4 + 0.15 * i, f"saving {name}")
-                layer = layer.copy()
-                for c in layer.columns:
-                    if pd.api.types.is_datetime64_any_dtype(layer[c]):
-                        layer[c] = layer[c].dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
-                pyogrio.write_dataframe(layer, tmp, layer=name, driver="GPKG", append=False)
-        settings = dict(project.settings)
-        settings["schema_version"] = SCHEMA_VERSION
-        if project.report is not None:
-            r = project.report
-            settings["import_report"] = {
-                "files": list(r.files), "rows_read": r.rows_read, "accepted": r.accepted,
-                "warnings": list(r.warnings), "crs": r.crs, "time_precision": r.time_precision,
-                "bounds": list(r.bounds) if r.bounds else None, "columns": r.columns,
-                "synthetic": r.synthetic}
-        report(progress, 0.9, "saving settings")
-        con = sqlite3.connect(tmp)
-        try:
-            con.execute("CREATE TABLE beatwise_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-            con.executemany("INSERT INTO beatwise_settings VALUES (?, ?)",
-                            [(k, json.dumps(v, default=str)) for k, v in settings.items()])
-            con.execute("CREATE TABLE rejected_rows (file TEXT, row INTEGER, reason TEXT)")
-            if project.report is not None:
-                con.executemany("INSERT INTO rejected_rows VALUES (?, ?, ?)",
-                                [(r.file, r.row, r.reason) for r in project.report.rejected])
-            con.commit()
-        finally:
-            con.close()
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        _fsync_dir(folder)
-    except BaseException:
-        for leftover in (tmp, Path(str(tmp) + "-journal"), Path(str(tmp) + "-wal")):
-            if leftover.exists():
-                leftover.unlink()
-        raise
+    with atomic_write(path, fresh=True, suffix=".gpkg") as tmp:
+        _write_project(project, tmp, progress)
     report(progress, 1.0, f"saved {path.name}")
     return path
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from pathlib import Path
 
 from ..progress import BeatwiseError
@@ -113,17 +112,11 @@ def _weights_option(args):
 
 def _atomic_gpkg(layers: list[tuple[str, object]], path: Path) -> Path:
     """Write GeoDataFrames as layers of one new GeoPackage, replacing ``path`` only when complete."""
-    tmp = str(path.with_name(f".{path.stem}.{os.getpid()}.partial.gpkg"))
-    if os.path.exists(tmp):
-        os.unlink(tmp)
-    try:
+    from ..atomic import atomic_write
+
+    with atomic_write(path, fresh=True) as tmp:
         for name, gdf in layers:
             gdf.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     return path
 
 

@@ -28,7 +28,6 @@ import html
 import json
 import os
 import re
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Optional, Sequence, Union
@@ -37,7 +36,8 @@ import numpy as np
 
 from analysis.export.mapfig import (DENSITY_FLOOR, DENSITY_GAMMA, MapData, colorbar_ticks, density_cmap,
                                     hotspot_anchor, street_labels, units_text)
-from analysis.export.vector import GI_CLASS_STYLE, normal_permissions
+from analysis.atomic import atomic_write
+from analysis.export.vector import GI_CLASS_STYLE
 from analysis.progress import BeatwiseError, ProgressFn, report
 
 #: Above this many incidents the incident layer shows counts per Gi* cell instead of points.
@@ -538,15 +538,6 @@ def write_html_map(path: Union[str, os.PathLike], data: MapData, **kwargs) -> Pa
     path = Path(path)
     m = build_map(data, **kwargs)
     text = m.get_root().render()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".html", prefix=".partial-", dir=str(path.parent))
-    normal_permissions(tmp)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_write(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
     return path

@@ -12,6 +12,7 @@ from typing import Optional, Union
 
 import numpy as np
 
+from analysis.atomic import atomic_write
 from analysis.grid import GridSpec
 from analysis.kde import DensitySurface
 from analysis.progress import BeatwiseError
@@ -60,8 +61,7 @@ def write_grid_geotiff(values: np.ndarray, grid: GridSpec, path: Union[str, os.P
     }
     if grid.nx >= 256 and grid.ny >= 256:
         profile.update(tiled=True, blockxsize=256, blockysize=256)
-    tmp = str(path.with_name(f".{path.stem}.{os.getpid()}.partial.tif"))  # created with the usual permissions
-    try:
+    with atomic_write(path, fresh=True) as tmp:
         with rasterio.open(tmp, "w", **profile) as dst:
             dst.write(data, 1)
             if description:
@@ -70,11 +70,6 @@ def write_grid_geotiff(values: np.ndarray, grid: GridSpec, path: Union[str, os.P
                 dst.update_tags(1, units=units)
             if tags:
                 dst.update_tags(**{k: str(v) for k, v in tags.items()})
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     return path
 
 

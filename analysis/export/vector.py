@@ -19,7 +19,6 @@ import csv
 import math
 import os
 import sqlite3
-import tempfile
 from dataclasses import dataclass
 from html import escape as _xml
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import Iterable, Optional, Sequence, Union
 import numpy as np
 import pandas as pd
 
+from analysis.atomic import atomic_write
 from analysis.progress import BeatwiseError, ProgressFn, report
 
 PathLike = Union[str, os.PathLike]
@@ -79,32 +79,6 @@ def _cell(value):
     return neutralise_cell(str(value)) if not isinstance(value, (int, bool)) else value
 
 
-def _atomic_target(path: Path, suffix: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=suffix, prefix=".partial-", dir=str(path.parent))
-    os.close(fd)
-    normal_permissions(tmp)
-    return Path(tmp)
-
-
-def normal_permissions(path) -> None:
-    """Give a file made by ``mkstemp`` (mode 0600) the usual mode for new files (0666 minus umask).
-
-    The umask is read from ``/proc/self/status`` (setting it to read it back is not thread-safe);
-    elsewhere 022 is assumed. On Windows only the read-only flag exists and it is left off.
-    """
-    mask = 0o022
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("Umask:"):
-                    mask = int(line.split()[1], 8)
-                    break
-    except (OSError, ValueError):
-        pass
-    os.chmod(path, 0o666 & ~mask)
-
-
 def write_csv(frame: pd.DataFrame, path: PathLike, *, columns: Optional[Sequence[str]] = None) -> Path:
     """Write a table as UTF-8 CSV (with a byte-order mark, so Excel reads accents) safely.
 
@@ -126,18 +100,12 @@ def write_csv(frame: pd.DataFrame, path: PathLike, *, columns: Optional[Sequence
     missing = [c for c in cols if c not in frame.columns]
     if missing:
         raise BeatwiseError(f"write_csv: no column(s) {', '.join(missing)}")
-    tmp = _atomic_target(path, ".csv")
-    try:
+    with atomic_write(path) as tmp:
         with open(tmp, "w", newline="", encoding="utf-8-sig") as fh:
             w = csv.writer(fh)
             w.writerow([neutralise_cell(str(c)) for c in cols])
             for row in frame[cols].itertuples(index=False, name=None):
                 w.writerow([_cell(v) for v in row])
-        os.replace(tmp, path)
-    except BaseException:
-        if tmp.exists():
-            tmp.unlink()
-        raise
     return path
 
 
@@ -148,15 +116,8 @@ def write_geojson(frame, path: PathLike) -> Path:
 
     path = Path(path)
     out = frame.to_crs("EPSG:4326") if frame.crs is not None else frame
-    tmp = _atomic_target(path, ".geojson")
-    tmp.unlink()
-    try:
+    with atomic_write(path, fresh=True) as tmp:
         pyogrio.write_dataframe(_prepare(out), tmp, driver="GeoJSON", RFC7946="YES")
-        os.replace(tmp, path)
-    except BaseException:
-        if tmp.exists():
-            tmp.unlink()
-        raise
     return path
 
 
@@ -361,9 +322,7 @@ def write_geopackage(path: PathLike, layers: Sequence[StyledLayer], *,
     names = [lyr.name for lyr in layers]
     if len(set(n.lower() for n in names)) != len(names):
         raise BeatwiseError(f"write_geopackage: layer names must be unique, got {names}")
-    tmp = _atomic_target(path, ".gpkg")
-    tmp.unlink()  # GDAL creates it
-    try:
+    with atomic_write(path, fresh=True) as tmp:
         for i, lyr in enumerate(layers):
             report(progress, i / (len(layers) + 1), f"Writing layer {lyr.name}")
             pyogrio.write_dataframe(_prepare(lyr.frame), tmp, layer=lyr.name, driver="GPKG",
@@ -387,12 +346,6 @@ def write_geopackage(path: PathLike, layers: Sequence[StyledLayer], *,
             con.commit()
         finally:
             con.close()
-        os.replace(tmp, path)
-    except BaseException:
-        for leftover in (tmp, Path(str(tmp) + "-journal"), Path(str(tmp) + "-wal")):
-            if leftover.exists():
-                leftover.unlink()
-        raise
     report(progress, 1.0, f"Wrote {path.name}")
     return path
 
