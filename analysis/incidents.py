@@ -22,6 +22,7 @@ from pyproj import CRS
 
 from . import crs as crsmod
 from . import validation as v
+from .layers import read_layer
 from .progress import BeatwiseError, ProgressFn, report
 from .timeparse import parse_time_of_day, parse_times
 
@@ -692,12 +693,7 @@ def is_synthetic(frame: pd.DataFrame) -> bool:
 
 
 def _read_layer(path: Path, mapping: ColumnMapping) -> _Part:
-    try:
-        layer = gpd.read_file(path, engine="pyogrio")
-    except Exception as exc:
-        raise BeatwiseError(f"{path}: cannot read this GIS layer ({exc})") from exc
-    if len(layer) == 0:
-        raise BeatwiseError(f"{path}: the layer has no features")
+    layer = read_layer(path, require_crs=False)
     warnings: list[str] = []
     src = layer.crs
     if src is None:

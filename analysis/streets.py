@@ -233,15 +233,11 @@ def read_street_layer(path, crs, *, name_column: Optional[str] = None,
     name_column : the street name column; default the first of :data:`NAME_COLUMNS`
         (case-insensitive), with :data:`REF_COLUMNS` for features without a name.
     """
-    import geopandas as gpd
+    from .layers import read_layer
+
     path = os.fspath(path)
-    if not os.path.exists(path):
-        raise BeatwiseError(f"street layer {path} does not exist")
     report(progress, 0.0, f"Reading {os.path.basename(path)}")
-    try:
-        frame = gpd.read_file(path, engine="pyogrio")
-    except Exception as exc:
-        raise BeatwiseError(f"could not read street layer {path}: {exc}") from exc
+    frame = read_layer(path, what="street layer", require_crs=False)  # the CRS check is below
     report(progress, 0.7, "Reprojecting streets")
     layer = street_layer_from_frame(frame, crs, name_column=name_column, source=path)
     report(progress, 1.0, "Streets ready")

@@ -155,19 +155,10 @@ def import_files(paths: Sequence[Union[str, Path]], mapping=None, progress: Opti
 @task
 def read_layer(path: Union[str, Path], crs: str, progress: Optional[ProgressFn] = None):
     """A street or boundary layer reprojected to the working CRS (a GeoDataFrame)."""
-    import geopandas as gpd
+    from analysis.layers import read_layer as read_gis_layer
 
     report(progress, 0.0, f"Reading {Path(path).name}")
-    try:
-        layer = gpd.read_file(path, engine="pyogrio")
-    except Exception as exc:
-        raise BeatwiseError(f"{path}: cannot read this GIS layer ({exc})") from exc
-    if len(layer) == 0:
-        raise BeatwiseError(f"{path}: the layer has no features")
-    if layer.crs is None:
-        raise BeatwiseError(f"{path}: the layer has no coordinate system (CRS); save it with one")
-    report(progress, 0.7, "Reprojecting")
-    layer = layer.to_crs(crs)
+    layer = read_gis_layer(path, crs)
     report(progress, 1.0, "Layer ready")
     return layer
 

@@ -193,15 +193,9 @@ def _source_text(project, synthetic: bool) -> str:
 
 
 def _read_boundaries(path, crs):
-    import geopandas as gpd
+    from analysis.layers import read_layer
 
-    try:
-        frame = gpd.read_file(path, engine="pyogrio")
-    except Exception as exc:
-        raise BeatwiseError(f"could not read the boundaries layer {path}: {exc}") from exc
-    if frame.crs is None:
-        raise BeatwiseError(f"the boundaries layer {path} has no coordinate reference system")
-    return frame.to_crs(crs)
+    return read_layer(path, crs, what="boundaries layer")
 
 
 def gi_distance_m(options: BriefingOptions, bandwidth_m: float) -> float:

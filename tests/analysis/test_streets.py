@@ -215,11 +215,11 @@ def test_read_street_layer__files(tmp_path):
     layer = read_street_layer(path, BNG)
     assert set(layer.lengths_m) == {"a street", "b road"} and layer.n_unnamed == 1
     assert layer.lengths_m["a street"] == pytest.approx(100, rel=1e-6)
-    with pytest.raises(BeatwiseError, match="does not exist"):
+    with pytest.raises(BeatwiseError, match="no such street layer"):
         read_street_layer(tmp_path / "missing.geojson", BNG)
     bad = tmp_path / "bad.geojson"
     bad.write_text("not json")
-    with pytest.raises(BeatwiseError, match="could not read street layer"):
+    with pytest.raises(BeatwiseError, match="cannot read this street layer"):
         read_street_layer(bad, BNG)
 
 
