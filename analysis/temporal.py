@@ -31,7 +31,6 @@ from typing import Any, Optional
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from analysis.progress import BeatwiseError, ProgressFn, report
 
@@ -536,6 +535,8 @@ def chi_square_time_of_week(before_week: np.ndarray, after_week: np.ndarray) -> 
     after_week = np.asarray(after_week, dtype=np.float64)
     if before_week.sum() <= 0 or after_week.sum() <= 0:
         raise BeatwiseError("the comparison needs incidents with times both before and after the date")
+    from scipy import stats  # here, not at import: scipy.stats takes ~0.5 s to load
+
     chosen = None
     fallback = None
     for size, across in POOL_LADDER:
