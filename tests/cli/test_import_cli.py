@@ -79,3 +79,18 @@ def test_demo_command(tmp_path):
     for key in ("incidents", "patrols", "project"):
         assert Path(d[key]).is_file()
     assert "SYNTHETIC" in d["note"]
+
+
+def test_console_script_flushes_output_and_keeps_exit_codes(tmp_path):
+    """The installed ``beatwise`` exits without interpreter teardown: output and codes must survive."""
+    exe = Path(sys.executable).with_name("beatwise")
+    if not exe.exists():
+        pytest.skip("the beatwise console script is not installed in this environment")
+    src = tmp_path / "in.csv"
+    src.write_text("lat,lon,date\n51.5,0.7,2024-01-05 10:00\n")
+    ok = subprocess.run([str(exe), "import", str(src), "--out", str(tmp_path / "p.beatwise"), "--json"],
+                        capture_output=True, text=True)
+    assert ok.returncode == 0 and json.loads(ok.stdout)["accepted"] == 1
+    assert (tmp_path / "p.beatwise").stat().st_size > 0
+    bad = subprocess.run([str(exe), "import", str(tmp_path / "missing.csv")], capture_output=True, text=True)
+    assert bad.returncode == 2 and "missing.csv: no such file or folder" in bad.stderr
