@@ -109,7 +109,7 @@ def test_gi_star_1000x1000_cells():
 
 # peak memory of the process itself: VmHWM (ru_maxrss would carry over the parent's peak across exec)
 WRAPPER = """
-import resource, sys, time
+import os, resource, sys, time
 t0 = time.perf_counter()
 from analysis.cli import main
 code = main(sys.argv[1:])
@@ -118,7 +118,9 @@ try:
 except OSError:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 sys.stderr.write("\\nBENCH %.3f %.1f\\n" % (time.perf_counter() - t0, peak))
-sys.exit(code)
+sys.stdout.flush()
+sys.stderr.flush()
+os._exit(code)  # as the installed `beatwise` script does (analysis.cli.console_main)
 """
 
 
