@@ -24,7 +24,8 @@ def test_read_layer__bad_inputs_name_the_file(tmp_path):
     with pytest.raises(BeatwiseError, match=r"junk.geojson: cannot read this street layer"):
         read_layer(junk, what="street layer")
     nocrs = tmp_path / "nocrs.shp"
-    gpd.GeoDataFrame({"a": [1]}, geometry=[Point(1, 2)]).to_file(nocrs)
+    with pytest.warns(UserWarning, match="'crs' was not provided"):  # pyogrio's warning, wanted here
+        gpd.GeoDataFrame({"a": [1]}, geometry=[Point(1, 2)]).to_file(nocrs)
     with pytest.raises(BeatwiseError, match=r"nocrs.shp: the GIS layer has no coordinate system"):
         read_layer(nocrs, "EPSG:27700")
     assert read_layer(nocrs, require_crs=False).crs is None
