@@ -542,6 +542,16 @@ class _Solved:
     gap: float
     seconds: float
 
+    @classmethod
+    def of(cls, res, x: Optional[np.ndarray], total: float, seconds: float) -> "_Solved":
+        """From a scipy ``milp`` result of the minimisation ``-sum z``, scaled by ``total``."""
+        obj = float("nan") if res.x is None else -float(res.fun) / total
+        dual = getattr(res, "mip_dual_bound", None)
+        bound = float("nan") if dual is None or not np.isfinite(dual) else -float(dual) / total
+        gap = getattr(res, "mip_gap", None)
+        return cls(x=x, status=int(res.status), message=str(res.message), objective=obj,
+                   bound=bound, gap=float("nan") if gap is None else float(gap), seconds=seconds)
+
 
 class _Model:
     """Sparse MILP under construction: variables in blocks, rows as (cols, vals, lo, hi)."""
@@ -645,12 +655,7 @@ def _solve_constables(d: np.ndarray, officers: int, length_h: int, cols: _Column
     integrality = np.concatenate([np.ones(ncol * officers), np.zeros(HOURS_PER_WEEK)])
     res, seconds = model.solve(c, integrality, lb, ub, time_limit_s)
     x = None if res.x is None else _levels_to_x(res.x, b0, ncol, officers)
-    obj = float("nan") if res.x is None else -float(res.fun) / total
-    dual = getattr(res, "mip_dual_bound", None)
-    bound = float("nan") if dual is None or not np.isfinite(dual) else -float(dual) / total
-    gap = getattr(res, "mip_gap", None)
-    return _Solved(x=x, status=int(res.status), message=str(res.message), objective=obj,
-                   bound=bound, gap=float("nan") if gap is None else float(gap), seconds=seconds)
+    return _Solved.of(res, x, total, seconds)
 
 
 def _solve_constables_counts(d: np.ndarray, officers: int, length_h: int, cols: _Columns,
@@ -694,12 +699,7 @@ def _solve_constables_counts(d: np.ndarray, officers: int, length_h: int, cols: 
     integrality = np.concatenate([np.ones(ncol + (ncol if use_y else 0)), np.zeros(HOURS_PER_WEEK)])
     res, seconds = model.solve(c, integrality, lb, ub, time_limit_s)
     x = None if res.x is None else np.rint(res.x[x0:x0 + ncol]).astype(int)
-    obj = float("nan") if res.x is None else -float(res.fun) / total
-    dual = getattr(res, "mip_dual_bound", None)
-    bound = float("nan") if dual is None or not np.isfinite(dual) else -float(dual) / total
-    gap = getattr(res, "mip_gap", None)
-    return _Solved(x=x, status=int(res.status), message=str(res.message), objective=obj,
-                   bound=bound, gap=float("nan") if gap is None else float(gap), seconds=seconds)
+    return _Solved.of(res, x, total, seconds)
 
 
 def _solve_sergeants(on: np.ndarray, sergeants: int, length_h: int, cols: _Columns,
