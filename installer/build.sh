@@ -18,6 +18,8 @@ fi
 echo "bundle: dist/beatwise ($(du -sh dist/beatwise | cut -f1))"
 # Check the bundle runs: the CLI writes the demo, the app runs its smoke test offscreen.
 dist/beatwise/beatwise demo --out "$BUILD/smoke-demo" >/dev/null
+dist/beatwise/beatwise brief "$BUILD/smoke-demo/demo.beatwise" --out "$BUILD/smoke-brief" >/dev/null 2>&1
+grep -q "L.map" "$BUILD/smoke-brief/map.html"  # Leaflet inlined from the bundled xstatic data
 QT_QPA_PLATFORM=offscreen dist/beatwise/beatwise-desktop --smoke
 if command -v dpkg-deb >/dev/null; then
   VERSION=$("$BUILD/venv/bin/python" -c "from importlib.metadata import version; print(version('beatwise'))")
@@ -42,6 +44,6 @@ Name=Beatwise
 Exec=/opt/beatwise/beatwise-desktop %f
 Categories=Office;Science;Geography;
 DESKTOP
-  dpkg-deb --root-owner-group --build "$PKG" "dist/beatwise_${VERSION}.deb" >/dev/null
+  dpkg-deb --root-owner-group -Zzstd --build "$PKG" "dist/beatwise_${VERSION}.deb" >/dev/null
   echo "package: dist/beatwise_${VERSION}.deb"
 fi
