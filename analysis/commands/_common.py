@@ -148,6 +148,22 @@ def write_json(obj, path: Path) -> Path:
     return path
 
 
+def finish(args, summary: dict, folder: Optional[Path], files: list, json_name: str, tell) -> int:
+    """End a sub-command: with ``--out``, write ``summary`` as ``json_name`` there (listing every
+    file written, itself included); then print the JSON (``--json``) or call ``tell()`` for the
+    human-readable lines on stderr. Returns the exit status 0."""
+    if folder is not None:
+        json_path = folder / json_name
+        summary["files"] = [str(f) for f in files] + [str(json_path)]
+        write_json(summary, json_path)
+        files.append(json_path)
+    if args.json:
+        print_json(summary)
+    else:
+        tell()
+    return 0
+
+
 def say(text: str) -> None:
     """A human-readable line on stderr (stdout is kept for --json)."""
     print(text, file=sys.stderr)

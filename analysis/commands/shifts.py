@@ -4,9 +4,8 @@ from __future__ import annotations
 import re
 
 from ..progress import BeatwiseError
-from ._common import (add_filter_arguments, add_input_arguments, filters_from_args, import_summary,
-                      load_input, titled,
-                      out_dir, print_json, say, write_json)
+from ._common import (add_filter_arguments, add_input_arguments, filters_from_args, finish,
+                      import_summary, load_input, out_dir, say, titled)
 
 CHART_NAME = "shifts_chart.png"
 JSON_NAME = "shifts.json"
@@ -139,15 +138,7 @@ def run(args) -> int:
         png = folder / CHART_NAME
         fig.savefig(png)
         files.append(png)
-        json_path = folder / JSON_NAME
-        summary["files"] = [str(f) for f in files] + [str(json_path)]
-        write_json(summary, json_path)
-        files.append(json_path)
-    if args.json:
-        print_json(summary)
-    else:
-        _say(rec, demand, files)
-    return 0
+    return finish(args, summary, folder, files, JSON_NAME, lambda: _say(rec, demand, files))
 
 
 def _say(rec, demand, files) -> None:

@@ -7,9 +7,8 @@ import csv
 from ..export.figures import heatmap_figure
 from ..streets import (DEFAULT_MAX_DISTANCE_M, assign_streets, rank_streets, read_street_layer,
                        street_profile)
-from ._common import (add_filter_arguments, add_input_arguments, filters_from_args, import_summary,
-                      load_input, titled,
-                      out_dir, print_json, say, write_json)
+from ._common import (add_filter_arguments, add_input_arguments, filters_from_args, finish,
+                      import_summary, load_input, out_dir, say, titled)
 
 
 def register(sub) -> None:
@@ -79,15 +78,8 @@ def run(args) -> int:
             files.append(png)
         elif profile is not None:
             say(f"no street heatmap written: {profile.temporal.message}")
-        json_path = folder / "streets.json"
-        summary["files"] = [str(f) for f in files] + [str(json_path)]
-        write_json(summary, json_path)
-        files.append(json_path)
-    if args.json:
-        print_json(summary)
-    else:
-        _say_summary(ranking, profile, files)
-    return 0
+    return finish(args, summary, folder, files, "streets.json",
+                  lambda: _say_summary(ranking, profile, files))
 
 
 def _say_summary(ranking, profile, files) -> None:

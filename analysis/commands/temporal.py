@@ -10,9 +10,8 @@ from ..export.figures import heatmap_figure
 from ..progress import BeatwiseError
 from ..streets import DEFAULT_MAX_DISTANCE_M, assign_streets, filter_street, read_street_layer
 from ..temporal import WEEKDAY_ABBR, compare_periods, hour_weekday_matrix
-from ._common import (add_filter_arguments, add_input_arguments, filters_from_args, import_summary,
-                      load_input, titled,
-                      out_dir, print_json, say, write_json)
+from ._common import (add_filter_arguments, add_input_arguments, filters_from_args, finish,
+                      import_summary, load_input, out_dir, say, titled)
 
 
 def register(sub) -> None:
@@ -114,15 +113,8 @@ def run(args) -> int:
                 files.append(png)
         else:
             say(f"no heatmap written: {profile.message}")
-        summary["files"] = [str(f) for f in files]
-        json_path = folder / "temporal.json"
-        summary["files"].append(str(json_path))
-        write_json(summary, json_path)
-    if args.json:
-        print_json(summary)
-    else:
-        _say_summary(profile, comparison, files)
-    return 0
+    return finish(args, summary, folder, files, "temporal.json",
+                  lambda: _say_summary(profile, comparison, files))
 
 
 def _say_summary(profile, comparison, files) -> None:
