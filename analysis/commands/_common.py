@@ -14,6 +14,7 @@ from ..filters import Filters, apply_filters, parse_date
 from ..incidents import ColumnMapping, ImportResult, read_incidents
 from ..progress import BeatwiseError, ProgressFn
 from ..project import SUFFIX, Project, load_project
+from ..streets import DEFAULT_MAX_DISTANCE_M
 
 MAPPING_OPTIONS = (
     ("--lon", "lon", "column of WGS84 longitude"),
@@ -68,6 +69,33 @@ def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--area", dest="in_area", metavar="TEXT",
                    help="keep incidents whose area (district) or LSOA name starts with TEXT, "
                         "e.g. Southend-on-Sea")
+
+
+def add_street_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--street NAME`` (keep one street's incidents) with ``--streets LAYER`` to snap to."""
+    g = parser.add_argument_group("street")
+    g.add_argument("--street", metavar="NAME",
+                   help="only incidents on this street (with --area to pick the district's one)")
+    g.add_argument("--streets", metavar="LAYER",
+                   help="street layer to snap incidents to (else the location text is used)")
+    g.add_argument("--streets-name-column", metavar="COL", help="street name column of LAYER")
+    g.add_argument("--max-distance-m", type=float, default=DEFAULT_MAX_DISTANCE_M, metavar="M",
+                   help=f"snapping distance to LAYER in metres (default {DEFAULT_MAX_DISTANCE_M:g})")
+
+
+def on_street(args: argparse.Namespace, incidents):
+    """The incidents on ``--street`` (in ``--area``), by location text or snapped to ``--streets``."""
+    if args.streets and not args.street:
+        raise BeatwiseError("--streets LAYER is used with --street NAME")
+    if not args.street:
+        return incidents
+    from ..streets import assign_streets, filter_street, read_street_layer
+
+    layer = None
+    if args.streets:
+        layer = read_street_layer(args.streets, incidents.crs, name_column=args.streets_name_column)
+    assignment = assign_streets(incidents, layer, args.max_distance_m)
+    return filter_street(incidents, args.street, area=args.in_area, assignment=assignment)
 
 
 def mapping_from_args(args: argparse.Namespace) -> ColumnMapping:

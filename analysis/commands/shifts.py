@@ -4,8 +4,9 @@ from __future__ import annotations
 import re
 
 from ..progress import BeatwiseError
-from ._common import (add_filter_arguments, add_input_arguments, filters_from_args, finish,
-                      import_summary, load_input, out_dir, say, titled)
+from ._common import (add_filter_arguments, add_input_arguments, add_street_arguments,
+                      filters_from_args, finish, import_summary, load_input, on_street, out_dir, say,
+                      titled)
 
 CHART_NAME = "shifts_chart.png"
 JSON_NAME = "shifts.json"
@@ -22,13 +23,7 @@ def register(sub) -> None:
                     "Needs incidents with times of day (not data.police.uk month-only data).")
     add_input_arguments(p)
     add_filter_arguments(p)
-    g = p.add_argument_group("street")
-    g.add_argument("--street", metavar="NAME",
-                   help="only incidents on this street (with --area to pick the district's one)")
-    g.add_argument("--streets", metavar="LAYER", help="street layer to snap incidents to")
-    g.add_argument("--streets-name-column", metavar="COL", help="street name column of LAYER")
-    g.add_argument("--max-distance-m", type=float, default=None, metavar="M",
-                   help="snapping distance to LAYER in metres")
+    add_street_arguments(p)
     r = p.add_argument_group("rules")
     r.add_argument("--officers", type=int, metavar="N",
                    help="officers (constables) working each day (default: as many as --current)")
@@ -101,17 +96,7 @@ def run(args) -> int:
     folder = out_dir(args.out)
 
     result = load_input(args)
-    incidents = result.incidents
-    if args.street:
-        from ..streets import (DEFAULT_MAX_DISTANCE_M, assign_streets, filter_street,
-                               read_street_layer)
-        layer = None
-        if args.streets:
-            layer = read_street_layer(args.streets, incidents.crs,
-                                      name_column=args.streets_name_column)
-        distance = DEFAULT_MAX_DISTANCE_M if args.max_distance_m is None else args.max_distance_m
-        assignment = assign_streets(incidents, layer, distance)
-        incidents = filter_street(incidents, args.street, area=args.in_area, assignment=assignment)
+    incidents = on_street(args, result.incidents)
     filters = filters_from_args(args)
     demand = demand_from_incidents(incidents, filters=filters if (filters.date_from or filters.date_to)
                                    else None)

@@ -7,11 +7,10 @@ import datetime as dt
 from pathlib import Path
 
 from ..export.figures import heatmap_figure
-from ..progress import BeatwiseError
-from ..streets import DEFAULT_MAX_DISTANCE_M, assign_streets, filter_street, read_street_layer
 from ..temporal import WEEKDAY_ABBR, compare_periods, hour_weekday_matrix
-from ._common import (add_filter_arguments, add_input_arguments, filters_from_args, finish,
-                      import_summary, load_input, out_dir, say, titled)
+from ._common import (add_filter_arguments, add_input_arguments, add_street_arguments,
+                      filters_from_args, finish, import_summary, load_input, on_street, out_dir, say,
+                      titled)
 
 
 def register(sub) -> None:
@@ -23,14 +22,7 @@ def register(sub) -> None:
                     "no time of day: counts by month and crime type are given instead.")
     add_input_arguments(p)
     add_filter_arguments(p)
-    g = p.add_argument_group("street")
-    g.add_argument("--street", metavar="NAME",
-                   help="only incidents on this street (with --area to pick the district's one)")
-    g.add_argument("--streets", metavar="LAYER",
-                   help="street layer to snap incidents to (else the location text is used)")
-    g.add_argument("--streets-name-column", metavar="COL", help="street name column of LAYER")
-    g.add_argument("--max-distance-m", type=float, default=DEFAULT_MAX_DISTANCE_M, metavar="M",
-                   help=f"snapping distance to LAYER in metres (default {DEFAULT_MAX_DISTANCE_M:g})")
+    add_street_arguments(p)
     p.add_argument("--compare-at", metavar="DATE",
                    help="compare the profile before and after this date (rates per week, "
                         "chi-square test)")
@@ -66,14 +58,7 @@ def _write_matrix_csv(path: Path, matrix) -> None:
 def run(args) -> int:
     result = load_input(args)
     incidents = result.incidents
-    if args.streets and not args.street:
-        raise BeatwiseError("--streets LAYER is used with --street NAME")
-    layer = None
-    if args.street:
-        if args.streets:
-            layer = read_street_layer(args.streets, incidents.crs, name_column=args.streets_name_column)
-        assignment = assign_streets(incidents, layer, args.max_distance_m)
-        incidents = filter_street(incidents, args.street, area=args.in_area, assignment=assignment)
+    incidents = on_street(args, incidents)
     profile = hour_weekday_matrix(incidents)
     filters = filters_from_args(args)
     rep = result.report
