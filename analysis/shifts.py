@@ -82,7 +82,8 @@ from typing import Any, Iterable, Optional, Sequence
 
 import numpy as np
 
-from analysis.progress import BeatwiseError, ProgressFn, report
+from analysis import shift_search
+from analysis.progress import BeatwiseError, ProgressFn, report, scaled
 
 HOURS_PER_WEEK = 168
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -535,7 +536,7 @@ def _columns(length_h: int, starts: Sequence[int], per_weekday: bool) -> _Column
 @dataclass(frozen=True)
 class _Solved:
     x: Optional[np.ndarray]
-    status: int            # scipy milp status: 0 optimal, 1 limit, 2 infeasible, ...
+    status: int            # 0 optimal, 1 limit, 2 infeasible, 4 other (see _Result)
     message: str
     objective: float       # of the maximisation (nan if none)
     bound: float           # proven upper bound of the maximisation (nan if none)
@@ -544,7 +545,7 @@ class _Solved:
 
     @classmethod
     def of(cls, res, x: Optional[np.ndarray], total: float, seconds: float) -> "_Solved":
-        """From a scipy ``milp`` result of the minimisation ``-sum z``, scaled by ``total``."""
+        """From a :class:`_Result` of the minimisation ``-sum z``, scaled by ``total``."""
         obj = float("nan") if res.x is None else -float(res.fun) / total
         dual = getattr(res, "mip_dual_bound", None)
         bound = float("nan") if dual is None or not np.isfinite(dual) else -float(dual) / total
@@ -577,19 +578,97 @@ class _Model:
         self.lo.append(lo)
         self.hi.append(hi)
 
-    def solve(self, c, integrality, lb, ub, time_limit_s: float):
-        from scipy.optimize import Bounds, LinearConstraint, milp
+    def solve(self, c, integrality, lb, ub, time_limit_s: float, *, start=None,
+              progress: Optional[ProgressFn] = None, message: str = ""):
+        """Minimise ``c x`` with HiGHS (highspy), proving optimality (``mip_rel_gap = 0``).
+
+        ``start`` (a feasible full solution) is handed to HiGHS as its first incumbent.
+        ``progress`` is called about every 0.2 s with the elapsed share of the time limit, from
+        HiGHS's interrupt callbacks: a :class:`Cancelled` raised there stops the solver within
+        its next callback and is raised again here. Returns ``(_Result, seconds)``.
+        """
+        import highspy
         from scipy.sparse import coo_matrix
 
         a = coo_matrix((np.concatenate(self.vals), (np.concatenate(self.rows),
                                                     np.concatenate(self.cols))),
-                       shape=(len(self.lo), self.n)).tocsr()
+                       shape=(len(self.lo), self.n)).tocsc()
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = self.n, len(self.lo)
+        lp.col_cost_ = np.asarray(c, dtype=float)
+        lp.col_lower_, lp.col_upper_ = np.asarray(lb, dtype=float), np.asarray(ub, dtype=float)
+        lp.row_lower_, lp.row_upper_ = np.asarray(self.lo, float), np.asarray(self.hi, float)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a.indptr, a.indices, a.data
+        lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
+                           for i in integrality]
+        h = highspy.Highs()
+        for name, value in (("output_flag", False), ("mip_rel_gap", 0.0),
+                            ("time_limit", float(time_limit_s)), ("presolve", "on")):
+            h.setOptionValue(name, value)
+        h.passModel(lp)
+        if start is not None:
+            sol = highspy.HighsSolution()
+            sol.col_value = [float(v) for v in start]
+            sol.value_valid = True
+            h.setSolution(sol)
         t0 = time.perf_counter()
-        res = milp(c, integrality=integrality, bounds=Bounds(lb, ub),
-                   constraints=[LinearConstraint(a, self.lo, self.hi)],
-                   options={"mip_rel_gap": 0.0, "time_limit": float(time_limit_s),
-                            "presolve": True})
-        return res, time.perf_counter() - t0
+        stopped: list[BaseException] = []
+        if progress is not None:
+            last = [t0]
+
+            def _interrupt(event) -> None:
+                now = time.perf_counter()
+                if not stopped and now - last[0] >= 0.2:
+                    last[0] = now
+                    try:
+                        report(progress, (now - t0) / float(time_limit_s), message)
+                    except BaseException as exc:    # Cancelled, or an error in the callback
+                        stopped.append(exc)
+                if stopped:
+                    event.interrupt()
+
+            for hook in (h.cbMipInterrupt, h.cbSimplexInterrupt):
+                hook.subscribe(_interrupt)
+        h.run()
+        seconds = time.perf_counter() - t0
+        if stopped:
+            raise stopped[0]
+        return _Result.of(h), seconds
+
+
+@dataclass(frozen=True)
+class _Result:
+    """What the callers need from a HiGHS run, in ``scipy.optimize.milp``'s terms."""
+
+    x: Optional[np.ndarray]
+    fun: float
+    status: int            # 0 optimal, 1 time limit, 2 infeasible, 4 other
+    message: str
+    mip_dual_bound: float
+    mip_gap: float
+
+    @classmethod
+    def of(cls, h) -> "_Result":
+        import highspy
+
+        ms = h.getModelStatus()
+        info = h.getInfo()
+        feasible = info.primal_solution_status == 2            # kSolutionStatusFeasible
+        x = np.asarray(h.getSolution().col_value, dtype=float) if feasible else None
+        if ms == highspy.HighsModelStatus.kOptimal:
+            status = 0
+        elif ms in (highspy.HighsModelStatus.kTimeLimit, highspy.HighsModelStatus.kIterationLimit,
+                    highspy.HighsModelStatus.kSolutionLimit, highspy.HighsModelStatus.kInterrupt):
+            status = 1
+        elif ms in (highspy.HighsModelStatus.kInfeasible,
+                    highspy.HighsModelStatus.kUnboundedOrInfeasible):
+            status = 2
+        else:
+            status = 4
+        return cls(x=x, fun=float(info.objective_function_value) if feasible else float("nan"),
+                   status=status, message=h.modelStatusToString(ms),
+                   mip_dual_bound=float(info.mip_dual_bound), mip_gap=float(info.mip_gap))
 
 
 def _add_group(model: _Model, cols: _Columns, group_size: int, max_starts: int) -> int:
@@ -627,7 +706,9 @@ def _covering(cols: _Columns, first: int, group_size: int, t: int):
 
 
 def _solve_constables(d: np.ndarray, officers: int, length_h: int, cols: _Columns, max_starts: int,
-                      min_on_duty: int, time_limit_s: float) -> _Solved:
+                      min_on_duty: int, time_limit_s: float, *, start: Optional[np.ndarray] = None,
+                      progress: Optional[ProgressFn] = None) -> _Solved:
+    """The level form (module docstring); ``start`` = head-counts per column of a feasible plan."""
     ncol = cols.cover.shape[1]
     total = 7.0 * officers * length_h
     dp = d * (total / d.sum())                      # demand in officer units: k = 1
@@ -653,13 +734,21 @@ def _solve_constables(d: np.ndarray, officers: int, length_h: int, cols: _Column
     lb = np.zeros(model.n)
     ub = np.concatenate([np.ones(ncol * officers), dp])
     integrality = np.concatenate([np.ones(ncol * officers), np.zeros(HOURS_PER_WEEK)])
-    res, seconds = model.solve(c, integrality, lb, ub, time_limit_s)
+    first = None
+    if start is not None:
+        first = np.zeros(model.n)
+        used = np.flatnonzero(start > 0)
+        first[b0 + used * officers + start[used] - 1] = 1.0
+        first[z0:] = np.minimum(dp, cols.cover @ start)
+    res, seconds = model.solve(c, integrality, lb, ub, time_limit_s, start=first,
+                               progress=progress, message=f"Solving {length_h}-hour shifts")
     x = None if res.x is None else _levels_to_x(res.x, b0, ncol, officers)
     return _Solved.of(res, x, total, seconds)
 
 
 def _solve_constables_counts(d: np.ndarray, officers: int, length_h: int, cols: _Columns,
-                             max_starts: int, min_on_duty: int, time_limit_s: float) -> _Solved:
+                             max_starts: int, min_on_duty: int, time_limit_s: float, *,
+                             progress: Optional[ProgressFn] = None) -> _Solved:
     """The textbook form: integer ``x_c``, binary ``y_c``, ``x_c <= N y_c``, ``sum_c y_c <= K``.
 
     Used for the common pattern with many officers (:data:`LEVELS_MAX_OFFICERS`), where its 24
@@ -697,13 +786,15 @@ def _solve_constables_counts(d: np.ndarray, officers: int, length_h: int, cols: 
     lb = np.zeros(model.n)
     ub = np.concatenate([np.full(ncol, float(officers)), np.ones(ncol if use_y else 0), dp])
     integrality = np.concatenate([np.ones(ncol + (ncol if use_y else 0)), np.zeros(HOURS_PER_WEEK)])
-    res, seconds = model.solve(c, integrality, lb, ub, time_limit_s)
+    res, seconds = model.solve(c, integrality, lb, ub, time_limit_s, progress=progress,
+                               message=f"Solving {length_h}-hour shifts")
     x = None if res.x is None else np.rint(res.x[x0:x0 + ncol]).astype(int)
     return _Solved.of(res, x, total, seconds)
 
 
 def _solve_sergeants(on: np.ndarray, sergeants: int, length_h: int, cols: _Columns,
-                     max_starts: int, time_limit_s: float) -> _Solved:
+                     max_starts: int, time_limit_s: float, *,
+                     progress: Optional[ProgressFn] = None) -> _Solved:
     ncol = cols.cover.shape[1]
     active = np.flatnonzero(on > 0)
     idle = on <= 0
@@ -724,7 +815,8 @@ def _solve_sergeants(on: np.ndarray, sergeants: int, length_h: int, cols: _Colum
     lb = np.zeros(model.n)
     ub = np.ones(model.n)
     integrality = np.concatenate([np.ones(ncol * sergeants), np.zeros(active.size)])
-    res, seconds = model.solve(c, integrality, lb, ub, time_limit_s)
+    res, seconds = model.solve(c, integrality, lb, ub, time_limit_s, progress=progress,
+                               message=f"Planning sergeants ({length_h}-hour shifts)")
     x = None if res.x is None else _levels_to_x(res.x, b0, ncol, sergeants)
     gap = getattr(res, "mip_gap", None)
     return _Solved(x=x, status=int(res.status), message=str(res.message),
@@ -963,7 +1055,8 @@ def recommend_shifts(demand, *, officers: int, shift_hours: Sequence[int] = (8,)
     plans = []
     for i, length_h in enumerate(lengths):
         report(progress, i / len(lengths), f"Solving {length_h}-hour shifts")
-        plans.append(_plan_for_length(d, params, length_h, cur))
+        plans.append(_plan_for_length(d, params, length_h, cur,
+                                      scaled(progress, i / len(lengths), (i + 1) / len(lengths))))
     report(progress, 1.0, "Done")
     feasible = [p for p in plans if p.feasible]
     if not feasible:
@@ -975,35 +1068,65 @@ def recommend_shifts(demand, *, officers: int, shift_hours: Sequence[int] = (8,)
                                parameters=params, current=cur)
 
 
-def _with_common_fallback(d: np.ndarray, params: ShiftParameters, length_h: int, cols: _Columns,
-                          solved: _Solved) -> _Solved:
-    """Per weekday, stopped at the time limit: keep the better of its incumbent and the best
-    same-every-day plan (also a valid per-weekday plan). The proven bound stays the per-weekday
-    one, so the status still says "not proven optimal"."""
-    common_cols = _columns(length_h, params.starts, False)
-    solver = (_solve_constables_counts if params.officers > LEVELS_MAX_OFFICERS
-              else _solve_constables)
-    common = solver(d, params.officers, length_h, common_cols, params.max_starts,
-                    params.min_on_duty, params.time_limit_s)
-    seconds = solved.seconds + common.seconds
-    if common.x is None or (solved.x is not None and
-                            coverage(d, cols.cover @ solved.x) >= coverage(d, common_cols.cover @ common.x)):
+def _common_solver(officers: int):
+    return _solve_constables_counts if officers > LEVELS_MAX_OFFICERS else _solve_constables
+
+
+def _solve_per_weekday(d: np.ndarray, params: ShiftParameters, length_h: int, cols: _Columns,
+                       progress: Optional[ProgressFn]) -> _Solved:
+    """Per weekday in three steps (the week-long MILP alone finds good plans slowly).
+
+    1. The best same-every-day plan (its own small MILP, proven optimal), also a valid
+       per-weekday plan.
+    2. From it, the day-by-day search of :mod:`analysis.shift_search`: each day's plan replaced
+       by the exact best plan given the other six days, until no day can improve.
+    3. The per-weekday MILP, started from that plan: it improves on it or proves it optimal
+       within the time limit. If the limit stops it, the better of its plan and the search's is
+       kept (never worse than step 1) with the MILP's proven bound; the status says so.
+    """
+    officers, starts = params.officers, params.starts
+    common_cols = _columns(length_h, starts, False)
+    common = _common_solver(officers)(d, officers, length_h, common_cols, params.max_starts,
+                                      params.min_on_duty, params.time_limit_s,
+                                      progress=scaled(progress, 0.0, 0.15))
+    seconds = common.seconds
+    start = None
+    if common.x is not None:
+        start = np.tile(common.x, cols.n_days)
+        if shift_search.supported(params.max_starts, len(starts)):
+            t0 = time.perf_counter()
+            by_day = np.zeros((7, 24), dtype=np.int64)
+            by_day[:, list(starts)] = start.reshape(7, len(starts))
+            by_day, _ = shift_search.improve_by_days(
+                d * (7.0 * officers * length_h / d.sum()), by_day, length_h=length_h,
+                starts=starts, max_starts=params.max_starts, min_on_duty=params.min_on_duty,
+                progress=scaled(progress, 0.15, 0.3))
+            start = by_day[:, list(starts)].reshape(-1)
+            seconds += time.perf_counter() - t0
+    # The time limit is per shift length: the MILP gets what steps 1-2 left (at least a quarter).
+    limit_s = max(params.time_limit_s - seconds, 0.25 * params.time_limit_s)
+    solved = _solve_constables(d, officers, length_h, cols, params.max_starts, params.min_on_duty,
+                               limit_s, start=start,
+                               progress=scaled(progress, 0.3, 1.0))
+    seconds += solved.seconds
+    if solved.status in (0, 2) or start is None:
         return dataclasses.replace(solved, seconds=seconds)
-    x = np.tile(common.x, cols.n_days)             # the same start times and counts every day
-    return dataclasses.replace(solved, x=x, objective=coverage(d, cols.cover @ x), seconds=seconds,
-                               status=1)
+    if solved.x is not None and coverage(d, cols.cover @ solved.x) >= coverage(d, cols.cover @ start):
+        return dataclasses.replace(solved, seconds=seconds)
+    return dataclasses.replace(solved, x=start, objective=coverage(d, cols.cover @ start),
+                               seconds=seconds, status=1)
 
 
 def _plan_for_length(d: np.ndarray, params: ShiftParameters, length_h: int,
-                     cur: Optional[RotaScore]) -> ShiftPlan:
+                     cur: Optional[RotaScore], progress: Optional[ProgressFn] = None) -> ShiftPlan:
     cols = _columns(length_h, params.starts, params.per_weekday)
-    solver = (_solve_constables_counts
-              if not params.per_weekday and params.officers > LEVELS_MAX_OFFICERS
-              else _solve_constables)
-    solved = solver(d, params.officers, length_h, cols, params.max_starts,
-                    params.min_on_duty, params.time_limit_s)
-    if params.per_weekday and solved.status not in (0, 2):
-        solved = _with_common_fallback(d, params, length_h, cols, solved)
+    if params.per_weekday:
+        solved = _solve_per_weekday(d, params, length_h, cols, scaled(progress, 0.0, 0.9))
+    else:
+        solved = _common_solver(params.officers)(d, params.officers, length_h, cols,
+                                                 params.max_starts, params.min_on_duty,
+                                                 params.time_limit_s,
+                                                 progress=scaled(progress, 0.0, 0.9))
     nan = float("nan")
     if solved.x is None:
         if solved.status == 2:
@@ -1034,7 +1157,7 @@ def _plan_for_length(d: np.ndarray, params: ShiftParameters, length_h: int,
     sg_shifts, sg_on, unsupervised, supervision = (), (), (), ""
     if params.sergeants:
         sg = _solve_sergeants(on, params.sergeants, length_h, cols, params.max_starts,
-                              params.time_limit_s)
+                              params.time_limit_s, progress=scaled(progress, 0.9, 1.0))
         seconds += sg.seconds
         if sg.x is None:
             supervision = f"Sergeants could not be planned: {sg.message}."

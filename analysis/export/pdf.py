@@ -337,8 +337,10 @@ class ShiftBriefing:
                  f"Demand: {dem.n:,} incidents with a time of day ({dem.weighting}) over {dem.weeks:.1f} weeks "
                  f"({dem.first_day} to {dem.last_day}), as incidents per week in each of the 168 hours of the week.",
                  f"Plan: {prm.officers} officers a day on {best.shift_hours}-hour shifts, at most {prm.max_starts} "
-                 f"start times a day, starts on the hour, the same pattern every day; solved as a mixed-integer "
-                 f"programme with scipy.optimize.milp (HiGHS): {best.status} in {best.solve_seconds:.1f} s."]
+                 f"start times a day, starts on the hour, "
+                 f"{'each weekday planned separately' if prm.per_weekday else 'the same pattern every day'}; "
+                 f"solved as a mixed-integer programme with the HiGHS solver: {best.status} in "
+                 f"{best.solve_seconds:.1f} s."]
         if r.current is not None:
             lines.append(f"Current rota: {self.current_spec} ({r.current.label}), scored with the same formula.")
         return lines

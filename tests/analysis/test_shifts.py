@@ -516,14 +516,17 @@ def test_recommend__many_officers_common_pattern_matches_brute_force():
     _check_plan_consistency(plan, d)
 
 
-def test_per_weekday__time_limit_keeps_the_better_common_plan(monkeypatch):
+def test_per_weekday__time_limit_keeps_the_day_by_day_plan(monkeypatch):
     import analysis.shifts as sh
+    from analysis.shift_search import improve_by_days, week_on_duty
 
     real = sh._solve_constables
+    starts_seen = []
 
-    def stopped_early(d, officers, length_h, cols, max_starts, min_on_duty, time_limit_s):
-        res = real(d, officers, length_h, cols, max_starts, min_on_duty, time_limit_s)
+    def stopped_early(d, officers, length_h, cols, max_starts, min_on_duty, time_limit_s, **kw):
+        res = real(d, officers, length_h, cols, max_starts, min_on_duty, time_limit_s, **kw)
         if cols.n_days == 7:        # pretend the per-weekday solve hit its limit with a poor plan
+            starts_seen.append(kw.get("start"))
             poor = np.zeros_like(res.x)
             poor[np.flatnonzero(cols.start == cols.start[0])] = officers
             return dataclasses.replace(res, x=poor, status=1)
@@ -531,9 +534,19 @@ def test_per_weekday__time_limit_keeps_the_better_common_plan(monkeypatch):
 
     monkeypatch.setattr(sh, "_solve_constables", stopped_early)
     d = random_demand(14)
-    rec = recommend_shifts(d, officers=2, shift_hours=8, starts=[0, 8, 16], per_weekday=True)
-    common = recommend_shifts(d, officers=2, shift_hours=8, starts=[0, 8, 16])
+    starts = [0, 4, 8, 12, 16, 20]
+    rec = recommend_shifts(d, officers=3, shift_hours=8, starts=starts, per_weekday=True)
+    common = recommend_shifts(d, officers=3, shift_hours=8, starts=starts)
     assert rec.best.status.startswith("not proven optimal: stopped at the 30 s time limit")
-    assert rec.best.on_duty == common.best.on_duty
-    assert rec.best.coverage == pytest.approx(common.best.coverage, abs=1e-12)
     assert rec.best.summary.startswith("Best plan found, not proven optimal")
+    # the kept plan is the day-by-day search from the same-every-day optimum, computed here
+    x0 = np.zeros((7, 24), dtype=int)
+    for s_ in common.best.shifts:
+        x0[:, s_.start_minute // 60] = s_.officers
+    x, _ = improve_by_days(d * 7 * 3 * 8 / d.sum(), x0, length_h=8, starts=starts, max_starts=3)
+    assert rec.best.on_duty == tuple(week_on_duty(x, 8))
+    assert rec.best.coverage >= common.best.coverage
+    # ... and it was the MILP's starting plan
+    assert np.array_equal(starts_seen[0], x[:, starts].reshape(-1))
+    _check_plan_consistency(rec.best, d)
+
