@@ -48,42 +48,82 @@ def supported(max_starts: int, n_starts: int) -> bool:
     return min(max_starts, n_starts) <= MAX_GROUPS
 
 
-def _runs(s: np.ndarray, k: int, length_h: int):
-    """Hour runs ``[p, q)`` where exactly groups ``lo..hi`` (1-based) are on duty, per start set."""
-    for lo in range(1, k + 1):
-        for hi in range(lo, k + 1):
-            p = s[:, hi - 1].copy()
-            if lo > 1:
-                p = np.maximum(p, s[:, lo - 2] + length_h)
-            q = s[:, lo - 1] + length_h
-            if hi < k:
-                q = np.minimum(q, s[:, hi])
-            yield (lo, hi), p, q
+def _run_masks(sets: np.ndarray, length_h: int, hours: int, cyclic: bool) -> np.ndarray:
+    """Bit mask of the groups on duty in each hour: bit ``g`` set when group ``g`` (start
+    ``sets[:, g]``) covers the hour. Array (start sets, hours) of ints below ``2 ** k``."""
+    h = np.arange(hours)[None, None, :]
+    since = h - sets[:, :, None]
+    if cyclic:
+        since = since % 24
+    on = (since >= 0) & (since < length_h)
+    return (on * (1 << np.arange(sets.shape[1]))[None, :, None]).sum(axis=1)
 
 
-def _run_sums(prefix: np.ndarray, s: np.ndarray, k: int, length_h: int) -> dict:
-    """``S[(lo, hi)][i, v]``: sum over run (lo, hi) of start set i of the table at level v."""
-    out = {}
-    for key, p, q in _runs(s, k, length_h):
-        ok = p < q
-        p = np.where(ok, p, 0)
-        q = np.where(ok, q, 0)
-        out[key] = prefix[q] - prefix[p]
-    return out
+def _mask_sums(table: np.ndarray, masks: np.ndarray, k: int) -> np.ndarray:
+    """``out[i, m, v]``: sum of ``table[h, v]`` over the hours whose mask is ``m`` in set ``i``."""
+    onehot = (masks[:, :, None] == np.arange(1 << k)[None, None, :]).astype(table.dtype)
+    return np.matmul(onehot.transpose(0, 2, 1), table)
 
 
-def _split_values(S: dict, k: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Values of every (start set, head-count split): array (sets, splits), and the splits."""
+def _split_values(S: np.ndarray, k: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Values of every (start set, head-count split) from the mask sums ``S`` (level 0 = 0).
+
+    Head-counts ``c_1 = y_1``, ``c_2 = y_2 - y_1``, ``c_3 = n - y_2``; the officers on duty
+    under mask ``m`` are the sum of the ``c_g`` of its bits, a function of ``y_1``, ``y_2`` or
+    ``y_2 - y_1`` (group sets that are runs of consecutive groups, cyclically).
+    """
     if k == 1:
-        return S[(1, 1)][:, n:n + 1], np.array([n]), np.array([n])
+        return S[:, 1, n:n + 1], np.array([n]), np.array([n])
     if k == 2:
         y1 = np.arange(n + 1)
-        return S[(1, 1)][:, y1] + S[(2, 2)][:, n - y1] + S[(1, 2)][:, n:n + 1], y1, np.full(n + 1, n)
+        f = S[:, 1][:, y1] + S[:, 2][:, n - y1] + S[:, 3, n:n + 1]
+        return f, y1, np.full(n + 1, n)
     y1, y2 = np.triu_indices(n + 1)
-    a = S[(1, 1)] + S[(2, 3)][:, ::-1]              # terms in y1: c1 = y1, c2 + c3 = n - y1
-    b = S[(1, 2)] + S[(3, 3)][:, ::-1]              # terms in y2: c1 + c2 = y2, c3 = n - y2
-    f = a[:, y1] + b[:, y2] + S[(2, 2)][:, y2 - y1] + S[(1, 3)][:, n:n + 1]
+    rev = slice(None, None, -1)
+    a = S[:, 1] + S[:, 6][:, rev]                  # c1 = y1;  c2 + c3 = n - y1
+    b = S[:, 3] + S[:, 4][:, rev]                  # c1 + c2 = y2;  c3 = n - y2
+    c = S[:, 2] + S[:, 5][:, rev]                  # c2 = y2 - y1;  c1 + c3 = n - (y2 - y1)
+    f = a[:, y1] + b[:, y2] + c[:, y2 - y1] + S[:, 7, n:n + 1]
     return f, y1, y2
+
+
+def _best_plan(table: np.ndarray, *, length_h: int, starts: Sequence[int], max_starts: int,
+               allowed: Optional[np.ndarray], cyclic: bool) -> tuple[float, dict[int, int]]:
+    table = np.asarray(table, dtype=float)
+    hours, levels = table.shape
+    n = levels - 1
+    starts = sorted(set(int(s) for s in starts))
+    k = min(max_starts, len(starts))
+    if k > MAX_GROUPS:
+        raise ValueError(f"enumeration covers at most {MAX_GROUPS} start times a day, not {k}")
+    base = float(table[:, 0].sum())
+    rel = table - table[:, :1]
+    bad = None
+    if allowed is not None:
+        bad = ~np.asarray(allowed, dtype=bool)
+        bad_base = float(bad[:, 0].sum())
+        bad = bad.astype(float) - bad[:, :1]
+    sets = np.array(list(itertools.combinations(starts, k)), dtype=np.int64).reshape(-1, k)
+    n_splits = {1: 1, 2: n + 1}.get(k, (n + 1) * (n + 2) // 2)
+    step = max(1, _CHUNK_CELLS // max(n_splits, hours * (1 << k)))
+    best_val, best_plan = -np.inf, {}
+    for i0 in range(0, len(sets), step):
+        s = sets[i0:i0 + step]
+        masks = _run_masks(s, length_h, hours, cyclic)
+        f, y1, y2 = _split_values(_mask_sums(rel, masks, k), k, n)
+        if bad is not None:
+            nbad, _, _ = _split_values(_mask_sums(bad, masks, k), k, n)
+            f = np.where(nbad + bad_base > 0.5, -np.inf, f)
+        flat = int(np.argmax(f))
+        i, j = divmod(flat, f.shape[1])
+        if f[i, j] > best_val:
+            best_val = float(f[i, j])
+            ys = {1: (n,), 2: (int(y1[j]), n), 3: (int(y1[j]), int(y2[j]), n)}[k]
+            counts = np.diff((0,) + ys)
+            best_plan = {int(st): int(c) for st, c in zip(s[i], counts) if c > 0}
+    if not np.isfinite(best_val):
+        return -np.inf, {}
+    return best_val + base, best_plan
 
 
 def best_day_plan(values: np.ndarray, *, length_h: int, starts: Sequence[int], max_starts: int,
@@ -110,44 +150,37 @@ def best_day_plan(values: np.ndarray, *, length_h: int, starts: Sequence[int], m
         The best value, and the plan as ``{start hour: officers}`` (only positive head-counts);
         value ``-inf`` and ``{}`` when no plan avoids the disallowed levels.
     """
-    values = np.asarray(values, dtype=float)
-    hours, levels = values.shape
-    n = levels - 1
-    if hours != 23 + length_h:
-        raise ValueError(f"values must have 23 + L = {23 + length_h} rows, got {hours}")
-    starts = sorted(set(int(s) for s in starts))
-    k = min(max_starts, len(starts))
-    if k > MAX_GROUPS:
-        raise ValueError(f"enumeration covers at most {MAX_GROUPS} start times a day, not {k}")
-    base = float(values[:, 0].sum())
-    rel = values - values[:, :1]
-    prefix = np.vstack([np.zeros((1, levels)), np.cumsum(rel, axis=0)])
-    bad_prefix = None
-    if allowed is not None:
-        bad = ~np.asarray(allowed, dtype=bool)
-        bad_base = int(bad[:, 0].sum())
-        rel_bad = bad.astype(np.int64) - bad[:, :1]
-        bad_prefix = np.vstack([np.zeros((1, levels), dtype=np.int64), np.cumsum(rel_bad, axis=0)])
-    sets = np.array(list(itertools.combinations(starts, k)), dtype=np.int64).reshape(-1, k)
-    n_splits = {1: 1, 2: n + 1}.get(k, (n + 1) * (n + 2) // 2)
-    step = max(1, _CHUNK_CELLS // n_splits)
-    best_val, best_plan = -np.inf, {}
-    for i0 in range(0, len(sets), step):
-        s = sets[i0:i0 + step]
-        f, y1, y2 = _split_values(_run_sums(prefix, s, k, length_h), k, n)
-        if bad_prefix is not None:
-            nbad, _, _ = _split_values(_run_sums(bad_prefix, s, k, length_h), k, n)
-            f = np.where(nbad + bad_base > 0, -np.inf, f)
-        flat = int(np.argmax(f))
-        i, j = divmod(flat, f.shape[1])
-        if f[i, j] > best_val:
-            best_val = float(f[i, j])
-            ys = {1: (n,), 2: (int(y1[j]), n), 3: (int(y1[j]), int(y2[j]), n)}[k]
-            counts = np.diff((0,) + ys)
-            best_plan = {int(st): int(c) for st, c in zip(s[i], counts) if c > 0}
-    if not np.isfinite(best_val):
-        return -np.inf, {}
-    return best_val + base, best_plan
+    values = np.asarray(values)
+    if values.shape[0] != 23 + length_h:
+        raise ValueError(f"values must have 23 + L = {23 + length_h} rows, got {values.shape[0]}")
+    return _best_plan(values, length_h=length_h, starts=starts, max_starts=max_starts,
+                      allowed=allowed, cyclic=False)
+
+
+def best_common_plan(values: np.ndarray, *, length_h: int, starts: Sequence[int], max_starts: int,
+                     allowed: Optional[np.ndarray] = None) -> tuple[float, dict[int, int]]:
+    """The same-every-day plan maximising ``sum_h values[h, on_h]``, by exhaustive enumeration.
+
+    With the same plan every day the officers on duty at hour of day ``h`` are the same every
+    day, and a shift starting at ``s`` covers the hours ``(h - s) mod 24 < L`` (it runs into the
+    next morning, which is every morning). The groups on duty at an hour are then a cyclic run of
+    consecutive groups, so the same enumeration as :func:`best_day_plan` applies. Exhaustive,
+    hence a proof of optimality.
+
+    Parameters
+    ----------
+    values : array (24, N + 1)
+        ``values[h, v]``: the objective of hour of day ``h`` (summed over the seven days) with
+        ``v`` officers on duty.
+    length_h, starts, max_starts, allowed : as :func:`best_day_plan` (``allowed`` is (24, N + 1)).
+    """
+    values = np.asarray(values)
+    if values.shape[0] != 24:
+        raise ValueError(f"values must have 24 rows (hours of the day), got {values.shape[0]}")
+    if not 1 <= length_h <= 24:
+        raise ValueError("a shift lasts 1 to 24 hours")
+    return _best_plan(values, length_h=length_h, starts=starts, max_starts=max_starts,
+                      allowed=allowed, cyclic=True)
 
 
 def day_profile(plan: dict[int, int], length_h: int) -> np.ndarray:
@@ -169,7 +202,7 @@ def week_on_duty(x: np.ndarray, length_h: int) -> np.ndarray:
 
 def improve_by_days(demand_officers: np.ndarray, x: np.ndarray, *, length_h: int,
                     starts: Sequence[int], max_starts: int, min_on_duty: int = 0,
-                    max_passes: int = 50,
+                    officers: Optional[int] = None, max_passes: int = 50,
                     progress: Optional[ProgressFn] = None) -> tuple[np.ndarray, int]:
     """Coordinate ascent over days from a feasible plan (see the module docstring).
 
@@ -179,8 +212,11 @@ def improve_by_days(demand_officers: np.ndarray, x: np.ndarray, *, length_h: int
         Demand in officer units (``d_t * 7 N L / sum d``), so the objective is
         ``sum_t min(demand_officers_t, on_t)``.
     x : int array (7, 24)
-        Start counts per day and hour, each row summing to ``N``, meeting the rules.
+        Start counts per day and hour, each row summing to ``N``, meeting the rules; or rows of
+        zeros for days not planned yet (the first pass then builds them in turn, each the best
+        plan given the days before it).
     length_h, starts, max_starts, min_on_duty : the rules (see :func:`best_day_plan`).
+    officers : ``N``; needed only when every row of ``x`` is zero.
     max_passes : stop after this many passes over the week even if still improving.
     progress : optional progress callback (reported after each day); ``Cancelled`` propagates.
 
@@ -188,11 +224,12 @@ def improve_by_days(demand_officers: np.ndarray, x: np.ndarray, *, length_h: int
     -------
     (x, passes)
         The improved plan (a new array; no day's plan can be replaced to raise coverage) and
-        the number of passes made.
+        the number of passes made. A row stays zero if no plan of that day meets the minimum
+        on duty given the others.
     """
     r = np.asarray(demand_officers, dtype=float)
     x = np.array(x, dtype=np.int64)
-    n = int(x[0].sum())
+    n = int(x.sum(axis=1).max()) if officers is None else int(officers)
     hours = 23 + length_h
     levels = np.arange(n + 1)
     on = week_on_duty(x, length_h)
@@ -208,10 +245,11 @@ def improve_by_days(demand_officers: np.ndarray, x: np.ndarray, *, length_h: int
             total = other[idx][:, None] + levels[None, :]
             values = np.minimum(r[idx][:, None], total)
             allowed = total >= min_on_duty if min_on_duty > 0 else None
-            current = float(values[np.arange(hours), own].sum())
+            placed = x[j].any()
+            current = float(values[np.arange(hours), own].sum()) if placed else -np.inf
             best, plan = best_day_plan(values, length_h=length_h, starts=starts,
                                        max_starts=max_starts, allowed=allowed)
-            if plan and best > current + tol:
+            if plan and (best > current + tol or not placed):
                 x[j] = 0
                 for s, c in plan.items():
                     x[j, s] = c

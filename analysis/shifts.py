@@ -1079,7 +1079,8 @@ def _solve_per_weekday(d: np.ndarray, params: ShiftParameters, length_h: int, co
     1. The best same-every-day plan (its own small MILP, proven optimal), also a valid
        per-weekday plan.
     2. From it, the day-by-day search of :mod:`analysis.shift_search`: each day's plan replaced
-       by the exact best plan given the other six days, until no day can improve.
+       by the exact best plan given the other six days, until no day can improve; and the same
+       search from an empty week (days built in turn). The better of the two is kept.
     3. The per-weekday MILP, started from that plan: it improves on it or proves it optimal
        within the time limit. If the limit stops it, the better of its plan and the search's is
        kept (never worse than step 1) with the MILP's proven bound; the status says so.
@@ -1095,13 +1096,18 @@ def _solve_per_weekday(d: np.ndarray, params: ShiftParameters, length_h: int, co
         start = np.tile(common.x, cols.n_days)
         if shift_search.supported(params.max_starts, len(starts)):
             t0 = time.perf_counter()
-            by_day = np.zeros((7, 24), dtype=np.int64)
-            by_day[:, list(starts)] = start.reshape(7, len(starts))
-            by_day, _ = shift_search.improve_by_days(
-                d * (7.0 * officers * length_h / d.sum()), by_day, length_h=length_h,
-                starts=starts, max_starts=params.max_starts, min_on_duty=params.min_on_duty,
-                progress=scaled(progress, 0.15, 0.3))
-            start = by_day[:, list(starts)].reshape(-1)
+            r = d * (7.0 * officers * length_h / d.sum())
+            rules = dict(length_h=length_h, starts=starts, max_starts=params.max_starts,
+                         min_on_duty=params.min_on_duty, officers=officers)
+            tiled = np.zeros((7, 24), dtype=np.int64)
+            tiled[:, list(starts)] = start.reshape(7, len(starts))
+            found = [shift_search.improve_by_days(r, tiled, progress=scaled(progress, 0.15, 0.25),
+                                                  **rules)[0],
+                     shift_search.improve_by_days(r, np.zeros((7, 24), dtype=np.int64),
+                                                  progress=scaled(progress, 0.25, 0.3), **rules)[0]]
+            found = [x for x in found if (x.sum(axis=1) == officers).all()]
+            best = max(found, key=lambda x: np.minimum(r, shift_search.week_on_duty(x, length_h)).sum())
+            start = best[:, list(starts)].reshape(-1)
             seconds += time.perf_counter() - t0
     # The time limit is per shift length: the MILP gets what steps 1-2 left (at least a quarter).
     limit_s = max(params.time_limit_s - seconds, 0.25 * params.time_limit_s)

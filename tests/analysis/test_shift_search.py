@@ -140,3 +140,71 @@ def test_improve_by_days__reports_progress():
     improve_by_days(r, x0, length_h=8, starts=range(24), max_starts=3,
                     progress=lambda f, m: seen.append((f, m)))
     assert seen and all(0 <= f <= 1 for f, _ in seen) and "day by day" in seen[0][1]
+
+
+def test_improve_by_days__builds_an_empty_week_day_by_day():
+    rng = np.random.default_rng(5)
+    length_h, n, starts, k = 8, 3, (0, 4, 8, 12, 16, 20), 3
+    demand = rng.gamma(2.0, 1.0, 168)
+    r = demand * 7 * n * length_h / demand.sum()
+    x, _ = improve_by_days(r, np.zeros((7, 24), dtype=int), length_h=length_h, starts=starts,
+                           max_starts=k, officers=n)
+    assert (x.sum(axis=1) == n).all() and ((x > 0).sum(axis=1) <= k).all()
+    best = _objective(r, x, length_h)
+    for j in range(7):
+        for plan in _day_plans(n, starts, k):
+            y = x.copy()
+            y[j] = 0
+            for s, c in plan.items():
+                y[j, s] = c
+            assert _objective(r, y, length_h) <= best + 1e-9
+
+
+def _common_on_duty(plan, length_h):
+    on = np.zeros(24, dtype=int)
+    for s, c in plan.items():
+        on[(s + np.arange(length_h)) % 24] += c
+    return on
+
+
+@pytest.mark.parametrize("length_h,n,starts,max_starts", [
+    (8, 5, (0, 3, 6, 9, 14, 18, 21, 23), 3),
+    (10, 4, (0, 2, 5, 17, 20, 22), 3),       # night shifts wrap past midnight
+    (12, 6, tuple(range(0, 24, 3)), 2),
+    (24, 3, (0, 5, 11, 17), 3),
+    (6, 4, (4, 9), 3),
+])
+def test_best_common_plan__matches_brute_force(length_h, n, starts, max_starts):
+    from analysis.shift_search import best_common_plan
+
+    rng = np.random.default_rng(length_h * 10 + n)
+    for _ in range(4):
+        values = np.minimum(rng.uniform(0, n, (24, 1)), np.arange(n + 1)[None, :])
+        values = values + rng.normal(0, 0.3, values.shape)
+        got, plan = best_common_plan(values, length_h=length_h, starts=starts,
+                                     max_starts=max_starts)
+        rows = np.arange(24)
+        want = max(values[rows, _common_on_duty(p, length_h)].sum()
+                   for p in _day_plans(n, starts, max_starts))
+        assert got == pytest.approx(want, abs=1e-9)
+        assert sum(plan.values()) == n and set(plan) <= set(starts)
+        assert values[rows, _common_on_duty(plan, length_h)].sum() == pytest.approx(got, abs=1e-9)
+
+
+def test_best_common_plan__allowed_levels_match_brute_force():
+    from analysis.shift_search import best_common_plan
+
+    rng = np.random.default_rng(8)
+    length_h, n, starts = 8, 5, (0, 4, 8, 12, 16, 20)
+    values = rng.normal(0, 1, (24, n + 1))
+    allowed = np.ones((24, n + 1), dtype=bool)
+    allowed[:, 0] = False                          # somebody on duty in every hour
+    allowed[20:24, :2] = False                     # at least 2 late in the evening
+    got, plan = best_common_plan(values, length_h=length_h, starts=starts, max_starts=3,
+                                 allowed=allowed)
+    rows = np.arange(24)
+    feasible = [p for p in _day_plans(n, starts, 3)
+                if allowed[rows, _common_on_duty(p, length_h)].all()]
+    want = max(values[rows, _common_on_duty(p, length_h)].sum() for p in feasible)
+    assert got == pytest.approx(want, abs=1e-9)
+    assert allowed[rows, _common_on_duty(plan, length_h)].all()
