@@ -1,8 +1,17 @@
 """When officers should be on duty: shift start times and head-counts matched to incident demand.
 
-The model (issue 5) is solved exactly as a mixed-integer linear programme with
-:func:`scipy.optimize.milp` (the HiGHS branch-and-cut solver, Huangfu & Hall 2018,
-"Parallelizing the dual revised simplex method", Math. Prog. Comp. 10, 119-142).
+The model (issue 5) is solved exactly, by one of three methods:
+
+* same pattern every day, at most 3 start times (the default): every plan is enumerated
+  (:func:`analysis.shift_search.best_common_plan`, milliseconds), which proves the optimum;
+* otherwise a mixed-integer linear programme, solved by HiGHS (Huangfu & Hall 2018,
+  "Parallelizing the dual revised simplex method", Math. Prog. Comp. 10, 119-142) through
+  ``highspy``, the same solver :func:`scipy.optimize.milp` wraps, used directly so that it can be
+  started from a known plan and interrupted when the user cancels;
+* per weekday, the MILP is started from the best same-every-day plan improved day by day
+  (:func:`analysis.shift_search.improve_by_days`; see :func:`_solve_per_weekday`). Its LP bound is
+  weak (see below), so with many officers the time limit usually stops it: the plan is then the
+  best found, and the status gives the proven upper bound.
 
 The week
     168 hour slots, Monday 00:00-00:59 = slot 0, cyclic: a shift starting Sunday 22:00
@@ -53,11 +62,18 @@ MILP (one per shift length)
     only when HiGHS has proved that no plan under the rules has a higher coverage. Otherwise
     (time limit) the status says so and gives the proven upper bound.
 
-    For the common pattern with more than :data:`LEVELS_MAX_OFFICERS` officers a day the
-    textbook form (integer ``x_c``, binary ``y_c``, ``x_c <= N y_c``, ``sum_c y_c <= K``, with the
+    For the common pattern with more than 3 start times a day (otherwise enumerated) and more
+    than :data:`LEVELS_MAX_OFFICERS` officers a day the textbook form (integer ``x_c``, binary ``y_c``, ``x_c <= N y_c``, ``sum_c y_c <= K``, with the
     ``floor`` row) is used instead: the same model and optimum, and with only 24 columns HiGHS
-    branches faster on it than on ``24 N`` level binaries. Both forms are tested against brute
-    force.
+    branches faster on it than on ``24 N`` level binaries. Both forms and the enumeration are
+    tested against brute force.
+
+    Even with these rows the per-weekday bound stays weak: on the demo with 50 officers and
+    10-hour shifts the root bound is 85.9% coverage while the best plan known is 84.9%, and
+    HiGHS was still at the root node after 60 s. Any relaxation that treats head-counts as
+    divisible can mix many start times thinly, and one day's head-counts ``{x >= 0 integer,
+    sum x = N, at most K non-zero}`` have the whole scaled simplex as convex hull (its corners
+    ``N e_s`` are feasible), so the limit of ``K`` start times only bites through branching.
 
 Sergeants
     A second group of ``S`` sergeants a day on shifts of the same length, start-time rules and
@@ -1068,8 +1084,41 @@ def recommend_shifts(demand, *, officers: int, shift_hours: Sequence[int] = (8,)
                                parameters=params, current=cur)
 
 
-def _common_solver(officers: int):
-    return _solve_constables_counts if officers > LEVELS_MAX_OFFICERS else _solve_constables
+def _solve_common_enumerated(d: np.ndarray, officers: int, length_h: int, cols: _Columns,
+                             max_starts: int, min_on_duty: int) -> _Solved:
+    """Same every day, at most 3 start times: every plan enumerated
+    (:func:`analysis.shift_search.best_common_plan`), which proves the optimum."""
+    t0 = time.perf_counter()
+    total = 7.0 * officers * length_h
+    dp = (d * (total / d.sum())).reshape(7, 24)
+    levels = np.arange(officers + 1, dtype=float)
+    values = np.minimum(dp[:, :, None], levels[None, None, :]).sum(axis=0)     # (24, N + 1)
+    allowed = None
+    if min_on_duty > 0:
+        allowed = np.broadcast_to(levels[None, :] >= min_on_duty, values.shape)
+    starts = [int(s) for s in cols.start]
+    best, plan = shift_search.best_common_plan(values, length_h=length_h, starts=starts,
+                                               max_starts=max_starts, allowed=allowed)
+    seconds = time.perf_counter() - t0
+    if not plan:
+        return _Solved(x=None, status=2, message="no plan meets the rules", objective=float("nan"),
+                       bound=float("nan"), gap=float("nan"), seconds=seconds)
+    x = np.array([plan.get(s, 0) for s in starts], dtype=np.int64)
+    return _Solved(x=x, status=0, message="optimal (every plan enumerated)",
+                   objective=best / total, bound=best / total, gap=0.0, seconds=seconds)
+
+
+def _solve_common(d: np.ndarray, params: ShiftParameters, length_h: int, cols: _Columns,
+                  time_limit_s: float, progress: Optional[ProgressFn]) -> _Solved:
+    """The best same-every-day plan: enumerated when at most 3 start times a day are allowed
+    (milliseconds), else the MILP (level form, or the counts form for many officers)."""
+    if shift_search.supported(params.max_starts, len(params.starts)):
+        return _solve_common_enumerated(d, params.officers, length_h, cols, params.max_starts,
+                                        params.min_on_duty)
+    solver = (_solve_constables_counts if params.officers > LEVELS_MAX_OFFICERS
+              else _solve_constables)
+    return solver(d, params.officers, length_h, cols, params.max_starts, params.min_on_duty,
+                  time_limit_s, progress=progress)
 
 
 def _solve_per_weekday(d: np.ndarray, params: ShiftParameters, length_h: int, cols: _Columns,
@@ -1087,9 +1136,8 @@ def _solve_per_weekday(d: np.ndarray, params: ShiftParameters, length_h: int, co
     """
     officers, starts = params.officers, params.starts
     common_cols = _columns(length_h, starts, False)
-    common = _common_solver(officers)(d, officers, length_h, common_cols, params.max_starts,
-                                      params.min_on_duty, params.time_limit_s,
-                                      progress=scaled(progress, 0.0, 0.15))
+    common = _solve_common(d, params, length_h, common_cols, params.time_limit_s,
+                           scaled(progress, 0.0, 0.15))
     seconds = common.seconds
     start = None
     if common.x is not None:
@@ -1129,10 +1177,8 @@ def _plan_for_length(d: np.ndarray, params: ShiftParameters, length_h: int,
     if params.per_weekday:
         solved = _solve_per_weekday(d, params, length_h, cols, scaled(progress, 0.0, 0.9))
     else:
-        solved = _common_solver(params.officers)(d, params.officers, length_h, cols,
-                                                 params.max_starts, params.min_on_duty,
-                                                 params.time_limit_s,
-                                                 progress=scaled(progress, 0.0, 0.9))
+        solved = _solve_common(d, params, length_h, cols, params.time_limit_s,
+                               scaled(progress, 0.0, 0.9))
     nan = float("nan")
     if solved.x is None:
         if solved.status == 2:

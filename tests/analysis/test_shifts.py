@@ -157,10 +157,14 @@ def _check_plan_consistency(plan, d):
     assert list(rota_on_duty(plan.shifts)) == list(plan.on_duty)
 
 
-@pytest.fixture(params=["levels", "counts"])
+@pytest.fixture(params=["enumeration", "levels", "counts"])
 def formulation(request, monkeypatch):
-    """Run a common-pattern test with each MILP form (level binaries / textbook counts)."""
+    """Run a common-pattern test with each method: exhaustive enumeration (at most 3 start
+    times a day), or either MILP form (level binaries / textbook counts)."""
+    import analysis.shift_search as search
     import analysis.shifts as shifts
+    if request.param != "enumeration":
+        monkeypatch.setattr(search, "MAX_GROUPS", 0)
     monkeypatch.setattr(shifts, "LEVELS_MAX_OFFICERS", 1000 if request.param == "levels" else 0)
     return request.param
 
@@ -500,7 +504,7 @@ def test_shift_chart_figure__infeasible_plan():
         shift_chart_figure(rec.plans[1])
 
 
-def test_recommend__many_officers_common_pattern_matches_brute_force():
+def test_recommend__many_officers_common_pattern_matches_brute_force(formulation):
     # 16 officers (> LEVELS_MAX_OFFICERS: the counts form) over 6 start times: 20,349 plans
     d = random_demand(13)
     starts = [0, 4, 8, 12, 16, 20]
