@@ -117,9 +117,8 @@ def run(args) -> int:
         from ..export.shift_chart import shift_chart_figure
         sub = (f"{demand.n:,} incidents with times, {demand.first_day} to {demand.last_day} "
                f"({demand.weeks:.1f} weeks)")
-        fig = shift_chart_figure(rec.best, rec.current,
+        fig = shift_chart_figure(rec.best, rec.current, note=sub,
                                  title=titled(rep, "Officers on duty against incident demand"))
-        fig.text(0.5, 0.005, sub, ha="center", va="bottom", fontsize=7, color="#444444")
         png = folder / CHART_NAME
         fig.savefig(png)
         files.append(png)

@@ -10,13 +10,15 @@ from typing import Optional
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from analysis.shifts import HOURS_PER_WEEK, WEEKDAY_ABBR, RotaScore, ShiftPlan
 
 
 def shift_chart_figure(plan: ShiftPlan, current: Optional[RotaScore] = None, *,
                        title: str = "Officers on duty against incident demand",
-                       subtitle: Optional[str] = None, figsize=(11.0, 4.4),
+                       subtitle: Optional[str] = None, note: Optional[str] = None,
+                       figsize=(11.0, 4.4),
                        dpi: int = 150) -> Figure:
     """Demand and officers on duty for every hour of the week (Monday 00:00 first).
 
@@ -31,6 +33,8 @@ def shift_chart_figure(plan: ShiftPlan, current: Optional[RotaScore] = None, *,
     plan : ShiftPlan (feasible) from :func:`analysis.shifts.recommend_shifts`.
     current : RotaScore, optional, e.g. ``ShiftRecommendation.current``.
     title, subtitle : text at the top; the default subtitle gives both coverages.
+    note : optional line under the axis label (e.g. the incidents the demand comes from); inside
+        the layout, so it never overlaps the label.
 
     Returns
     -------
@@ -72,7 +76,9 @@ def shift_chart_figure(plan: ShiftPlan, current: Optional[RotaScore] = None, *,
               0.0 if current is None else float(np.max(current.on_duty)))
     ax.set_ylim(0, 1.35 * top if top > 0 else 1.0)
     ax.set_ylabel("officers on duty")
-    ax.set_xlabel("hour of the week (minor ticks every 6 hours: 00, 06, 12, 18)")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("hour of the week (minor ticks every 6 hours: 00, 06, 12, 18)"
+                  + (f"\n{note}" if note else ""))
     if k > 0:
         sec = ax.secondary_yaxis("right", functions=(lambda o: o * k, lambda v: v / k))
         sec.set_ylabel("incidents per week in the hour")

@@ -493,6 +493,20 @@ def test_shift_chart_figure__draws_demand_plan_and_current(tmp_path):
     path = tmp_path / "chart.png"
     fig.savefig(path)
     assert path.read_bytes()[:4] == b"\x89PNG"
+    assert all(float(t).is_integer() for t in ax.get_yticks())     # whole officers
+
+
+def test_shift_chart_figure__note_sits_below_the_axis_label():
+    from analysis.export.shift_chart import shift_chart_figure
+
+    rec = recommend_shifts(random_demand(12), officers=3, shift_hours=8, starts=range(0, 24, 4))
+    fig = shift_chart_figure(rec.best, note="12,000 incidents with times")
+    fig.canvas.draw()
+    label = fig.axes[0].xaxis.label
+    assert label.get_text().endswith("\n12,000 incidents with times")
+    # constrained layout keeps the two-line label inside the figure
+    box = label.get_window_extent(fig.canvas.get_renderer())
+    assert box.y0 >= 0 and box.y1 <= fig.bbox.height
 
 
 def test_shift_chart_figure__infeasible_plan():
