@@ -20,6 +20,9 @@ echo "bundle: dist/beatwise ($(du -sh dist/beatwise | cut -f1))"
 dist/beatwise/beatwise demo --out "$BUILD/smoke-demo" >/dev/null
 dist/beatwise/beatwise brief "$BUILD/smoke-demo/demo.beatwise" --out "$BUILD/smoke-brief" >/dev/null 2>&1
 grep -q "L.map" "$BUILD/smoke-brief/map.html"  # Leaflet inlined from the bundled xstatic data
+# per weekday runs the HiGHS MILP through highspy (its native library must be in the bundle)
+dist/beatwise/beatwise shifts "$BUILD/smoke-demo/demo.beatwise" --officers 3 --per-weekday \
+    --time-limit-s 2 --json >/dev/null
 QT_QPA_PLATFORM=offscreen dist/beatwise/beatwise-desktop --smoke
 if command -v dpkg-deb >/dev/null; then
   VERSION=$("$BUILD/venv/bin/python" -c "from importlib.metadata import version; print(version('beatwise'))")
