@@ -63,8 +63,8 @@ MILP (one per shift length)
     (time limit) the status says so and gives the proven upper bound.
 
     For the common pattern with more than 3 start times a day (otherwise enumerated) and more
-    than :data:`LEVELS_MAX_OFFICERS` officers a day the textbook form (integer ``x_c``, binary ``y_c``, ``x_c <= N y_c``, ``sum_c y_c <= K``, with the
-    ``floor`` row) is used instead: the same model and optimum, and with only 24 columns HiGHS
+    than :data:`LEVELS_MAX_OFFICERS` officers a day the textbook form (integer ``x_c``, binary
+    ``y_c``, ``x_c <= N y_c``, ``sum_c y_c <= K``, with the ``floor`` row) is used instead: the same model and optimum, and with only 24 columns HiGHS
     branches faster on it than on ``24 N`` level binaries. Both forms and the enumeration are
     tested against brute force.
 
@@ -1125,8 +1125,8 @@ def _solve_per_weekday(d: np.ndarray, params: ShiftParameters, length_h: int, co
                        progress: Optional[ProgressFn]) -> _Solved:
     """Per weekday in three steps (the week-long MILP alone finds good plans slowly).
 
-    1. The best same-every-day plan (its own small MILP, proven optimal), also a valid
-       per-weekday plan.
+    1. The best same-every-day plan (enumerated, or its own small MILP; proven optimal), also a
+       valid per-weekday plan.
     2. From it, the day-by-day search of :mod:`analysis.shift_search`: each day's plan replaced
        by the exact best plan given the other six days, until no day can improve; and the same
        search from an empty week (days built in turn). The better of the two is kept.
