@@ -46,6 +46,7 @@ class HotspotParams:
 
 DEFAULT_SHIFT_HOURS = (8,)
 DEFAULT_MAX_STARTS = 3
+DEFAULT_SHIFT_TIME_LIMIT_S = 30.0      # = analysis.shifts.DEFAULT_TIME_LIMIT_S
 SHIFT_LENGTHS_OFFERED = (6, 8, 9, 10, 12)
 
 
@@ -59,6 +60,7 @@ class ShiftParams:
     max_starts: int = DEFAULT_MAX_STARTS
     min_on_duty: int = 0
     per_weekday: bool = False
+    time_limit_s: float = DEFAULT_SHIFT_TIME_LIMIT_S
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)

@@ -311,5 +311,6 @@ def run_shifts(incidents, filters: Filters, params, current: Optional[str] = Non
     rec = recommend_shifts(demand.per_hour, officers=params.officers, shift_hours=params.shift_hours,
                            max_starts=params.max_starts, min_on_duty=params.min_on_duty,
                            per_weekday=params.per_weekday, sergeants=params.sergeants,
-                           current=current or None, progress=scaled(progress, 0.2, 1.0))
+                           time_limit_s=params.time_limit_s, current=current or None,
+                           progress=scaled(progress, 0.2, 1.0))
     return ShiftRun(rec, demand, params, current or None, filters)

@@ -228,6 +228,14 @@ class ShiftsPanel(QWidget):
         self.min_on.setToolTip("At least this many officers on duty in every hour (default 0)")
         self.per_weekday = QCheckBox("Different each weekday")
         self.per_weekday.setToolTip("Let each weekday have its own start times and head-counts")
+        self.time_limit = QSpinBox()
+        self.time_limit.setRange(1, 3600)
+        self.time_limit.setSuffix(" s")
+        self.time_limit.setToolTip(
+            "Solver time limit per shift length (default "
+            f"{d.time_limit_s:g} s). Same-every-day plans are proven best in well under a "
+            "second; per-weekday plans for large teams may stop at the limit, keeping the best "
+            "plan found and saying how far from best it can be")
         self.lengths: dict[int, QCheckBox] = {}
         lengths_row = QHBoxLayout()
         for h in SHIFT_LENGTHS_OFFERED:
@@ -252,7 +260,9 @@ class ShiftsPanel(QWidget):
         rules.addWidget(QLabel("Shift lengths"), 2, 0)
         rules.addLayout(lengths_row, 2, 1, 1, 3)
         rules.addWidget(self.per_weekday, 3, 0, 1, 2)
-        rules.addWidget(self.run_button, 3, 2, 1, 2)
+        rules.addWidget(QLabel("Time limit"), 3, 2)
+        rules.addWidget(self.time_limit, 3, 3)
+        rules.addWidget(self.run_button, 4, 2, 1, 2)
         rules_box = QGroupBox("Rules")
         rules_box.setLayout(rules)
         rota_box = QGroupBox("Current rota (every day)")
@@ -332,6 +342,7 @@ class ShiftsPanel(QWidget):
         self.max_starts.setValue(p.max_starts)
         self.min_on.setValue(p.min_on_duty)
         self.per_weekday.setChecked(p.per_weekday)
+        self.time_limit.setValue(int(round(p.time_limit_s)))
         for h, box in self.lengths.items():
             box.setChecked(h in p.shift_hours)
 
@@ -339,7 +350,8 @@ class ShiftsPanel(QWidget):
         lengths = tuple(h for h, box in self.lengths.items() if box.isChecked()) or (8,)
         return ShiftParams(officers=self.officers.value(), sergeants=self.sergeants.value(),
                            shift_hours=lengths, max_starts=self.max_starts.value(),
-                           min_on_duty=self.min_on.value(), per_weekday=self.per_weekday.isChecked())
+                           min_on_duty=self.min_on.value(), per_weekday=self.per_weekday.isChecked(),
+                           time_limit_s=float(self.time_limit.value()))
 
     def set_project(self, project) -> None:
         """Rules and current rota from the project's settings; say if the data has no times."""

@@ -50,4 +50,5 @@ def test_params__shift_defaults_equal_the_analysis():
     assert d.min_on_duty == sig["min_on_duty"].default
     assert d.sergeants == sig["sergeants"].default
     assert d.per_weekday == sig["per_weekday"].default
+    assert d.time_limit_s == sig["time_limit_s"].default
     assert ShiftParams.from_dict(d.to_dict()) == d

@@ -61,6 +61,29 @@ def test_shifts__rota_editor_round_trip_and_rules(demo_window, qtbot):
     panel.lengths[10].setChecked(True)
     panel.lengths[12].setChecked(True)
     assert panel.params().shift_hours == (10, 12)
+    assert panel.params().time_limit_s == 30.0
+    panel.time_limit.setValue(5)
+    assert panel.params().time_limit_s == 5.0
+    panel.set_params(panel.params())
+    assert panel.time_limit.value() == 5
+
+
+def test_shifts__time_limit_reaches_the_solver(demo_window, qtbot, monkeypatch):
+    import analysis.shifts as sh
+
+    seen = {}
+    real = sh.recommend_shifts
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sh, "recommend_shifts", spy)
+    panel = demo_window.shifts_panel
+    panel.time_limit.setValue(7)
+    qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: demo_window.model.result("shifts") is not None, timeout=120_000)
+    assert seen["time_limit_s"] == 7.0
 
 
 def test_shifts__month_only_data_says_why_and_does_not_run(window, qtbot):
