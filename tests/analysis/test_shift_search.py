@@ -99,6 +99,19 @@ def _objective(r, x, length_h):
     return float(np.minimum(r, week_on_duty(x, length_h)).sum())
 
 
+def _assert_no_day_can_improve(r, x, length_h, n, starts, k, min_on_duty=0):
+    """Brute force: replacing any one day's plan by any other plan does not do better."""
+    best = _objective(r, x, length_h)
+    for j in range(7):
+        for plan in _day_plans(n, starts, k):
+            y = x.copy()
+            y[j] = 0
+            for s, c in plan.items():
+                y[j, s] = c
+            if week_on_duty(y, length_h).min() >= min_on_duty:
+                assert _objective(r, y, length_h) <= best + 1e-9
+
+
 @pytest.mark.parametrize("min_on_duty", [0, 1])
 def test_improve_by_days__no_single_day_can_improve(min_on_duty):
     rng = np.random.default_rng(11 + min_on_duty)
@@ -120,16 +133,7 @@ def test_improve_by_days__no_single_day_can_improve(min_on_duty):
     assert best >= _objective(r, x0, length_h)
     if min_on_duty == 0:                            # the even start is far from the demand
         assert passes >= 2 and best > _objective(r, x0, length_h) + 1.0
-    # brute force: no day's plan can be replaced to do better
-    for j in range(7):
-        for plan in _day_plans(n, starts, k):
-            y = x.copy()
-            y[j] = 0
-            for s, c in plan.items():
-                y[j, s] = c
-            if week_on_duty(y, length_h).min() < min_on_duty:
-                continue
-            assert _objective(r, y, length_h) <= best + 1e-9
+    _assert_no_day_can_improve(r, x, length_h, n, starts, k, min_on_duty)
 
 
 def test_improve_by_days__reports_progress():
@@ -150,14 +154,7 @@ def test_improve_by_days__builds_an_empty_week_day_by_day():
     x, _ = improve_by_days(r, np.zeros((7, 24), dtype=int), length_h=length_h, starts=starts,
                            max_starts=k, officers=n)
     assert (x.sum(axis=1) == n).all() and ((x > 0).sum(axis=1) <= k).all()
-    best = _objective(r, x, length_h)
-    for j in range(7):
-        for plan in _day_plans(n, starts, k):
-            y = x.copy()
-            y[j] = 0
-            for s, c in plan.items():
-                y[j, s] = c
-            assert _objective(r, y, length_h) <= best + 1e-9
+    _assert_no_day_can_improve(r, x, length_h, n, starts, k)
 
 
 def _common_on_duty(plan, length_h):
