@@ -185,15 +185,23 @@ def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
     return float(values[order][min(k, len(values) - 1)])
 
 
-def _spread(xy: np.ndarray, w: np.ndarray) -> tuple[float, float, float, float]:
-    """Weighted standard distance SD, median distance Dm to the weighted mean centre, sx, sy."""
+def _spread(xy, weights) -> tuple[float, float, float, float, int]:
+    """Weighted standard distance SD, median distance Dm to the weighted mean centre, sx, sy, n.
+
+    Raises BeatwiseError when there are no points (no bandwidth can be chosen).
+    """
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+    w = np.ones(len(xy)) if weights is None else np.asarray(weights, dtype=float)
+    n = len(xy)
+    if n == 0:
+        raise BeatwiseError("No incidents to choose a bandwidth from.")
     wsum = w.sum()
     centre = (xy * w[:, None]).sum(axis=0) / wsum
     dev = xy - centre
     var = (dev * dev * w[:, None]).sum(axis=0) / wsum
     sd = float(math.sqrt(max(var.sum(), 0.0)))
     dm = _weighted_median(np.hypot(dev[:, 0], dev[:, 1]), w)
-    return sd, dm, float(math.sqrt(max(var[0], 0.0))), float(math.sqrt(max(var[1], 0.0)))
+    return sd, dm, float(math.sqrt(max(var[0], 0.0))), float(math.sqrt(max(var[1], 0.0))), n
 
 
 def arcgis_bandwidth_m(xy, weights=None) -> tuple[float, float, float, int]:
@@ -209,12 +217,7 @@ def arcgis_bandwidth_m(xy, weights=None) -> tuple[float, float, float, int]:
     h, sd, dm, n : float, float, float, int
         ``h`` is 0 when the rule degenerates (one incident, or most at one point).
     """
-    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
-    w = np.ones(len(xy)) if weights is None else np.asarray(weights, dtype=float)
-    n = len(xy)
-    if n == 0:
-        raise BeatwiseError("No incidents to choose a bandwidth from.")
-    sd, dm, _, _ = _spread(xy, w)
+    sd, dm, _, _, n = _spread(xy, weights)
     h = 0.9 * min(sd, math.sqrt(1.0 / math.log(2.0)) * dm) * n ** -0.2
     return h, sd, dm, n
 
@@ -230,12 +233,7 @@ def silverman_bandwidth_m(xy, weights=None) -> tuple[float, float, int]:
     h, s, n : float, float, int
         ``h`` is the Gaussian sigma (0 when the data has no spread).
     """
-    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
-    w = np.ones(len(xy)) if weights is None else np.asarray(weights, dtype=float)
-    n = len(xy)
-    if n == 0:
-        raise BeatwiseError("No incidents to choose a bandwidth from.")
-    _, _, sx, sy = _spread(xy, w)
+    _, _, sx, sy, n = _spread(xy, weights)
     s = math.sqrt((sx * sx + sy * sy) / 2.0)
     return s * n ** (-1.0 / 6.0), s, n
 
