@@ -398,3 +398,12 @@ def test_fft_convolve__equals_scipy_signal(mode):
     np.testing.assert_allclose(fft_convolve(a, k, mode), fftconvolve(a, k[None], mode=mode, axes=(1, 2)),
                                atol=1e-12)
     np.testing.assert_allclose(fft_convolve(a[0], k, mode), fftconvolve(a[0], k, mode=mode), atol=1e-12)
+
+
+@pytest.mark.parametrize("rule", ["arcgis_bandwidth_m", "silverman_bandwidth_m"])
+def test_bandwidth_rules__no_points_is_a_clear_error(rule):
+    import analysis.kde as kde_module
+    from analysis.progress import BeatwiseError
+
+    with pytest.raises(BeatwiseError, match="No incidents to choose a bandwidth"):
+        getattr(kde_module, rule)(np.empty((0, 2)))
