@@ -436,6 +436,12 @@ def coverage(demand, on_duty) -> float:
     return float(np.minimum(d, k * on).sum() / d.sum())
 
 
+def _officer_units(d: np.ndarray, officers: int, length_h: int) -> tuple[np.ndarray, float]:
+    """Demand rescaled to officers (``k = 1``): ``d'_t = d_t 7 N L / sum d``, and ``7 N L``."""
+    total = 7.0 * officers * length_h
+    return d * (total / d.sum()), total
+
+
 def _understaffed(d: np.ndarray, on: np.ndarray) -> tuple[UnderstaffedHour, ...]:
     total_on = float(on.sum())
     if total_on <= 0:
@@ -726,8 +732,7 @@ def _solve_constables(d: np.ndarray, officers: int, length_h: int, cols: _Column
                       progress: Optional[ProgressFn] = None) -> _Solved:
     """The level form (module docstring); ``start`` = head-counts per column of a feasible plan."""
     ncol = cols.cover.shape[1]
-    total = 7.0 * officers * length_h
-    dp = d * (total / d.sum())                      # demand in officer units: k = 1
+    dp, total = _officer_units(d, officers, length_h)
     model = _Model()
     b0 = _add_group(model, cols, officers, max_starts)
     z0 = model.block(HOURS_PER_WEEK)
@@ -771,8 +776,7 @@ def _solve_constables_counts(d: np.ndarray, officers: int, length_h: int, cols: 
     integer columns branch faster than ``24 N`` level binaries.
     """
     ncol = cols.cover.shape[1]
-    total = 7.0 * officers * length_h
-    dp = d * (total / d.sum())
+    dp, total = _officer_units(d, officers, length_h)
     use_y = max_starts < ncol // cols.n_days
     model = _Model()
     x0 = model.block(ncol)
@@ -1089,8 +1093,8 @@ def _solve_common_enumerated(d: np.ndarray, officers: int, length_h: int, cols: 
     """Same every day, at most 3 start times: every plan enumerated
     (:func:`analysis.shift_search.best_common_plan`), which proves the optimum."""
     t0 = time.perf_counter()
-    total = 7.0 * officers * length_h
-    dp = (d * (total / d.sum())).reshape(7, 24)
+    dp, total = _officer_units(d, officers, length_h)
+    dp = dp.reshape(7, 24)
     levels = np.arange(officers + 1, dtype=float)
     values = np.minimum(dp[:, :, None], levels[None, None, :]).sum(axis=0)     # (24, N + 1)
     allowed = None
@@ -1144,7 +1148,7 @@ def _solve_per_weekday(d: np.ndarray, params: ShiftParameters, length_h: int, co
         start = np.tile(common.x, cols.n_days)
         if shift_search.supported(params.max_starts, len(starts)):
             t0 = time.perf_counter()
-            r = d * (7.0 * officers * length_h / d.sum())
+            r, _ = _officer_units(d, officers, length_h)
             rules = dict(length_h=length_h, starts=starts, max_starts=params.max_starts,
                          min_on_duty=params.min_on_duty, officers=officers)
             tiled = np.zeros((7, 24), dtype=np.int64)
@@ -1153,9 +1157,11 @@ def _solve_per_weekday(d: np.ndarray, params: ShiftParameters, length_h: int, co
                                                   **rules)[0],
                      shift_search.improve_by_days(r, np.zeros((7, 24), dtype=np.int64),
                                                   progress=scaled(progress, 0.25, 0.3), **rules)[0]]
-            found = [x for x in found if (x.sum(axis=1) == officers).all()]
-            best = max(found, key=lambda x: np.minimum(r, shift_search.week_on_duty(x, length_h)).sum())
-            start = best[:, list(starts)].reshape(-1)
+            # an empty-week start leaves days unplanned when a minimum on duty cannot be met
+            # while later days are still empty; the plan from the common optimum is complete
+            found = [x[:, list(starts)].reshape(-1) for x in found
+                     if (x.sum(axis=1) == officers).all()]
+            start = max(found, key=lambda x: coverage(d, cols.cover @ x))
             seconds += time.perf_counter() - t0
     # The time limit is per shift length: the MILP gets what steps 1-2 left (at least a quarter).
     limit_s = max(params.time_limit_s - seconds, 0.25 * params.time_limit_s)
