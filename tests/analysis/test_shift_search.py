@@ -205,3 +205,11 @@ def test_best_common_plan__allowed_levels_match_brute_force():
     want = max(values[rows, _common_on_duty(p, length_h)].sum() for p in feasible)
     assert got == pytest.approx(want, abs=1e-9)
     assert allowed[rows, _common_on_duty(plan, length_h)].all()
+
+
+def test_improve_by_days__empty_week_cannot_meet_a_minimum_on_duty_day_by_day():
+    # the first day alone must keep 1 on duty through its 31 hours: 2 starts of 8 h cannot
+    r = np.ones(168) * 7 * 3 * 8 / 168
+    x, _ = improve_by_days(r, np.zeros((7, 24), dtype=int), length_h=8, starts=range(24),
+                           max_starts=2, min_on_duty=1, officers=3)
+    assert not x[0].any()

@@ -596,3 +596,29 @@ def test_cancel__stops_highs_within_a_solve():
         sh._solve_constables(d, 20, 10, cols, 3, 0, 60.0, progress=cancel_after_half_a_second)
     assert time.perf_counter() - t0 < 5.0                # the time limit was 60 s
     assert seen and all(m == "Solving 10-hour shifts" for m in seen)
+
+
+def test_per_weekday__min_on_duty_kept_when_the_empty_week_search_fails(monkeypatch):
+    """With a minimum on duty the empty-week search leaves days unplanned; the plan from the
+    same-every-day optimum is used, and the per-weekday MILP proves the brute-force optimum."""
+    import analysis.shift_search as search
+
+    calls = []
+    real = search.improve_by_days
+    monkeypatch.setattr(search, "improve_by_days",
+                        lambda *a, **kw: calls.append(real(*a, **kw)[0]) or (calls[-1], 1))
+    d = random_demand(15)
+    starts = [0, 12]
+    rec = recommend_shifts(d, officers=2, shift_hours=12, starts=starts, max_starts=2,
+                           min_on_duty=1, per_weekday=True)
+    assert len(calls) == 2 and (calls[1].sum(axis=1) < 2).any()     # empty-week search failed
+    plan = rec.best
+    assert plan.optimal and min(plan.on_duty) >= 1
+    day_plans = [dict(zip(starts, x)) for x in compositions(2, 2)]
+    best = -1.0
+    for week in itertools.product(day_plans, repeat=7):
+        on = ref_on_duty(list(week), 12)
+        if min(on) >= 1:
+            best = max(best, ref_coverage(list(d), on))
+    assert plan.coverage == pytest.approx(best, abs=1e-9)
+    _check_plan_consistency(plan, d)
