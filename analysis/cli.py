@@ -13,8 +13,8 @@ import pkgutil
 import sys
 from typing import Sequence
 
-from . import commands
-from .progress import BeatwiseError
+from analysis import commands
+from analysis.progress import BeatwiseError
 
 
 def command_modules() -> dict[str, str]:

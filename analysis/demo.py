@@ -20,7 +20,7 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
-from .progress import ProgressFn, report
+from analysis.progress import ProgressFn, report
 
 SYNTHETIC_LABEL = "SYNTHETIC demo data - not real crimes"
 DEMO_TITLE = "SYNTHETIC demo: Southend-on-Sea"
@@ -263,7 +263,7 @@ def demo_streets(crs: str = "EPSG:27700"):
     import geopandas as gpd
     from shapely.geometry import LineString
 
-    from .crs import transform
+    from analysis.ingest.crs import transform
 
     lines = []
     for pts in STREETS.values():
@@ -292,7 +292,7 @@ def write_demo(folder: str | os.PathLike, *, project: bool = True, seed: int = 2
     demo_patrols(seed=seed + 1).to_csv(pat_path, index=False)
     proj_path = None
     if project:
-        from .project import save_project  # late import: project imports incidents
+        from analysis.project import save_project  # late import: project imports incidents
         report(progress, 0.6, "building the demo project")
         proj = demo_project(folder)
         proj_path = save_project(proj, folder / "demo.beatwise")
@@ -310,9 +310,9 @@ def demo_project(folder: str | os.PathLike | None = None):
 
     import geopandas as gpd
 
-    from .crs import transform
-    from .incidents import read_incidents
-    from .project import Project
+    from analysis.ingest.crs import transform
+    from analysis.ingest.read import read_incidents
+    from analysis.project import Project
 
     def build(f: Path):
         result = read_incidents([f / "incidents.csv"])

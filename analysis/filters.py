@@ -13,7 +13,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .progress import BeatwiseError
+from analysis.progress import BeatwiseError
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,10 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from .atomic import atomic_write
-from .incidents import COLUMNS, ImportResult, empty_incidents
-from .progress import BeatwiseError, ProgressFn, report
-from .validation import ImportReport, RejectedRow
+from analysis.atomic import atomic_write
+from analysis.ingest.read import COLUMNS, ImportResult, empty_incidents
+from analysis.progress import BeatwiseError, ProgressFn, report
+from analysis.ingest.validation import ImportReport, RejectedRow
 
 SCHEMA_VERSION = 1
 SUFFIX = ".beatwise"

@@ -9,7 +9,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Optional, Union
 
-# = analysis.kde.KERNELS, analysis.commands.hotspots.DEFAULT_TOP_PERCENT / DEFAULT_GI_CELL_M,
+# = analysis.hotspots.kde.KERNELS, analysis.commands.hotspots.DEFAULT_TOP_PERCENT / DEFAULT_GI_CELL_M,
 #   analysis.commands.shifts defaults (8-hour shifts, at most 3 start times, no minimum)
 KERNELS = ("quartic", "epanechnikov", "triangular", "uniform", "gaussian")
 DEFAULT_TOP_PERCENT = 5.0
@@ -26,7 +26,7 @@ class HotspotParams:
     top_percent: float = DEFAULT_TOP_PERCENT
     gi_star: bool = True
     gi_cell_m: float = DEFAULT_GI_CELL_M
-    # None: analysis.hotspots.default_gi_distance_m (the bandwidth, at least two Gi* cells)
+    # None: analysis.hotspots.areas.default_gi_distance_m (the bandwidth, at least two Gi* cells)
     gi_distance_m: Optional[float] = None
     fdr: bool = True
 
@@ -46,7 +46,7 @@ class HotspotParams:
 
 DEFAULT_SHIFT_HOURS = (8,)
 DEFAULT_MAX_STARTS = 3
-DEFAULT_SHIFT_TIME_LIMIT_S = 30.0      # = analysis.shifts.DEFAULT_TIME_LIMIT_S
+DEFAULT_SHIFT_TIME_LIMIT_S = 30.0      # = analysis.staffing.timing.DEFAULT_TIME_LIMIT_S
 SHIFT_LENGTHS_OFFERED = (6, 8, 9, 10, 12)
 
 

@@ -26,9 +26,9 @@ _IMPORT_LOCK = threading.Lock()
 _loaded = False
 #: The analysis stack, imported once, by one thread: several workers importing scipy submodules
 #: at the same time can crash the interpreter (seen here as a segmentation fault).
-ANALYSIS_MODULES = ("analysis.filters", "analysis.incidents", "analysis.project", "analysis.demo",
-                    "analysis.kde", "analysis.hotspots", "analysis.temporal", "analysis.streets",
-                    "analysis.shifts", "pyproj", "shapely", "geopandas")
+ANALYSIS_MODULES = ("analysis.filters", "analysis.ingest.read", "analysis.project", "analysis.demo",
+                    "analysis.hotspots.kde", "analysis.hotspots.areas", "analysis.temporal.matrix", "analysis.hotspots.streets",
+                    "analysis.staffing.timing", "pyproj", "shapely", "geopandas")
 
 
 def ensure_analysis_loaded() -> None:
@@ -74,7 +74,7 @@ def filtered_incidents(incidents, filters, progress: Optional[ProgressFn] = None
 # ---------------------------------------------------------------------------------- projects
 def _demo_cache_key() -> str:
     import analysis.demo as demo
-    import analysis.incidents as incidents
+    import analysis.ingest.read as incidents
 
     h = hashlib.sha1()
     for mod in (demo, incidents):
@@ -147,7 +147,7 @@ def open_project(path: Union[str, Path], progress: Optional[ProgressFn] = None) 
 @task
 def import_files(paths: Sequence[Union[str, Path]], mapping=None, progress: Optional[ProgressFn] = None):
     """``read_incidents`` (the import wizard's job)."""
-    from analysis.incidents import read_incidents
+    from analysis.ingest.read import read_incidents
 
     return read_incidents([Path(p) for p in paths], mapping, progress=progress)
 
@@ -155,7 +155,7 @@ def import_files(paths: Sequence[Union[str, Path]], mapping=None, progress: Opti
 @task
 def read_layer(path: Union[str, Path], crs: str, progress: Optional[ProgressFn] = None):
     """A street or boundary layer reprojected to the working CRS (a GeoDataFrame)."""
-    from analysis.layers import read_layer as read_gis_layer
+    from analysis.ingest.layers import read_layer as read_gis_layer
 
     report(progress, 0.0, f"Reading {Path(path).name}")
     layer = read_gis_layer(path, crs)
@@ -186,8 +186,8 @@ class HotspotRun:
 @task
 def run_hotspots(incidents, filters: Filters, params: HotspotParams,
                  progress: Optional[ProgressFn] = None) -> HotspotRun:
-    from analysis.hotspots import default_gi_distance_m, gi_star, hotspot_areas
-    from analysis.kde import grid_for_kde, kde
+    from analysis.hotspots.areas import default_gi_distance_m, gi_star, hotspot_areas
+    from analysis.hotspots.kde import grid_for_kde, kde
 
     report(progress, 0.0, "Applying the filters")
     pts = apply_filters(incidents, filters)
@@ -224,7 +224,7 @@ def run_temporal(incidents, filters: Filters, street: Optional[str] = None,
                  street_area: Optional[str] = None, hotspot=None,
                  progress: Optional[ProgressFn] = None) -> TemporalRun:
     """Hour x weekday profile; ``hotspot`` (a Hotspot) limits it to that area's polygon."""
-    from analysis.temporal import hour_weekday_matrix
+    from analysis.temporal.matrix import hour_weekday_matrix
 
     f = dataclasses.replace(filters, polygon=hotspot.geometry) if hotspot is not None else filters
     profile = hour_weekday_matrix(incidents, progress, filters=f, street=street or None,
@@ -237,7 +237,7 @@ def run_temporal(incidents, filters: Filters, street: Optional[str] = None,
 def run_comparison(incidents, filters: Filters, at, street: Optional[str] = None,
                    street_area: Optional[str] = None, hotspot=None,
                    progress: Optional[ProgressFn] = None):
-    from analysis.temporal import compare_periods
+    from analysis.temporal.matrix import compare_periods
 
     f = dataclasses.replace(filters, polygon=hotspot.geometry) if hotspot is not None else filters
     return compare_periods(incidents, at, progress, filters=f, street=street or None,
@@ -248,7 +248,7 @@ def run_comparison(incidents, filters: Filters, at, street: Optional[str] = None
 def _street_layer(streets, crs):
     if streets is None or len(streets) == 0:
         return None
-    from analysis.streets import street_layer_from_frame
+    from analysis.hotspots.streets import street_layer_from_frame
 
     return street_layer_from_frame(streets, crs, source="project")
 
@@ -256,7 +256,7 @@ def _street_layer(streets, crs):
 @task
 def run_streets(incidents, filters: Filters, streets=None, crs: Optional[str] = None,
                 progress: Optional[ProgressFn] = None):
-    from analysis.streets import rank_streets
+    from analysis.hotspots.streets import rank_streets
 
     report(progress, 0.0, "Applying the filters")
     pts = apply_filters(incidents, filters)
@@ -276,7 +276,7 @@ class StreetRun:
 def run_street_profile(incidents, filters: Filters, name: str, area: Optional[str] = None,
                        streets=None, crs: Optional[str] = None,
                        progress: Optional[ProgressFn] = None) -> StreetRun:
-    from analysis.streets import assign_streets, filter_street, street_profile
+    from analysis.hotspots.streets import assign_streets, filter_street, street_profile
 
     report(progress, 0.0, "Applying the filters")
     pts = apply_filters(incidents, filters)
@@ -305,7 +305,7 @@ class ShiftRun:
 @task
 def run_shifts(incidents, filters: Filters, params, current: Optional[str] = None,
                progress: Optional[ProgressFn] = None) -> ShiftRun:
-    from analysis.shifts import demand_from_incidents, recommend_shifts
+    from analysis.staffing.timing import demand_from_incidents, recommend_shifts
 
     demand = demand_from_incidents(incidents, filters=filters, progress=scaled(progress, 0.0, 0.2))
     rec = recommend_shifts(demand.per_hour, officers=params.officers, shift_hours=params.shift_hours,

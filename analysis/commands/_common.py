@@ -10,11 +10,11 @@ from typing import Optional
 
 import numpy as np
 
-from ..filters import Filters, apply_filters, parse_date
-from ..incidents import ColumnMapping, ImportResult, read_incidents
-from ..progress import BeatwiseError, ProgressFn
-from ..project import SUFFIX, Project, load_project
-from ..streets import DEFAULT_MAX_DISTANCE_M
+from analysis.filters import Filters, apply_filters, parse_date
+from analysis.ingest.read import ColumnMapping, ImportResult, read_incidents
+from analysis.progress import BeatwiseError, ProgressFn
+from analysis.project import SUFFIX, Project, load_project
+from analysis.hotspots.streets import DEFAULT_MAX_DISTANCE_M
 
 MAPPING_OPTIONS = (
     ("--lon", "lon", "column of WGS84 longitude"),
@@ -89,7 +89,7 @@ def on_street(args: argparse.Namespace, incidents):
         raise BeatwiseError("--streets LAYER is used with --street NAME")
     if not args.street:
         return incidents
-    from ..streets import assign_streets, filter_street, read_street_layer
+    from analysis.hotspots.streets import assign_streets, filter_street, read_street_layer
 
     layer = None
     if args.streets:

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 
-from ..kde import KERNELS
-from ..progress import BeatwiseError
-from ._common import (add_filter_arguments, add_input_arguments, filters_from_args, load_project_or_data,
+from analysis.hotspots.kde import KERNELS
+from analysis.progress import BeatwiseError
+from analysis.commands._common import (add_filter_arguments, add_input_arguments, filters_from_args, load_project_or_data,
                       out_dir, print_json, say)
-from .hotspots import DEFAULT_GI_CELL_M, DEFAULT_TOP_PERCENT
+from analysis.commands.hotspots import DEFAULT_GI_CELL_M, DEFAULT_TOP_PERCENT
 
 
 def register(sub) -> None:
@@ -55,7 +55,7 @@ def register(sub) -> None:
 
 def options_from_args(args):
     """:class:`~analysis.export.pdf.BriefingOptions` from the parsed arguments."""
-    from ..export.pdf import DEFAULT_MARKING, BriefingOptions, normalise_marking
+    from analysis.export.pdf import DEFAULT_MARKING, BriefingOptions, normalise_marking
 
     bandwidth = args.bandwidth_m
     try:
@@ -76,8 +76,8 @@ def options_from_args(args):
 
 
 def run(args) -> int:
-    from ..demo import demo_settings
-    from ..export.pdf import write_briefing
+    from analysis.demo import demo_settings
+    from analysis.export.pdf import write_briefing
 
     folder = out_dir(args.out, required=True)
     options = options_from_args(args)

@@ -1,8 +1,8 @@
 """``beatwise demo``: write the SYNTHETIC Southend-on-Sea demo data."""
 from __future__ import annotations
 
-from ..demo import SYNTHETIC_LABEL, write_demo
-from ._common import print_json, say
+from analysis.demo import SYNTHETIC_LABEL, write_demo
+from analysis.commands._common import print_json, say
 
 
 def register(sub) -> None:

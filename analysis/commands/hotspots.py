@@ -9,14 +9,14 @@ import csv
 import json
 from pathlib import Path
 
-from ..progress import BeatwiseError
-from ._common import (add_filter_arguments, add_input_arguments, filters_from_args, import_summary,
+from analysis.progress import BeatwiseError
+from analysis.commands._common import (add_filter_arguments, add_input_arguments, filters_from_args, import_summary,
                       load_input,
                       out_dir, print_json, say, write_json)
 
 # the analysis modules (scipy, rasterio, shapely) are imported in run(), not here: `beatwise`
 # imports every sub-command module to build its parser, and other commands should not pay for them
-KERNELS = ("quartic", "epanechnikov", "triangular", "uniform", "gaussian")  # = analysis.kde.KERNELS (tested)
+KERNELS = ("quartic", "epanechnikov", "triangular", "uniform", "gaussian")  # = analysis.hotspots.kde.KERNELS (tested)
 DEFAULT_TOP_PERCENT = 5.0
 DEFAULT_GI_CELL_M = 100.0
 
@@ -112,7 +112,7 @@ def _weights_option(args):
 
 def _atomic_gpkg(layers: list[tuple[str, object]], path: Path) -> Path:
     """Write GeoDataFrames as layers of one new GeoPackage, replacing ``path`` only when complete."""
-    from ..atomic import atomic_write
+    from analysis.atomic import atomic_write
 
     with atomic_write(path, fresh=True) as tmp:
         for name, gdf in layers:
@@ -121,10 +121,10 @@ def _atomic_gpkg(layers: list[tuple[str, object]], path: Path) -> Path:
 
 
 def run(args) -> int:
-    from ..export.raster import write_density_geotiff
-    from ..grid import points_xy
-    from ..hotspots import default_gi_distance_m, gi_star, hotspot_areas
-    from ..kde import grid_for_kde, kde, resolve_weights
+    from analysis.export.raster import write_density_geotiff
+    from analysis.hotspots.grid import points_xy
+    from analysis.hotspots.areas import default_gi_distance_m, gi_star, hotspot_areas
+    from analysis.hotspots.kde import grid_for_kde, kde, resolve_weights
 
     weights, weights_text = _weights_option(args)
     folder = out_dir(args.out, required=True)

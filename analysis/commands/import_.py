@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..project import save_project
-from ._common import add_input_arguments, load_project_or_data, print_json, say
+from analysis.project import save_project
+from analysis.commands._common import add_input_arguments, load_project_or_data, print_json, say
 
 
 def register(sub) -> None:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 
-from ..progress import BeatwiseError
-from ._common import (add_filter_arguments, add_input_arguments, add_street_arguments,
+from analysis.progress import BeatwiseError
+from analysis.commands._common import (add_filter_arguments, add_input_arguments, add_street_arguments,
                       filters_from_args, finish, import_summary, load_input, on_street, out_dir, say,
                       titled)
 
@@ -80,7 +80,7 @@ def parse_starts(text: str):
 
 
 def run(args) -> int:
-    from ..shifts import DEFAULT_TIME_LIMIT_S, demand_from_incidents, parse_rota, recommend_shifts
+    from analysis.staffing.timing import DEFAULT_TIME_LIMIT_S, demand_from_incidents, parse_rota, recommend_shifts
 
     lengths = parse_shift_hours(args.shift_hours)
     starts = parse_starts(args.starts)
@@ -114,7 +114,7 @@ def run(args) -> int:
     summary.update(rec.to_dict())
     files = []
     if folder is not None:
-        from ..export.shift_chart import shift_chart_figure
+        from analysis.export.shift_chart import shift_chart_figure
         sub = (f"{demand.n:,} incidents with times, {demand.first_day} to {demand.last_day} "
                f"({demand.weeks:.1f} weeks)")
         fig = shift_chart_figure(rec.best, rec.current, note=sub,

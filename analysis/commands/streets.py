@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import csv
 
-from ..export.figures import heatmap_figure
-from ..streets import (DEFAULT_MAX_DISTANCE_M, assign_streets, rank_streets, read_street_layer,
+from analysis.export.figures import heatmap_figure
+from analysis.hotspots.streets import (DEFAULT_MAX_DISTANCE_M, assign_streets, rank_streets, read_street_layer,
                        street_profile)
-from ._common import (add_filter_arguments, add_input_arguments, filters_from_args, finish,
+from analysis.commands._common import (add_filter_arguments, add_input_arguments, filters_from_args, finish,
                       import_summary, load_input, out_dir, say, titled)
 
 

@@ -6,9 +6,9 @@ import csv
 import datetime as dt
 from pathlib import Path
 
-from ..export.figures import heatmap_figure
-from ..temporal import WEEKDAY_ABBR, compare_periods, hour_weekday_matrix
-from ._common import (add_filter_arguments, add_input_arguments, add_street_arguments,
+from analysis.export.figures import heatmap_figure
+from analysis.temporal.matrix import WEEKDAY_ABBR, compare_periods, hour_weekday_matrix
+from analysis.commands._common import (add_filter_arguments, add_input_arguments, add_street_arguments,
                       filters_from_args, finish, import_summary, load_input, on_street, out_dir, say,
                       titled)
 

@@ -401,7 +401,7 @@ def build_map(data: MapData, *, title: str, subtitle: str = "", marking: Optiona
     report(progress, 0.0, "Preparing the web map")
     inc = data.incidents
     xy = data.xy()
-    from analysis.crs import transform
+    from analysis.ingest.crs import transform
 
     lon, lat = transform(xy[:, 0], xy[:, 1], data.crs, "EPSG:4326")
     g = data.surface.grid

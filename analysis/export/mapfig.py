@@ -33,7 +33,7 @@ from matplotlib.path import Path as MplPath
 from matplotlib.patheffects import withStroke
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from analysis.grid import readable_number
+from analysis.hotspots.grid import readable_number
 
 #: A4 in inches (portrait width, height).
 A4_IN = (8.27, 11.69)
@@ -126,7 +126,7 @@ def street_labels(incidents, *, top: int = 25, extent: Optional[Sequence[float]]
     median of the street's incidents and is turned to the main axis of their spread (principal
     component) when that spread is clearly elongated (variance ratio above 4), else horizontal.
     """
-    from analysis.streets import POLICE_UK_PLACES, name_key, street_name
+    from analysis.hotspots.streets import POLICE_UK_PLACES, name_key, street_name
 
     if len(incidents) == 0 or "location" not in incidents.columns:
         return []
@@ -575,6 +575,6 @@ def map_figure(data: MapData, *, title: str, subtitle: str = "", marking: Option
 
 
 def _short(location: str) -> str:
-    from analysis.streets import street_name
+    from analysis.hotspots.streets import street_name
 
     return street_name(location) or location

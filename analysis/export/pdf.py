@@ -44,7 +44,7 @@ from analysis.commands.hotspots import DEFAULT_GI_CELL_M, DEFAULT_TOP_PERCENT
 from analysis.export.mapfig import (A4_IN, PRINT_DPI, MapData, add_colorbar, axes_aspect, choose_extent, draw_map,
                                     hotspot_gi_class, map_figure)
 from analysis.filters import Filters, apply_filters
-from analysis.hotspots import default_gi_distance_m
+from analysis.hotspots.areas import default_gi_distance_m
 from analysis.progress import BeatwiseError, ProgressFn, report, scaled
 
 DEFAULT_MARKING = "OFFICIAL-SENSITIVE"
@@ -193,7 +193,7 @@ def _source_text(project, synthetic: bool) -> str:
 
 
 def _read_boundaries(path, crs):
-    from analysis.layers import read_layer
+    from analysis.ingest.layers import read_layer
 
     return read_layer(path, crs, what="boundaries layer")
 
@@ -218,12 +218,12 @@ def compute_briefing(project, options: BriefingOptions = BriefingOptions(), *,
     BeatwiseError
         No incidents after the filters, an unknown street, bad parameters.
     """
-    from analysis.grid import points_xy
-    from analysis.hotspots import gi_star, hotspot_areas
-    from analysis.kde import grid_for_kde, kde
-    from analysis.streets import (assign_streets, rank_streets, read_street_layer, street_layer_from_frame,
+    from analysis.hotspots.grid import points_xy
+    from analysis.hotspots.areas import gi_star, hotspot_areas
+    from analysis.hotspots.kde import grid_for_kde, kde
+    from analysis.hotspots.streets import (assign_streets, rank_streets, read_street_layer, street_layer_from_frame,
                                   street_profile)
-    from analysis.temporal import hour_weekday_matrix
+    from analysis.temporal.matrix import hour_weekday_matrix
 
     settings = dict(project.settings or {})
     synthetic = bool(settings.get("synthetic", False))
@@ -302,8 +302,8 @@ class ShiftBriefing:
 
     Attributes
     ----------
-    recommendation : analysis.shifts.ShiftRecommendation or None
-    demand : analysis.shifts.Demand or None
+    recommendation : analysis.staffing.timing.ShiftRecommendation or None
+    demand : analysis.staffing.timing.Demand or None
     note : str
         Why there is no recommendation ("" when there is one).
     officers, shift_hours : the parameters used (None when unknown).
@@ -357,7 +357,7 @@ class ShiftBriefing:
 
 def _shift_defaults(options: BriefingOptions, settings: dict):
     """(officers, shift_hours, current spec) from the options, else the project's current rota."""
-    from analysis.shifts import parse_rota
+    from analysis.staffing.timing import parse_rota
 
     spec = options.current_rota or settings.get("current_rota") or None
     current = parse_rota(spec) if spec else ()
@@ -375,8 +375,8 @@ def _shift_defaults(options: BriefingOptions, settings: dict):
 
 def _shift_analysis(incidents, temporal, options: BriefingOptions, settings: dict,
                     progress: Optional[ProgressFn] = None) -> ShiftBriefing:
-    """Recommend shift times against the current rota (:mod:`analysis.shifts`), or say why not."""
-    from analysis.shifts import DEFAULT_TIME_LIMIT_S, TIMES_NEEDED, demand_from_incidents, recommend_shifts
+    """Recommend shift times against the current rota (:mod:`analysis.staffing.timing`), or say why not."""
+    from analysis.staffing.timing import DEFAULT_TIME_LIMIT_S, TIMES_NEEDED, demand_from_incidents, recommend_shifts
 
     officers, hours, spec = _shift_defaults(options, settings)
     if temporal.matrix is None:
@@ -568,7 +568,7 @@ def _pct(x: float) -> str:
 
 
 def _street(loc: str) -> str:
-    from analysis.streets import street_name
+    from analysis.hotspots.streets import street_name
 
     return street_name(loc) or loc
 
@@ -816,7 +816,7 @@ def _page_street(doc: _Doc) -> None:
 
 
 def _page_shifts(doc: _Doc) -> None:
-    from analysis.shifts import WEEKDAY_ABBR
+    from analysis.staffing.timing import WEEKDAY_ABBR
 
     d = doc.data
     sh = d.shifts

@@ -1,6 +1,6 @@
 """GeoTIFF export of gridded layers (density surfaces, Gi* z-scores, any array on a GridSpec).
 
-Arrays in Beatwise have row 0 at the south (see :mod:`analysis.grid`); GeoTIFFs are north-up, so
+Arrays in Beatwise have row 0 at the south (see :mod:`analysis.hotspots.grid`); GeoTIFFs are north-up, so
 rows are flipped on write and the geotransform is ``GridSpec.transform``. Files are written to a
 temporary name next to the target and renamed, so a failure or cancel leaves no partial file.
 """
@@ -13,8 +13,8 @@ from typing import Optional, Union
 import numpy as np
 
 from analysis.atomic import atomic_write
-from analysis.grid import GridSpec
-from analysis.kde import DensitySurface
+from analysis.hotspots.grid import GridSpec
+from analysis.hotspots.kde import DensitySurface
 from analysis.progress import BeatwiseError
 
 DEFAULT_NODATA = -9999.0

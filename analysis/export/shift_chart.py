@@ -12,7 +12,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from analysis.shifts import HOURS_PER_WEEK, WEEKDAY_ABBR, RotaScore, ShiftPlan
+from analysis.staffing.timing import HOURS_PER_WEEK, WEEKDAY_ABBR, RotaScore, ShiftPlan
 
 
 def shift_chart_figure(plan: ShiftPlan, current: Optional[RotaScore] = None, *,
@@ -30,7 +30,7 @@ def shift_chart_figure(plan: ShiftPlan, current: Optional[RotaScore] = None, *,
 
     Parameters
     ----------
-    plan : ShiftPlan (feasible) from :func:`analysis.shifts.recommend_shifts`.
+    plan : ShiftPlan (feasible) from :func:`analysis.staffing.timing.recommend_shifts`.
     current : RotaScore, optional, e.g. ``ShiftRecommendation.current``.
     title, subtitle : text at the top; the default subtitle gives both coverages.
     note : optional line under the axis label (e.g. the incidents the demand comes from); inside

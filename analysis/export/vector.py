@@ -365,13 +365,13 @@ def read_layer_styles(path: PathLike) -> pd.DataFrame:
 
 # ---------------------------------------------------------------------------------------------- tables
 def hotspots_table(areas) -> pd.DataFrame:
-    """One row per hotspot of a :class:`~analysis.hotspots.HotspotAreas`, for ``hotspots.csv``.
+    """One row per hotspot of a :class:`~analysis.hotspots.areas.HotspotAreas`, for ``hotspots.csv``.
 
     Columns: ``rank, incidents, share_percent, pai, area_km2, peak_density_per_km2, n_cells,
     locations`` (most frequent first, ``; ``-separated) ``, location_counts, centroid_x, centroid_y``
     (working CRS, metres) ``, centroid_lon, centroid_lat`` (WGS84), ``crs``.
     """
-    from analysis.crs import transform
+    from analysis.ingest.crs import transform
 
     rows = []
     for h in areas.hotspots:

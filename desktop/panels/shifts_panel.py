@@ -1,6 +1,6 @@
 """Shifts dock: the rules (officers, sergeants, shift lengths...), the current rota editor, the
 recommended plan, demand against officers on duty, and the coverage in large type with the
-plain-English summary. The plan comes from :func:`analysis.shifts.recommend_shifts`."""
+plain-English summary. The plan comes from :func:`analysis.staffing.timing.recommend_shifts`."""
 from __future__ import annotations
 
 from typing import Optional
@@ -25,7 +25,7 @@ GREEN = (46, 125, 50)
 
 class RotaEditor(QWidget):
     """The current rota as rows of start, end and officers (every day); ``spec()`` gives the
-    ``"07:00-17:00x4,14:00-00:00x3"`` text that :func:`analysis.shifts.parse_rota` reads."""
+    ``"07:00-17:00x4,14:00-00:00x3"`` text that :func:`analysis.staffing.timing.parse_rota` reads."""
 
     changed = Signal()
 
@@ -75,7 +75,7 @@ class RotaEditor(QWidget):
     def set_spec(self, spec: Optional[str]) -> None:
         """Fill from a rota text (parts it cannot read are left out)."""
         from analysis.progress import BeatwiseError
-        from analysis.shifts import parse_rota
+        from analysis.staffing.timing import parse_rota
 
         self.blockSignals(True)
         self.table.setRowCount(0)

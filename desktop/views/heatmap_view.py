@@ -8,7 +8,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-# = analysis.temporal.WEEKDAYS / WEEKDAY_ABBR (row 0 = Monday); local so the window opens
+# = analysis.temporal.matrix.WEEKDAYS / WEEKDAY_ABBR (row 0 = Monday); local so the window opens
 # before pandas and scipy are imported (tests/desktop/test_params.py checks they agree)
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 WEEKDAY_ABBR = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

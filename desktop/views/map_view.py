@@ -20,7 +20,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsPathItem, QVBoxLayout, QWidget
 
-from analysis.grid import GridSpec, readable_number
+from analysis.hotspots.grid import GridSpec, readable_number
 
 #: Above this many incidents the point layer shows counts per cell instead of every point.
 MAX_POINTS = 50_000
@@ -468,7 +468,7 @@ class MapView(QWidget):
                                          brush=pg.mkBrush(*INCIDENT_RGBA), pxMode=True)
             self._set_layer("incidents", [scatter], bounds=bounds, count=n)
         else:
-            # counts per display cell (analysis.grid) drawn as squares sized by count
+            # counts per display cell (analysis.hotspots.grid) drawn as squares sized by count
             self.aggregated = True
             side = max(bounds[2] - bounds[0], bounds[3] - bounds[1], 1.0)
             grid = GridSpec.from_bounds(*bounds, cell_m=readable_number(side / AGGREGATE_CELLS, direction="up"))

@@ -4,7 +4,7 @@ Issue 5 target: 50 officers, every hourly start, --per-weekday, three shift leng
 proven optimal in at most 2 s in total. Demands: the SYNTHETIC demo (night-time peaks) and,
 when ../shared/data is present, the Chicago sample's hour-of-week profile (real times).
 Also prints the default (common-pattern) case for the Southend team of 7 for reference, and
-the day-by-day search (analysis.shift_search) on its own: its time and coverage, against the
+the day-by-day search (analysis.staffing.search) on its own: its time and coverage, against the
 week-long MILP's proven bound.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.shifts import recommend_shifts
+from analysis.staffing.timing import recommend_shifts
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 CHICAGO = DATA / "timed" / "chicago_crimes_sample_2017_2019.csv"
@@ -28,8 +28,8 @@ TIME_LIMIT_S = 20.0
 @pytest.fixture(scope="module")
 def demands(tmp_path_factory):
     from analysis.demo import write_demo
-    from analysis.incidents import read_incidents
-    from analysis.shifts import demand_from_incidents
+    from analysis.ingest.read import read_incidents
+    from analysis.staffing.timing import demand_from_incidents
 
     folder = tmp_path_factory.mktemp("bench_shifts")
     files = write_demo(folder, project=False)
@@ -78,8 +78,8 @@ def test_benchmark__50_officers_per_weekday_three_lengths(demands, name):
 @pytest.mark.parametrize("name", ["demo", "chicago"])
 def test_benchmark__day_by_day_search(demands, name):
     """The search that starts the per-weekday MILP: seconds and coverage per length."""
-    import analysis.shifts as sh
-    from analysis.shift_search import improve_by_days, week_on_duty
+    import analysis.staffing.timing as sh
+    from analysis.staffing.search import improve_by_days, week_on_duty
 
     if name not in demands:
         pytest.skip(f"shared test data not present: {CHICAGO}")

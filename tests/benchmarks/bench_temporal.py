@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.temporal import aoristic_week_weights, hour_weekday_matrix
+from analysis.temporal.matrix import aoristic_week_weights, hour_weekday_matrix
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 NYC = DATA / "timed" / "nyc_motor_vehicle_thefts_2014_2017_from_to.csv"
@@ -30,7 +30,7 @@ def best_of(fn, repeat=3):
 def test_benchmark__nyc_aoristic_matrix_under_a_second():
     if not NYC.exists():
         pytest.skip(f"shared test data not present: {NYC}")
-    from analysis.incidents import read_incidents
+    from analysis.ingest.read import read_incidents
     g = read_incidents([NYC]).incidents
     seconds, profile = best_of(lambda: hour_weekday_matrix(g))
     print(f"\nNYC {len(g):,} incidents ({profile.n_window:,} windows): matrix in {seconds * 1000:.1f} ms")
@@ -53,8 +53,8 @@ def test_benchmark__rutland_snapping():
     layer_path = DATA / "streets" / "rutland_highways.geojson"
     if not (inc.exists() and layer_path.exists()):
         pytest.skip("shared Rutland data not present")
-    from analysis.incidents import read_incidents
-    from analysis.streets import read_street_layer, snap_to_streets
+    from analysis.ingest.read import read_incidents
+    from analysis.hotspots.streets import read_street_layer, snap_to_streets
     g = read_incidents([inc]).incidents
     t = time.perf_counter()
     layer = read_street_layer(layer_path, g.crs)

@@ -15,7 +15,7 @@ import shapely
 from pyproj import Transformer
 
 from analysis.cli import main
-from analysis.streets import POLICE_UK_PLACES
+from analysis.hotspots.streets import POLICE_UK_PLACES
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 SOUTHEND = DATA / "police_uk" / "2024-01_to_2024-04-southend-on-sea-street.csv"
@@ -195,7 +195,7 @@ def test_hotspots_cli__grid_too_large(tmp_path, capsys):
 
 def test_hotspots_cli__kernel_choices_match_the_analysis():
     from analysis.commands import hotspots as cmd
-    from analysis.kde import KERNELS
+    from analysis.hotspots.kde import KERNELS
 
     assert cmd.KERNELS == KERNELS
 

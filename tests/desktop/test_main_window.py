@@ -78,7 +78,7 @@ def test_hotspot_row_click__zooms_the_map_and_identifies(demo_window, qtbot):
 
 
 def test_when__heatmap_shows_the_temporal_matrix_and_hover_values(demo_window, demo, qtbot):
-    from analysis.temporal import hour_weekday_matrix
+    from analysis.temporal.matrix import hour_weekday_matrix
 
     w = demo_window
     w.run_temporal()
@@ -96,7 +96,7 @@ def test_when__heatmap_shows_the_temporal_matrix_and_hover_values(demo_window, d
 
 
 def test_when__selected_hotspot_and_street_scope(demo_window, demo, qtbot):
-    from analysis.temporal import hour_weekday_matrix
+    from analysis.temporal.matrix import hour_weekday_matrix
 
     w = demo_window
     h = w.model.result("hotspots").areas.hotspots[1]  # York Road
@@ -110,7 +110,7 @@ def test_when__selected_hotspot_and_street_scope(demo_window, demo, qtbot):
 
 
 def test_when__before_after_comparison(demo_window, demo, qtbot):
-    from analysis.temporal import compare_periods
+    from analysis.temporal.matrix import compare_periods
 
     w = demo_window
     w.run_comparison(pd.Timestamp("2025-07-01").date())
@@ -122,7 +122,7 @@ def test_when__before_after_comparison(demo_window, demo, qtbot):
 
 
 def test_streets__ranking_and_highlighted_profile(demo_window, demo, qtbot):
-    from analysis.streets import rank_streets, street_profile
+    from analysis.hotspots.streets import rank_streets, street_profile
 
     w = demo_window
     w.run_streets()

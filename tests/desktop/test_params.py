@@ -5,8 +5,8 @@ from __future__ import annotations
 
 def test_params__defaults_equal_the_cli_and_analysis():
     from analysis.commands import hotspots as cli
-    from analysis.kde import KERNELS
-    from analysis.temporal import WEEKDAY_ABBR, WEEKDAYS
+    from analysis.hotspots.kde import KERNELS
+    from analysis.temporal.matrix import WEEKDAY_ABBR, WEEKDAYS
     from desktop import params
     from desktop.views import heatmap_view
 
@@ -40,7 +40,7 @@ def test_window_opens_without_the_analysis_stack():
 def test_params__shift_defaults_equal_the_analysis():
     import inspect
 
-    from analysis.shifts import recommend_shifts
+    from analysis.staffing.timing import recommend_shifts
     from desktop.params import ShiftParams
 
     sig = inspect.signature(recommend_shifts).parameters

@@ -10,7 +10,7 @@ from tests.desktop.conftest import wait_idle
 
 @pytest.fixture(scope="module")
 def reference_shifts(demo):
-    from analysis.shifts import demand_from_incidents, recommend_shifts
+    from analysis.staffing.timing import demand_from_incidents, recommend_shifts
 
     demand = demand_from_incidents(demo.incidents)
     return demand, recommend_shifts(demand.per_hour, officers=7, current=demo.settings["current_rota"])
@@ -69,7 +69,7 @@ def test_shifts__rota_editor_round_trip_and_rules(demo_window, qtbot):
 
 
 def test_shifts__time_limit_reaches_the_solver(demo_window, qtbot, monkeypatch):
-    import analysis.shifts as sh
+    import analysis.staffing.timing as sh
 
     seen = {}
     real = sh.recommend_shifts
@@ -87,7 +87,7 @@ def test_shifts__time_limit_reaches_the_solver(demo_window, qtbot, monkeypatch):
 
 
 def test_shifts__month_only_data_says_why_and_does_not_run(window, qtbot):
-    from analysis.incidents import read_incidents
+    from analysis.ingest.read import read_incidents
     from analysis.project import Project
     from tests.conftest import shared_path
 

@@ -92,8 +92,8 @@ def test_worker__result_after_cancel_is_dropped(qtbot):
 def test_responsiveness__gui_answers_a_timer_while_a_large_kde_runs(qtbot, tasks):
     """While a 1,000,000-point KDE on 9,000,000 cells runs in a worker, a 20 ms timer on the GUI
     thread is never late by more than 100 ms."""
-    from analysis.grid import GridSpec
-    from analysis.kde import kde
+    from analysis.hotspots.grid import GridSpec
+    from analysis.hotspots.kde import kde
 
     rng = np.random.default_rng(0)
     n = 1_000_000

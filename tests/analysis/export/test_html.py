@@ -24,8 +24,8 @@ CLUSTER_LONLAT = (0.7172, 51.5432)  # a tight cluster at a known place (Queenswa
 def make_data(n_background: int = 300, seed: int = 5):
     from pyproj import Transformer
 
-    from analysis.hotspots import gi_star, hotspot_areas
-    from analysis.kde import grid_for_kde, kde
+    from analysis.hotspots.areas import gi_star, hotspot_areas
+    from analysis.hotspots.kde import grid_for_kde, kde
 
     rng = np.random.default_rng(seed)
     cx, cy = Transformer.from_crs("EPSG:4326", CRS, always_xy=True).transform(*CLUSTER_LONLAT)

@@ -37,8 +37,8 @@ def make_incidents(seed: int = 1, streets: int = 6):
 
 
 def make_map_data(incidents=None):
-    from analysis.hotspots import gi_star, hotspot_areas
-    from analysis.kde import grid_for_kde, kde
+    from analysis.hotspots.areas import gi_star, hotspot_areas
+    from analysis.hotspots.kde import grid_for_kde, kde
 
     inc = make_incidents() if incidents is None else incidents
     grid, choice = grid_for_kde(inc, cell_m=10.0, bandwidth_m=80.0)

@@ -286,9 +286,9 @@ def test_pack__html_offline_marked_synthetic(pack):
 
 # ---------------------------------------------------------------------------------------------- small data
 def small_project(n: int = 400, seed: int = 2):
-    from analysis.incidents import COLUMNS
+    from analysis.ingest.read import COLUMNS
     from analysis.project import Project
-    from analysis.validation import ImportReport, RejectedRow
+    from analysis.ingest.validation import ImportReport, RejectedRow
 
     rng = np.random.default_rng(seed)
     xy = np.vstack([rng.normal([588000, 185500], 20, (n // 2, 2)),

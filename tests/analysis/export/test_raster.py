@@ -7,8 +7,8 @@ import rasterio
 from rasterio.transform import rowcol
 
 from analysis.export.raster import write_density_geotiff, write_grid_geotiff
-from analysis.grid import GridSpec
-from analysis.kde import kde
+from analysis.hotspots.grid import GridSpec
+from analysis.hotspots.kde import kde
 from analysis.progress import BeatwiseError
 
 

@@ -61,8 +61,8 @@ def test_write_csv__geometry_left_out(tmp_path):
 
 def _small_hotspots(location_text: str):
     """Two tight clusters on a 10 m grid, one of them at a location named ``location_text``."""
-    from analysis.hotspots import hotspot_areas
-    from analysis.kde import grid_for_kde, kde
+    from analysis.hotspots.areas import hotspot_areas
+    from analysis.hotspots.kde import grid_for_kde, kde
 
     rng = np.random.default_rng(3)
     a = rng.normal([588000, 185500], 15, (120, 2))

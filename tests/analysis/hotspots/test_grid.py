@@ -1,4 +1,4 @@
-"""Tests for analysis.grid: layout, indexing, automatic cell size, size limit, CRS checks."""
+"""Tests for analysis.hotspots.grid: layout, indexing, automatic cell size, size limit, CRS checks."""
 from __future__ import annotations
 
 import math
@@ -7,7 +7,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 
-from analysis.grid import (MAX_CELLS, GridSpec, auto_cell_m, points_xy, readable_number,
+from analysis.hotspots.grid import (MAX_CELLS, GridSpec, auto_cell_m, points_xy, readable_number,
                            suggest_cell_m)
 from analysis.progress import BeatwiseError
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from .progress import BeatwiseError
+from analysis.progress import BeatwiseError
 
 
 def read_layer(path, crs=None, *, what: str = "GIS layer", require_crs: bool = True):

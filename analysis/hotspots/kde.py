@@ -1,4 +1,4 @@
-"""Binned kernel density estimation of incidents on a :class:`~analysis.grid.GridSpec`.
+"""Binned kernel density estimation of incidents on a :class:`~analysis.hotspots.grid.GridSpec`.
 
 Method (Wand & Jones 1995, ch. 4 "binned kernel estimators"; Wand 1994, J. Comput. Graph. Stat. 3):
 
@@ -35,7 +35,7 @@ from typing import Mapping, Optional, Union
 import numpy as np
 from scipy import fft as sp_fft
 
-from analysis.grid import GridSpec, crs_is_geographic, points_xy
+from analysis.hotspots.grid import GridSpec, crs_is_geographic, points_xy
 from analysis.progress import BeatwiseError, ProgressFn, report
 
 KERNELS = ("quartic", "epanechnikov", "triangular", "uniform", "gaussian")

@@ -11,15 +11,17 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+
+from tests.conftest import SHARED_DATA
 from scipy import stats
 from shapely.geometry import box
 
 from analysis.filters import Filters
 from analysis.progress import BeatwiseError, Cancelled
-from analysis.temporal import (POOL_LADDER, aoristic_week_weights, chi_square_time_of_week, compare_periods,
+from analysis.temporal.matrix import (POOL_LADDER, aoristic_week_weights, chi_square_time_of_week, compare_periods,
                                hour_weekday_matrix, pool_blocks)
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+DATA = SHARED_DATA
 
 
 def incidents(rows, crs="EPSG:27700"):
@@ -181,8 +183,8 @@ def test_hour_weekday_matrix__window_ending_before_start_is_an_error():
 
 
 def test_import__window_ending_before_start_rejected_with_reason(tmp_path):
-    from analysis.incidents import read_incidents
-    from analysis.validation import END_BEFORE_START
+    from analysis.ingest.read import read_incidents
+    from analysis.ingest.validation import END_BEFORE_START
     f = tmp_path / "windows.csv"
     f.write_text("id,date_start,date_end,longitude,latitude\n"
                  "1,2024-01-02 08:00,2024-01-02 16:00,0.71,51.54\n"
@@ -360,7 +362,7 @@ def test_compare_periods__month_only_is_an_error():
 def _real(path):
     if not path.exists():
         pytest.skip(f"shared test data not present: {path}")
-    from analysis.incidents import read_incidents
+    from analysis.ingest.read import read_incidents
     return read_incidents([path])
 
 

@@ -1,4 +1,4 @@
-"""Tests for analysis.hotspots: hotspot areas (isopleths, counts, PAI) and Gi* against esda."""
+"""Tests for analysis.hotspots.areas: hotspot areas (isopleths, counts, PAI) and Gi* against esda."""
 from __future__ import annotations
 
 import math
@@ -7,18 +7,20 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 
-from analysis.streets import POLICE_UK_PLACES
+from analysis.hotspots.streets import POLICE_UK_PLACES
 import pytest
+
+from tests.conftest import SHARED_DATA
 import shapely
 from scipy import stats
 
-from analysis.grid import GridSpec
-from analysis.hotspots import (GI_LEVELS, band_stencil, benjamini_hochberg, gi_classes, gi_star,
+from analysis.hotspots.grid import GridSpec
+from analysis.hotspots.areas import (GI_LEVELS, band_stencil, benjamini_hochberg, gi_classes, gi_star,
                                gi_star_grid, gi_star_points, hotspot_areas, two_sided_p)
-from analysis.kde import grid_for_kde, kde
+from analysis.hotspots.kde import grid_for_kde, kde
 from analysis.progress import BeatwiseError, Cancelled
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+DATA = SHARED_DATA
 SOUTHEND = DATA / "police_uk" / "2024-01_to_2024-04-southend-on-sea-street.csv"
 DISTRICTS = DATA / "boundaries" / "south-essex-districts.geojson"
 
@@ -35,7 +37,7 @@ def _incidents(xy, crs="EPSG:27700", **cols):
 def _southend():
     if not SOUTHEND.exists():
         pytest.skip(f"real data not available at {SOUTHEND}")
-    from analysis.incidents import read_incidents
+    from analysis.ingest.read import read_incidents
 
     return read_incidents([SOUTHEND]).incidents
 
@@ -359,6 +361,6 @@ def test_hotspot_areas__progress_and_cancel():
 
 
 def test_default_gi_distance__bandwidth_but_at_least_two_cells():
-    from analysis.hotspots import default_gi_distance_m
+    from analysis.hotspots.areas import default_gi_distance_m
     assert default_gi_distance_m(278.7, 100) == 278.7
     assert default_gi_distance_m(93.5, 100) == 200.0

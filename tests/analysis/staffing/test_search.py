@@ -6,7 +6,7 @@ import itertools
 import numpy as np
 import pytest
 
-from analysis.shift_search import (best_day_plan, day_profile, improve_by_days, supported,
+from analysis.staffing.search import (best_day_plan, day_profile, improve_by_days, supported,
                                    week_on_duty)
 
 
@@ -85,7 +85,7 @@ def test_best_day_plan__more_than_three_starts_is_refused():
 
 
 def test_week_on_duty__matches_the_shift_columns():
-    from analysis.shifts import _columns
+    from analysis.staffing.timing import _columns
 
     rng = np.random.default_rng(3)
     x = np.zeros((7, 24), dtype=int)
@@ -172,7 +172,7 @@ def _common_on_duty(plan, length_h):
     (6, 4, (4, 9), 3),
 ])
 def test_best_common_plan__matches_brute_force(length_h, n, starts, max_starts):
-    from analysis.shift_search import best_common_plan
+    from analysis.staffing.search import best_common_plan
 
     rng = np.random.default_rng(length_h * 10 + n)
     for _ in range(4):
@@ -189,7 +189,7 @@ def test_best_common_plan__matches_brute_force(length_h, n, starts, max_starts):
 
 
 def test_best_common_plan__allowed_levels_match_brute_force():
-    from analysis.shift_search import best_common_plan
+    from analysis.staffing.search import best_common_plan
 
     rng = np.random.default_rng(8)
     length_h, n, starts = 8, 5, (0, 4, 8, 12, 16, 20)

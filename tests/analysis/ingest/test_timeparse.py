@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.timeparse import parse_time_of_day, parse_times
+from analysis.ingest.timeparse import parse_time_of_day, parse_times
 
 
 def ts(s):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.crs import check_projected, in_great_britain, crs_name, transform, working_crs_for
+from analysis.ingest.crs import check_projected, in_great_britain, crs_name, transform, working_crs_for
 from analysis.progress import BeatwiseError
 
 
@@ -51,7 +51,7 @@ def test_transform_round_trip_and_name():
 def test_parallel_transform_and_points_equal_serial(monkeypatch):
     from pyproj import Transformer
 
-    from analysis import crs as crsmod
+    from analysis.ingest import crs as crsmod
     rng = np.random.default_rng(3)
     lon = rng.uniform(0.6, 0.8, 1001)
     lat = rng.uniform(51.5, 51.6, 1001)

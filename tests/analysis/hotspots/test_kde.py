@@ -1,4 +1,4 @@
-"""Tests for analysis.kde against independent references (brute-force kernel sums, hand-worked rules)."""
+"""Tests for analysis.hotspots.kde against independent references (brute-force kernel sums, hand-worked rules)."""
 from __future__ import annotations
 
 import math
@@ -8,12 +8,14 @@ import geopandas as gpd
 import numpy as np
 import pytest
 
-from analysis.grid import GridSpec
-from analysis.kde import (FALLBACK_BANDWIDTH_M, KERNELS, DensitySurface, arcgis_bandwidth_m, grid_for_kde,
+from tests.conftest import SHARED_DATA
+
+from analysis.hotspots.grid import GridSpec
+from analysis.hotspots.kde import (FALLBACK_BANDWIDTH_M, KERNELS, DensitySurface, arcgis_bandwidth_m, grid_for_kde,
                           kde, kernel_value, select_bandwidth, silverman_bandwidth_m)
 from analysis.progress import BeatwiseError, Cancelled
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+DATA = SHARED_DATA
 SOUTHEND = DATA / "police_uk" / "2024-01_to_2024-04-southend-on-sea-street.csv"
 
 
@@ -308,7 +310,7 @@ def test_density_surface__frozen_and_read_only():
 def _southend():
     if not SOUTHEND.exists():
         pytest.skip(f"real data not available at {SOUTHEND}")
-    from analysis.incidents import read_incidents
+    from analysis.ingest.read import read_incidents
 
     return read_incidents([SOUTHEND]).incidents
 
@@ -351,7 +353,7 @@ def test_kde__integral_exact_per_incident_even_for_tiny_bandwidths(kernel):
 
 
 def test_kde__oversample_rule_and_validation():
-    from analysis.kde import oversample_factor
+    from analysis.hotspots.kde import oversample_factor
 
     g = GridSpec(0, 0, 25, 500, 250)
     # quartic s.d. = h / sqrt(8): 278.7 m on 25 m cells -> 3.94 cells -> f = 3 (odd, >= 10 / 3.94)
@@ -390,7 +392,7 @@ def test_kde__southend_accuracy_against_exact_kernel_sums():
 def test_fft_convolve__equals_scipy_signal(mode):
     from scipy.signal import fftconvolve
 
-    from analysis.kde import fft_convolve
+    from analysis.hotspots.kde import fft_convolve
 
     rng = np.random.default_rng(1)
     a = rng.normal(size=(2, 41, 57))
@@ -402,7 +404,7 @@ def test_fft_convolve__equals_scipy_signal(mode):
 
 @pytest.mark.parametrize("rule", ["arcgis_bandwidth_m", "silverman_bandwidth_m"])
 def test_bandwidth_rules__no_points_is_a_clear_error(rule):
-    import analysis.kde as kde_module
+    import analysis.hotspots.kde as kde_module
     from analysis.progress import BeatwiseError
 
     with pytest.raises(BeatwiseError, match="No incidents to choose a bandwidth"):

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from pyproj import CRS, Transformer
 
-from .progress import BeatwiseError
+from analysis.progress import BeatwiseError
 
 BNG = "EPSG:27700"
 WGS84 = "EPSG:4326"

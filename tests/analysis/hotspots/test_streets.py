@@ -12,15 +12,17 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+
+from tests.conftest import SHARED_DATA
 import shapely
 from shapely.geometry import LineString, Point
 
 from analysis.progress import BeatwiseError, Cancelled
-from analysis.streets import (DEFAULT_MAX_DISTANCE_M, filter_street, match_by_location, name_key,
+from analysis.hotspots.streets import (DEFAULT_MAX_DISTANCE_M, filter_street, match_by_location, name_key,
                               rank_streets, read_street_layer, snap_to_streets, street_layer_from_frame,
                               street_name, street_profile)
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+DATA = SHARED_DATA
 BNG = "EPSG:27700"
 
 
@@ -269,7 +271,7 @@ def test_essex__york_road_southend_is_exactly_the_81_southend_rows():
     files = sorted(glob.glob(str(DATA / "police_uk" / "2024-0*-essex-street.csv")))
     if len(files) != 4:
         pytest.skip("shared Essex data not present")
-    from analysis.incidents import read_incidents
+    from analysis.ingest.read import read_incidents
     g = read_incidents(files).incidents
     raw = pd.concat([pd.read_csv(f).assign(file=Path(f).name, line=lambda d: d.index + 2)
                      for f in files])
@@ -298,7 +300,7 @@ def test_rutland__snapping_agrees_with_brute_force_nearest_segment():
     inc_path = DATA / "police_uk" / "2024-01_to_2024-04-rutland-street.csv"
     layer_path = DATA / "streets" / "rutland_highways.geojson"
     _need(inc_path, layer_path)
-    from analysis.incidents import read_incidents
+    from analysis.ingest.read import read_incidents
     g = read_incidents([inc_path]).incidents
     layer = read_street_layer(layer_path, g.crs)
     a = snap_to_streets(g, layer)

@@ -2,7 +2,7 @@
 
 ``read_incidents(paths, mapping)`` returns an :class:`ImportResult`: the incidents as a
 GeoDataFrame in the working CRS (metres) with the columns of DESIGN.md section 2, and an
-:class:`~analysis.validation.ImportReport` in which every row read is either accepted
+:class:`~analysis.ingest.validation.ImportReport` in which every row read is either accepted
 or rejected with its file, line number and reason.
 """
 from __future__ import annotations
@@ -20,11 +20,11 @@ import numpy as np
 import pandas as pd
 from pyproj import CRS
 
-from . import crs as crsmod
-from . import validation as v
-from .layers import read_layer
-from .progress import BeatwiseError, ProgressFn, report
-from .timeparse import parse_time_of_day, parse_times
+from analysis.ingest import crs as crsmod
+from analysis.ingest import validation as v
+from analysis.ingest.layers import read_layer
+from analysis.progress import BeatwiseError, ProgressFn, report
+from analysis.ingest.timeparse import parse_time_of_day, parse_times
 
 TABLE_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm"}
 LAYER_SUFFIXES = {".gpkg", ".geojson", ".json", ".shp"}
@@ -845,7 +845,7 @@ def read_incidents(paths, mapping: ColumnMapping | None = None, *,
         Column choices; anything not given is auto-detected.
     working_crs : str, optional
         Force the working CRS; by default EPSG:27700 in Great Britain, else local UTM
-        (:func:`analysis.crs.working_crs_for`).
+        (:func:`analysis.ingest.crs.working_crs_for`).
     progress : ProgressFn, optional
         Called with (fraction, message) between files.
 

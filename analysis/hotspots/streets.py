@@ -35,7 +35,7 @@ import pandas as pd
 import shapely
 
 from analysis.progress import BeatwiseError, ProgressFn, report, scaled
-from analysis.temporal import TemporalProfile, crime_type_series, hour_weekday_matrix, month_series
+from analysis.temporal.matrix import TemporalProfile, crime_type_series, hour_weekday_matrix, month_series
 
 DEFAULT_MAX_DISTANCE_M = 30.0
 _PREFIX = re.compile(r"^\s*on\s+or\s+near\s+", re.IGNORECASE)
@@ -233,7 +233,7 @@ def read_street_layer(path, crs, *, name_column: Optional[str] = None,
     name_column : the street name column; default the first of :data:`NAME_COLUMNS`
         (case-insensitive), with :data:`REF_COLUMNS` for features without a name.
     """
-    from .layers import read_layer
+    from analysis.ingest.layers import read_layer
 
     path = os.fspath(path)
     report(progress, 0.0, f"Reading {os.path.basename(path)}")
@@ -569,7 +569,7 @@ class StreetProfile:
     ----------
     name, area : the street (display spelling) and area ("" if unknown / several).
     incidents : int
-    by_month, by_crime_type : dict (weights; see :mod:`analysis.temporal`).
+    by_month, by_crime_type : dict (weights; see :mod:`analysis.temporal.matrix`).
     temporal : TemporalProfile
         Its hour x weekday profile (``temporal.matrix`` is None for month-only data, with the
         reason in ``temporal.message``).

@@ -6,7 +6,7 @@ import csv
 import numpy as np
 import pytest
 
-from analysis import validation as v
+from analysis.ingest import validation as v
 
 
 def test_report__invariant_enforced():

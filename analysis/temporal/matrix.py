@@ -293,7 +293,7 @@ def _apply(incidents, filters, street, street_area):
         from analysis.filters import apply_filters  # the lead's module
         incidents = apply_filters(incidents, filters)
     if street is not None:
-        from analysis.streets import filter_street
+        from analysis.hotspots.streets import filter_street
         incidents = filter_street(incidents, street, area=street_area)
     return incidents
 
@@ -311,7 +311,7 @@ def hour_weekday_matrix(incidents: pd.DataFrame, progress: Optional[ProgressFn] 
     incidents : GeoDataFrame (data contract) or DataFrame with the same time columns.
     progress : optional progress callback; ``Cancelled`` propagates.
     filters : optional ``analysis.filters.Filters`` applied first (crime type, dates, area, polygon).
-    street, street_area : optional street filter (``analysis.streets.filter_street``) applied after.
+    street, street_area : optional street filter (``analysis.hotspots.streets.filter_street``) applied after.
 
     Returns
     -------

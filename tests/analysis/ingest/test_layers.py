@@ -5,7 +5,7 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import Point
 
-from analysis.layers import read_layer
+from analysis.ingest.layers import read_layer
 from analysis.progress import BeatwiseError
 
 

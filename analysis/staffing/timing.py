@@ -3,13 +3,13 @@
 The model (issue 5) is solved exactly, by one of three methods:
 
 * same pattern every day, at most 3 start times (the default): every plan is enumerated
-  (:func:`analysis.shift_search.best_common_plan`, milliseconds), which proves the optimum;
+  (:func:`analysis.staffing.search.best_common_plan`, milliseconds), which proves the optimum;
 * otherwise a mixed-integer linear programme, solved by HiGHS (Huangfu & Hall 2018,
   "Parallelizing the dual revised simplex method", Math. Prog. Comp. 10, 119-142) through
   ``highspy``, the same solver :func:`scipy.optimize.milp` wraps, used directly so that it can be
   started from a known plan and interrupted when the user cancels;
 * per weekday, the MILP is started from the best same-every-day plan improved day by day
-  (:func:`analysis.shift_search.improve_by_days`; see :func:`_solve_per_weekday`). Its LP bound is
+  (:func:`analysis.staffing.search.improve_by_days`; see :func:`_solve_per_weekday`). Its LP bound is
   weak (see below), so with many officers the time limit usually stops it: the plan is then the
   best found, and the status gives the proven upper bound.
 
@@ -17,7 +17,7 @@ The week
     168 hour slots, Monday 00:00-00:59 = slot 0, cyclic: a shift starting Sunday 22:00
     covers Sunday 22:00-23:59 and Monday 00:00-05:59.
 Demand ``d_t``
-    incident weight in hour-of-week ``t`` per week (from :mod:`analysis.temporal`, aoristic
+    incident weight in hour-of-week ``t`` per week (from :mod:`analysis.temporal.matrix`, aoristic
     for from/to windows; see :func:`demand_from_incidents`).
 A plan
     ``N`` officers work each day on shifts of ``L`` consecutive hours starting at allowed
@@ -98,7 +98,7 @@ from typing import Any, Iterable, Optional, Sequence
 
 import numpy as np
 
-from analysis import shift_search
+from analysis.staffing import search as shift_search
 from analysis.progress import BeatwiseError, ProgressFn, report, scaled
 
 HOURS_PER_WEEK = 168
@@ -1091,7 +1091,7 @@ def recommend_shifts(demand, *, officers: int, shift_hours: Sequence[int] = (8,)
 def _solve_common_enumerated(d: np.ndarray, officers: int, length_h: int, cols: _Columns,
                              max_starts: int, min_on_duty: int) -> _Solved:
     """Same every day, at most 3 start times: every plan enumerated
-    (:func:`analysis.shift_search.best_common_plan`), which proves the optimum."""
+    (:func:`analysis.staffing.search.best_common_plan`), which proves the optimum."""
     t0 = time.perf_counter()
     dp, total = _officer_units(d, officers, length_h)
     dp = dp.reshape(7, 24)
@@ -1131,7 +1131,7 @@ def _solve_per_weekday(d: np.ndarray, params: ShiftParameters, length_h: int, co
 
     1. The best same-every-day plan (enumerated, or its own small MILP; proven optimal), also a
        valid per-weekday plan.
-    2. From it, the day-by-day search of :mod:`analysis.shift_search`: each day's plan replaced
+    2. From it, the day-by-day search of :mod:`analysis.staffing.search`: each day's plan replaced
        by the exact best plan given the other six days, until no day can improve; and the same
        search from an empty week (days built in turn). The better of the two is kept.
     3. The per-weekday MILP, started from that plan: it improves on it or proves it optimal
@@ -1256,7 +1256,7 @@ class Demand:
     ----------
     per_hour : tuple of 168 float
         Incident weight per week in each hour of the week (Monday 00:00 first): the
-        aoristic hour x weekday matrix of :func:`analysis.temporal.hour_weekday_matrix`
+        aoristic hour x weekday matrix of :func:`analysis.temporal.matrix.hour_weekday_matrix`
         divided by ``weeks``.
     weeks : float
         Length of the date range in weeks (the filter's ``--from``/``--to`` days when given,
@@ -1295,7 +1295,7 @@ def demand_from_incidents(incidents, *, filters=None, street: Optional[str] = No
     incidents : GeoDataFrame following the data contract (``t_start``, ``t_end``,
         ``time_precision``, ``weight``).
     filters : optional ``analysis.filters.Filters`` (crime types, dates, area, polygon).
-    street, street_area : optional street filter (``analysis.streets.filter_street``).
+    street, street_area : optional street filter (``analysis.hotspots.streets.filter_street``).
     progress : optional progress callback.
 
     Raises
@@ -1306,14 +1306,14 @@ def demand_from_incidents(incidents, *, filters=None, street: Optional[str] = No
     """
     import pandas as pd
 
-    from analysis.temporal import hour_weekday_matrix
+    from analysis.temporal.matrix import hour_weekday_matrix
 
     report(progress, 0.0, "Selecting incidents")
     if filters is not None:
         from analysis.filters import apply_filters
         incidents = apply_filters(incidents, filters)
     if street is not None:
-        from analysis.streets import filter_street
+        from analysis.hotspots.streets import filter_street
         incidents = filter_street(incidents, street, area=street_area)
     profile = hour_weekday_matrix(incidents)
     if profile.matrix is None:

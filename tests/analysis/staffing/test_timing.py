@@ -9,15 +9,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.conftest import SHARED_DATA
+
 from analysis.progress import BeatwiseError, Cancelled
-from analysis.shifts import (OBJECTIVE, Shift, coverage, demand_from_incidents, describe_hours,
+from analysis.staffing.timing import (OBJECTIVE, Shift, coverage, demand_from_incidents, describe_hours,
                              parse_rota, recommend_shifts, rota_on_duty, score_rota)
 
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+SHARED = SHARED_DATA
 
 
 # ---------------------------------------------------------------------------------------------
-# independent reference implementations (plain loops, no code shared with analysis.shifts)
+# independent reference implementations (plain loops, no code shared with analysis.staffing.timing)
 
 def ref_on_duty(day_plans, length_h):
     """day_plans[d] = {start_hour: officers}; shifts run L hours from the start, cyclic week."""
@@ -161,8 +163,8 @@ def _check_plan_consistency(plan, d):
 def formulation(request, monkeypatch):
     """Run a common-pattern test with each method: exhaustive enumeration (at most 3 start
     times a day), or either MILP form (level binaries / textbook counts)."""
-    import analysis.shift_search as search
-    import analysis.shifts as shifts
+    import analysis.staffing.search as search
+    import analysis.staffing.timing as shifts
     if request.param != "enumeration":
         monkeypatch.setattr(search, "MAX_GROUPS", 0)
     monkeypatch.setattr(shifts, "LEVELS_MAX_OFFICERS", 1000 if request.param == "levels" else 0)
@@ -435,7 +437,7 @@ def test_demand_from_incidents__police_uk_file():
     path = SHARED / "police_uk" / "2024-01_to_2024-04-southend-on-sea-street.csv"
     if not path.exists():
         pytest.skip(f"shared data not available: {path}")
-    from analysis.incidents import read_incidents
+    from analysis.ingest.read import read_incidents
     inc = read_incidents([path]).incidents
     with pytest.raises(BeatwiseError, match="6,134 incidents selected has a time of day"):
         demand_from_incidents(inc)
@@ -447,7 +449,7 @@ def test_demand_from_incidents__police_uk_file():
 @pytest.fixture(scope="module")
 def demo_demand(tmp_path_factory):
     from analysis.demo import CURRENT_ROTA, write_demo
-    from analysis.incidents import read_incidents
+    from analysis.ingest.read import read_incidents
     folder = tmp_path_factory.mktemp("shifts_demo")
     files = write_demo(folder, project=False)
     inc = read_incidents([files.incidents_csv]).incidents
@@ -535,8 +537,8 @@ def test_recommend__many_officers_common_pattern_matches_brute_force(formulation
 
 
 def test_per_weekday__time_limit_keeps_the_day_by_day_plan(monkeypatch):
-    import analysis.shifts as sh
-    from analysis.shift_search import improve_by_days, week_on_duty
+    import analysis.staffing.timing as sh
+    from analysis.staffing.search import improve_by_days, week_on_duty
 
     real = sh._solve_constables
     starts_seen = []
@@ -579,7 +581,7 @@ def test_cancel__stops_highs_within_a_solve():
     """Cancel reaches HiGHS through its interrupt callbacks, not only between shift lengths."""
     import time
 
-    import analysis.shifts as sh
+    import analysis.staffing.timing as sh
 
     hour = np.arange(168) % 24
     d = np.random.default_rng(0).gamma(2, 1, 168) * np.where((hour >= 18) | (hour < 3), 4, 1)
@@ -601,7 +603,7 @@ def test_cancel__stops_highs_within_a_solve():
 def test_per_weekday__min_on_duty_kept_when_the_empty_week_search_fails(monkeypatch):
     """With a minimum on duty the empty-week search leaves days unplanned; the plan from the
     same-every-day optimum is used, and the per-weekday MILP proves the brute-force optimum."""
-    import analysis.shift_search as search
+    import analysis.staffing.search as search
 
     calls = []
     real = search.improve_by_days

@@ -2,7 +2,7 @@
 
 Two complementary answers to "where":
 
-* :func:`hotspot_areas` - the top ``top_percent`` % of cells of a :class:`~analysis.kde.DensitySurface`
+* :func:`hotspot_areas` - the top ``top_percent`` % of cells of a :class:`~analysis.hotspots.kde.DensitySurface`
   by density, dissolved into polygons (isopleths), ranked by the number of incidents inside, each
   with its area, share of incidents, Prediction Accuracy Index (PAI, Chainey, Tompson & Uhlig 2008),
   peak density and most frequent location names.
@@ -23,10 +23,10 @@ import numpy as np
 from scipy import ndimage
 from scipy.special import erfc
 
-from analysis.grid import GridSpec, points_xy
-from analysis.kde import DensitySurface, fft_convolve
+from analysis.hotspots.grid import GridSpec, points_xy
+from analysis.hotspots.kde import DensitySurface, fft_convolve
 from analysis.progress import BeatwiseError, ProgressFn, report
-from analysis.streets import POLICE_UK_PLACES, street_name
+from analysis.hotspots.streets import POLICE_UK_PLACES, street_name
 
 #: Confidence levels of the Gi* classes (ArcGIS Hot Spot Analysis "Gi_Bin"): class 3 = 99 %, 2 = 95 %, 1 = 90 %.
 GI_LEVELS = ((3, 0.01, "99"), (2, 0.05, "95"), (1, 0.10, "90"))
@@ -44,7 +44,7 @@ class Hotspot:
     geometry : shapely Polygon
         Union of the area's cells (4-connected; may have holes), in the grid CRS.
     incidents : int
-        Incidents inside (points in the area's cells; cells are half-open, see ``analysis.grid``).
+        Incidents inside (points in the area's cells; cells are half-open, see ``analysis.hotspots.grid``).
     weight : float
         Their summed weight (= ``incidents`` when unweighted).
     area_km2 : float

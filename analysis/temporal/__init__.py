@@ -1,0 +1,1 @@
+"""When: hour x weekday profiles (aoristic for from/to windows) and before/after comparisons."""
