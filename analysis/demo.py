@@ -311,7 +311,7 @@ def demo_project(folder: str | os.PathLike | None = None):
     import geopandas as gpd
 
     from analysis.ingest.crs import transform
-    from analysis.ingest.read import read_incidents
+    from analysis.ingest.incidents import read_incidents
     from analysis.project import Project
 
     def build(f: Path):

@@ -23,7 +23,7 @@ import pandas as pd
 import pyogrio
 
 from analysis.atomic import atomic_write
-from analysis.ingest.read import COLUMNS, ImportResult, empty_incidents
+from analysis.ingest.schema import COLUMNS, ImportResult, empty_incidents
 from analysis.progress import BeatwiseError, ProgressFn, report
 from analysis.ingest.validation import ImportReport, RejectedRow
 

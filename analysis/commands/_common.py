@@ -11,7 +11,9 @@ from typing import Optional
 import numpy as np
 
 from analysis.filters import Filters, apply_filters, parse_date
-from analysis.ingest.read import ColumnMapping, ImportResult, read_incidents
+from analysis.ingest.columns import ColumnMapping
+from analysis.ingest.incidents import read_incidents
+from analysis.ingest.schema import ImportResult
 from analysis.progress import BeatwiseError, ProgressFn
 from analysis.project import SUFFIX, Project, load_project
 from analysis.hotspots.streets import DEFAULT_MAX_DISTANCE_M

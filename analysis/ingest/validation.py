@@ -27,6 +27,10 @@ BAD_TIME = "unparseable date/time"
 END_BEFORE_START = "end before start"
 BAD_WEIGHT = "weight is not a number"
 OUTSIDE_CRS = "coordinates outside the area of the coordinate system"
+DATE_OUT_OF_RANGE = ("date out of range (before 1970-01-02, a placeholder for a missing date, "
+                     "or more than a year ahead)")
+AMBIGUOUS_COMMA = ("number with one comma and three digits after it (e.g. 1,234): a decimal comma "
+                   "or a thousands separator? Export the file with decimal points")
 
 
 @dataclass(frozen=True)

@@ -232,9 +232,9 @@ class ImportDialog(QDialog):
         return page
 
     def _expanded(self) -> list[Path]:
-        from analysis.ingest.read import expand_paths
+        from analysis.ingest.sources import expand_paths
 
-        return expand_paths(self.paths())
+        return expand_paths(self.paths())[0]
 
     def _enter_columns(self) -> bool:
         from analysis.progress import BeatwiseError
@@ -251,7 +251,7 @@ class ImportDialog(QDialog):
         return self._load_preview(0)
 
     def _load_preview(self, index: int) -> bool:
-        from analysis.ingest.read import detect_columns, preview_rows
+        from analysis.ingest.incidents import detect_columns, preview_rows
         from analysis.progress import BeatwiseError
 
         if index < 0 or index >= self.preview_file.count():
@@ -297,7 +297,7 @@ class ImportDialog(QDialog):
 
     def mapping(self):
         """The ColumnMapping to import with: None when every choice equals the detection."""
-        from analysis.ingest.read import ColumnMapping
+        from analysis.ingest.columns import ColumnMapping
 
         chosen = {k: c.currentText() for k, c in self.combos.items()
                   if c.isEnabled() and c.currentText() != NOT_MAPPED}

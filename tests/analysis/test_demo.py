@@ -6,7 +6,7 @@ import pandas as pd
 
 from analysis.demo import (CURRENT_ROTA, SYNTHETIC_LABEL, YORK_ROAD_SNAP_POINTS, demo_incidents,
                            demo_patrols, parse_rota_spec, write_demo)
-from analysis.ingest.read import read_incidents
+from analysis.ingest.incidents import read_incidents
 
 POLICE_UK_TYPES = {"Anti-social behaviour", "Bicycle theft", "Burglary", "Criminal damage and arson",
                    "Drugs", "Other crime", "Other theft", "Possession of weapons", "Public order",

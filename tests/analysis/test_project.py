@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from analysis import project as projmod
-from analysis.ingest.read import read_incidents
+from analysis.ingest.incidents import read_incidents
 from analysis.progress import BeatwiseError, Cancelled
 from analysis.project import Project, load_project, save_project
 

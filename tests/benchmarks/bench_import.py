@@ -13,7 +13,7 @@ def peak_mb():
             return int(line.split()[1]) / 1024
 import json, sys, time
 t0 = time.perf_counter()
-from analysis.ingest.read import read_incidents
+from analysis.ingest.incidents import read_incidents
 t1 = time.perf_counter()
 r = read_incidents(sys.argv[1])
 t2 = time.perf_counter()

@@ -28,7 +28,7 @@ TIME_LIMIT_S = 20.0
 @pytest.fixture(scope="module")
 def demands(tmp_path_factory):
     from analysis.demo import write_demo
-    from analysis.ingest.read import read_incidents
+    from analysis.ingest.incidents import read_incidents
     from analysis.staffing.timing import demand_from_incidents
 
     folder = tmp_path_factory.mktemp("bench_shifts")

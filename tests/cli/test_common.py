@@ -8,7 +8,7 @@ import pytest
 
 from analysis.commands._common import add_street_arguments, on_street
 from analysis.demo import demo_streets
-from analysis.ingest.read import read_incidents
+from analysis.ingest.incidents import read_incidents
 from analysis.progress import BeatwiseError
 
 

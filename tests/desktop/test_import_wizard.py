@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
-from analysis.ingest.read import read_incidents
+from analysis.ingest.incidents import read_incidents
 from tests.conftest import shared_path
 
 

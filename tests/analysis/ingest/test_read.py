@@ -10,7 +10,9 @@ import pytest
 from shapely.geometry import Point
 
 from analysis.ingest import validation as v
-from analysis.ingest.read import COLUMNS, ColumnMapping, read_incidents
+from analysis.ingest.columns import ColumnMapping
+from analysis.ingest.incidents import read_incidents
+from analysis.ingest.schema import COLUMNS
 from analysis.progress import BeatwiseError
 from tests.conftest import shared_path
 
@@ -294,7 +296,7 @@ def test_accounting_invariant_on_mixed_files(tmp_path):
 
 # ---------------------------------------------------------------- preview / detection (import wizard)
 def test_detect_columns__chicago_matches_the_import():
-    from analysis.ingest.read import detect_columns, preview_rows
+    from analysis.ingest.incidents import detect_columns, preview_rows
     p = shared_path("timed", "chicago_crimes_sample_2017_2019.csv")
     detected = detect_columns(p)
     used = read_incidents(p).report.columns[str(p)]
@@ -307,7 +309,7 @@ def test_detect_columns__chicago_matches_the_import():
 
 
 def test_detect_columns__explicit_choice_wins_and_police_uk_fixed(tmp_path):
-    from analysis.ingest.read import detect_columns
+    from analysis.ingest.incidents import detect_columns
     p = write(tmp_path, "a.csv",
               "ref,easting,northing,date_time,offence\n1,583000,185000,2024-01-01 10:00,Drugs\n")
     expected = {"x": "easting", "y": "northing", "time": "date_time", "crime_type": "offence", "id": "ref"}
@@ -321,7 +323,7 @@ def test_detect_columns__explicit_choice_wins_and_police_uk_fixed(tmp_path):
 
 
 def test_detect_columns__bad_files(tmp_path):
-    from analysis.ingest.read import detect_columns, preview_rows
+    from analysis.ingest.incidents import detect_columns, preview_rows
     with pytest.raises(BeatwiseError, match="empty"):
         detect_columns(write(tmp_path, "e.csv", ""))
     with pytest.raises(BeatwiseError, match="no such file"):

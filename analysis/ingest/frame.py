@@ -1,0 +1,156 @@
+"""Last step: every file's accepted rows projected to the working CRS, one frame, one report.
+
+The working CRS is chosen from a sample of the points (British National Grid in Great
+Britain, else the local UTM zone: :func:`analysis.ingest.crs.working_crs_for`), then each
+file is transformed once, straight from its own CRS. A point the transformation cannot place
+is rejected with its reason, never dropped.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Optional, Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from analysis.ingest import crs as crsmod
+from analysis.ingest import validation as v
+from analysis.ingest.schema import ImportResult, Part, empty_incidents
+from analysis.ingest.timeparse import LOCAL_TZ
+
+SAMPLE_POINTS = 20_000
+
+
+def overall_precision(prec: pd.Series) -> str:
+    kinds = set(pd.unique(prec)) - {"none"}
+    if not kinds:
+        return "none"
+    if kinds == {"window", "minute"}:  # from/to data: an exact time is a zero-length window
+        return "window"
+    return kinds.pop() if len(kinds) == 1 else "mixed"
+
+
+def snap_point_warning(x: np.ndarray, y: np.ndarray) -> str | None:
+    """Warn when many incidents share identical coordinates (data.police.uk snap points)."""
+    n = len(x)
+    if n < 20:
+        return None
+    key = (np.round(x * 10).astype(np.int64) << 32) + np.round(y * 10).astype(np.int64)
+    _, counts = np.unique(key, return_counts=True)
+    shared = counts >= 2
+    n_on_shared = int(counts[shared].sum())
+    if n_on_shared < 0.1 * n:
+        return None
+    return (f"{n_on_shared:,} incidents share {int(shared.sum()):,} map points (for example "
+            "data.police.uk snaps crimes to anonymous points over street centres): a hotspot on "
+            "one point may be an artefact of snapping")
+
+
+def clock_change_warnings(frame: pd.DataFrame, tz: str = LOCAL_TZ) -> list[str]:
+    """Rows whose local time does not exist or happens twice at a clock change in ``tz``.
+
+    At the spring change (last Sunday of March in the UK) 01:00-01:59 never happens; at the
+    autumn change it happens twice, so a local time alone cannot say which. Such rows are kept
+    (their hour of the week is right either way) and counted here with an example.
+    """
+    timed = frame["time_precision"].isin(["minute", "window"]).to_numpy()
+    t = frame["t_start"].to_numpy()
+    cand = timed & ~np.isnat(t)
+    if not cand.any():
+        return []
+    tc = t[cand]
+    month = tc.astype("datetime64[M]").astype(np.int64) % 12 + 1
+    hour = (tc - tc.astype("datetime64[D]")) // np.timedelta64(1, "h")
+    near = np.isin(month, (3, 4, 9, 10, 11)) & (hour <= 3)  # every zone's changes are near
+    if not near.any():
+        return []
+    idx = np.flatnonzero(cand)[near]
+    local = pd.DatetimeIndex(t[idx])
+    gap = local.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").isna()
+    twice = local.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward").isna()
+    out = []
+    rows = frame["source_row"].to_numpy()
+    files = frame["source_file"].to_numpy()
+    for mask, what in ((gap & ~twice, "do not exist (the clocks went forward)"),
+                       (twice, "happened twice (the clocks went back)")):
+        if mask.any():
+            i = idx[np.flatnonzero(mask)[0]]
+            out.append(f"{int(mask.sum()):,} rows have {tz} local times that {what}, e.g. "
+                       f"{pd.Timestamp(t[i]):%Y-%m-%d %H:%M} ({files[i]}, line {rows[i]}); kept as given")
+    return out
+
+
+def _project(part: Part, working_crs: str) -> tuple[np.ndarray, np.ndarray]:
+    x, y = crsmod.transform(part.x, part.y, part.src_crs, working_crs)
+    bad = ~(np.isfinite(x) & np.isfinite(y))
+    if bad.any():  # outside the CRS's area of use: reject, never drop
+        rows = part.frame["source_row"].to_numpy()
+        part.rejected += [v.RejectedRow(part.file, int(r), v.OUTSIDE_CRS) for r in rows[bad]]
+        part.frame = part.frame.loc[~bad].reset_index(drop=True)
+        x, y = x[~bad], y[~bad]
+    return x, y
+
+
+def choose_working_crs(parts: Sequence[Part]) -> str:
+    """The working CRS for the points of ``parts`` (a sample of each, in WGS84)."""
+    lon, lat = [], []
+    total = sum(len(p.x) for p in parts) or 1
+    for p in parts:
+        if not len(p.x):
+            continue
+        k = max(1, int(SAMPLE_POINTS * len(p.x) / total))
+        step = max(1, len(p.x) // k)
+        a, b = crsmod.transform(p.x[::step], p.y[::step], p.src_crs, crsmod.WGS84)
+        fin = np.isfinite(a) & np.isfinite(b)
+        lon.append(a[fin])
+        lat.append(b[fin])
+    if not lon or not sum(len(a) for a in lon):
+        return crsmod.BNG
+    return crsmod.working_crs_for(np.concatenate(lon), np.concatenate(lat))
+
+
+def assemble(parts: Sequence[Part], *, working_crs: Optional[str] = None,
+             extra_warnings: Iterable[str] = ()) -> ImportResult:
+    """One GeoDataFrame in the working CRS and one report from per-file parts."""
+    warnings: list[str] = list(extra_warnings)
+    if working_crs is None:
+        working_crs = choose_working_crs(parts)
+    xs, ys, frames = [], [], []
+    for p in parts:
+        if len(p.x):
+            x, y = _project(p, working_crs)
+            xs.append(x)
+            ys.append(y)
+            frames.append(p.frame)
+    if frames and sum(len(f) for f in frames):
+        frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        x = np.concatenate(xs)
+        y = np.concatenate(ys)
+        incidents = gpd.GeoDataFrame(frame, geometry=crsmod.points(x, y, working_crs),
+                                     crs=working_crs)
+        for c in ("incident_id", "crime_type", "location", "area", "lsoa", "time_precision",
+                  "source_file"):
+            if incidents[c].dtype != "str":
+                incidents[c] = incidents[c].astype("str")
+        incidents["source_row"] = incidents["source_row"].astype(np.int64)
+        bounds = tuple(float(b) for b in (x.min(), y.min(), x.max(), y.max()))
+        precision = overall_precision(incidents["time_precision"])
+        w = snap_point_warning(x, y)
+        if w:
+            warnings.append(w)
+        if precision == "month":
+            warnings.append("no time of day: month only (data.police.uk); hour-of-day and shift "
+                            "analysis need force data with times")
+        if working_crs != crsmod.BNG:
+            warnings.append(f"data outside Great Britain: working CRS {working_crs} (UTM)")
+        else:
+            warnings += clock_change_warnings(incidents)
+    else:
+        incidents = empty_incidents(working_crs)
+        bounds = None
+        precision = "none"
+    rep = v.merge_reports(
+        [v.ImportReport((p.file,), p.rows_read, len(p.frame), tuple(p.rejected), tuple(p.warnings),
+                        columns=p.columns, synthetic=p.synthetic) for p in parts],
+        crs=working_crs, time_precision=precision, bounds=bounds, extra_warnings=warnings)
+    return ImportResult(incidents, rep)
