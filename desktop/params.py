@@ -9,7 +9,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Optional, Union
 
-# = analysis.hotspots.kde.KERNELS, analysis.commands.hotspots.DEFAULT_TOP_PERCENT / DEFAULT_GI_CELL_M,
+# = analysis.hotspots.kde.KERNELS, analysis.hotspots.areas.DEFAULT_TOP_PERCENT,
+#   analysis.hotspots.gistar.DEFAULT_GI_CELL_M,
 #   analysis.commands.shifts defaults (8-hour shifts, at most 3 start times, no minimum)
 KERNELS = ("quartic", "epanechnikov", "triangular", "uniform", "gaussian")
 DEFAULT_TOP_PERCENT = 5.0
@@ -26,7 +27,7 @@ class HotspotParams:
     top_percent: float = DEFAULT_TOP_PERCENT
     gi_star: bool = True
     gi_cell_m: float = DEFAULT_GI_CELL_M
-    # None: analysis.hotspots.areas.default_gi_distance_m (the bandwidth, at least two Gi* cells)
+    # None: analysis.hotspots.gistar.default_gi_distance_m (the bandwidth, at least two Gi* cells)
     gi_distance_m: Optional[float] = None
     fdr: bool = True
 

@@ -26,8 +26,10 @@ _IMPORT_LOCK = threading.Lock()
 _loaded = False
 #: The analysis stack, imported once, by one thread: several workers importing scipy submodules
 #: at the same time can crash the interpreter (seen here as a segmentation fault).
-ANALYSIS_MODULES = ("analysis.filters", "analysis.ingest.read", "analysis.project", "analysis.demo",
-                    "analysis.hotspots.kde", "analysis.hotspots.areas", "analysis.temporal.matrix", "analysis.hotspots.streets",
+ANALYSIS_MODULES = ("analysis.filters", "analysis.ingest.incidents", "analysis.project", "analysis.demo",
+                    "analysis.hotspots.kde", "analysis.hotspots.areas", "analysis.hotspots.gistar",
+                    "analysis.temporal.matrix", "analysis.temporal.compare", "analysis.hotspots.streets",
+                    "analysis.hotspots.street_ranking",
                     "analysis.staffing.timing", "pyproj", "shapely", "geopandas")
 
 
@@ -74,12 +76,14 @@ def filtered_incidents(incidents, filters, progress: Optional[ProgressFn] = None
 # ---------------------------------------------------------------------------------- projects
 def _demo_cache_key() -> str:
     import analysis.demo as demo
-    import analysis.ingest.read as incidents
+    import analysis.ingest as ingest
 
     h = hashlib.sha1()
-    for mod in (demo, incidents):
+    folder = getattr(ingest, "__file__", None)
+    sources = [Path(str(demo.__file__))] + (sorted(Path(folder).parent.glob("*.py")) if folder else [])
+    for src in sources:
         try:
-            h.update(Path(mod.__file__).read_bytes())
+            h.update(src.read_bytes())
         except (OSError, TypeError):  # frozen build: no source; the version decides
             from importlib.metadata import PackageNotFoundError, version
             try:
@@ -147,7 +151,7 @@ def open_project(path: Union[str, Path], progress: Optional[ProgressFn] = None) 
 @task
 def import_files(paths: Sequence[Union[str, Path]], mapping=None, progress: Optional[ProgressFn] = None):
     """``read_incidents`` (the import wizard's job)."""
-    from analysis.ingest.read import read_incidents
+    from analysis.ingest.incidents import read_incidents
 
     return read_incidents([Path(p) for p in paths], mapping, progress=progress)
 
@@ -186,7 +190,8 @@ class HotspotRun:
 @task
 def run_hotspots(incidents, filters: Filters, params: HotspotParams,
                  progress: Optional[ProgressFn] = None) -> HotspotRun:
-    from analysis.hotspots.areas import default_gi_distance_m, gi_star, hotspot_areas
+    from analysis.hotspots.areas import hotspot_areas
+    from analysis.hotspots.gistar import default_gi_distance_m, gi_star
     from analysis.hotspots.kde import grid_for_kde, kde
 
     report(progress, 0.0, "Applying the filters")
@@ -219,6 +224,17 @@ class TemporalRun:
     hotspot_rank: Optional[int] = None
 
 
+def _temporal_scope(incidents, filters: Filters, street: Optional[str], street_area: Optional[str], hotspot):
+    """The incidents a temporal run is about: the filters (and a hotspot's polygon), then one street."""
+    f = dataclasses.replace(filters, polygon=hotspot.geometry) if hotspot is not None else filters
+    pts = apply_filters(incidents, f)
+    if street:
+        from analysis.hotspots.streets import filter_street
+
+        pts = filter_street(pts, street, area=street_area or None)
+    return pts
+
+
 @task
 def run_temporal(incidents, filters: Filters, street: Optional[str] = None,
                  street_area: Optional[str] = None, hotspot=None,
@@ -226,9 +242,9 @@ def run_temporal(incidents, filters: Filters, street: Optional[str] = None,
     """Hour x weekday profile; ``hotspot`` (a Hotspot) limits it to that area's polygon."""
     from analysis.temporal.matrix import hour_weekday_matrix
 
-    f = dataclasses.replace(filters, polygon=hotspot.geometry) if hotspot is not None else filters
-    profile = hour_weekday_matrix(incidents, progress, filters=f, street=street or None,
-                                  street_area=street_area or None)
+    report(progress, 0.0, "Selecting incidents")
+    pts = _temporal_scope(incidents, filters, street, street_area, hotspot)
+    profile = hour_weekday_matrix(pts, scaled(progress, 0.1, 1.0))
     return TemporalRun(profile, filters, street, street_area,
                        hotspot.rank if hotspot is not None else None)
 
@@ -237,11 +253,11 @@ def run_temporal(incidents, filters: Filters, street: Optional[str] = None,
 def run_comparison(incidents, filters: Filters, at, street: Optional[str] = None,
                    street_area: Optional[str] = None, hotspot=None,
                    progress: Optional[ProgressFn] = None):
-    from analysis.temporal.matrix import compare_periods
+    from analysis.temporal.compare import compare_periods
 
-    f = dataclasses.replace(filters, polygon=hotspot.geometry) if hotspot is not None else filters
-    return compare_periods(incidents, at, progress, filters=f, street=street or None,
-                           street_area=street_area or None)
+    report(progress, 0.0, "Selecting incidents")
+    pts = _temporal_scope(incidents, filters, street, street_area, hotspot)
+    return compare_periods(pts, at, scaled(progress, 0.1, 1.0))
 
 
 # ---------------------------------------------------------------------------------- streets
@@ -256,7 +272,7 @@ def _street_layer(streets, crs):
 @task
 def run_streets(incidents, filters: Filters, streets=None, crs: Optional[str] = None,
                 progress: Optional[ProgressFn] = None):
-    from analysis.hotspots.streets import rank_streets
+    from analysis.hotspots.street_ranking import rank_streets
 
     report(progress, 0.0, "Applying the filters")
     pts = apply_filters(incidents, filters)
@@ -276,7 +292,8 @@ class StreetRun:
 def run_street_profile(incidents, filters: Filters, name: str, area: Optional[str] = None,
                        streets=None, crs: Optional[str] = None,
                        progress: Optional[ProgressFn] = None) -> StreetRun:
-    from analysis.hotspots.streets import assign_streets, filter_street, street_profile
+    from analysis.hotspots.street_ranking import street_profile
+    from analysis.hotspots.streets import assign_streets, filter_street
 
     report(progress, 0.0, "Applying the filters")
     pts = apply_filters(incidents, filters)

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 
+from analysis.hotspots.areas import DEFAULT_TOP_PERCENT
+from analysis.hotspots.gistar import DEFAULT_GI_CELL_M
 from analysis.hotspots.kde import KERNELS
 from analysis.progress import BeatwiseError
 from analysis.commands._common import (add_filter_arguments, add_input_arguments, filters_from_args, load_project_or_data,
                       out_dir, print_json, say)
-from analysis.commands.hotspots import DEFAULT_GI_CELL_M, DEFAULT_TOP_PERCENT
 
 
 def register(sub) -> None:

@@ -9,16 +9,14 @@ import csv
 import json
 from pathlib import Path
 
+from analysis.hotspots.areas import DEFAULT_TOP_PERCENT
+from analysis.hotspots.gistar import DEFAULT_GI_CELL_M
+from analysis.hotspots.kde import KERNELS
 from analysis.progress import BeatwiseError
 from analysis.commands._common import (add_filter_arguments, add_input_arguments, filters_from_args, import_summary,
                       load_input,
                       out_dir, print_json, say, write_json)
 
-# the analysis modules (scipy, rasterio, shapely) are imported in run(), not here: `beatwise`
-# imports every sub-command module to build its parser, and other commands should not pay for them
-KERNELS = ("quartic", "epanechnikov", "triangular", "uniform", "gaussian")  # = analysis.hotspots.kde.KERNELS (tested)
-DEFAULT_TOP_PERCENT = 5.0
-DEFAULT_GI_CELL_M = 100.0
 
 
 def register(sub) -> None:
@@ -123,7 +121,8 @@ def _atomic_gpkg(layers: list[tuple[str, object]], path: Path) -> Path:
 def run(args) -> int:
     from analysis.export.raster import write_density_geotiff
     from analysis.hotspots.grid import points_xy
-    from analysis.hotspots.areas import default_gi_distance_m, gi_star, hotspot_areas
+    from analysis.hotspots.areas import hotspot_areas
+    from analysis.hotspots.gistar import default_gi_distance_m, gi_star
     from analysis.hotspots.kde import grid_for_kde, kde, resolve_weights
 
     weights, weights_text = _weights_option(args)

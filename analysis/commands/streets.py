@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 
 from analysis.export.figures import heatmap_figure
-from analysis.hotspots.streets import (DEFAULT_MAX_DISTANCE_M, assign_streets, rank_streets, read_street_layer,
-                       street_profile)
+from analysis.hotspots.street_ranking import rank_streets, street_profile
+from analysis.hotspots.streets import DEFAULT_MAX_DISTANCE_M, assign_streets, read_street_layer
 from analysis.commands._common import (add_filter_arguments, add_input_arguments, filters_from_args, finish,
                       import_summary, load_input, out_dir, say, titled)
 

@@ -7,7 +7,8 @@ import datetime as dt
 from pathlib import Path
 
 from analysis.export.figures import heatmap_figure
-from analysis.temporal.matrix import WEEKDAY_ABBR, compare_periods, hour_weekday_matrix
+from analysis.temporal.compare import compare_periods
+from analysis.temporal.matrix import WEEKDAY_ABBR, hour_weekday_matrix
 from analysis.commands._common import (add_filter_arguments, add_input_arguments, add_street_arguments,
                       filters_from_args, finish, import_summary, load_input, on_street, out_dir, say,
                       titled)

@@ -40,11 +40,11 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from analysis.commands.hotspots import DEFAULT_GI_CELL_M, DEFAULT_TOP_PERCENT
 from analysis.export.mapfig import (A4_IN, PRINT_DPI, MapData, add_colorbar, axes_aspect, choose_extent, draw_map,
                                     hotspot_gi_class, map_figure)
 from analysis.filters import Filters, apply_filters
-from analysis.hotspots.areas import default_gi_distance_m
+from analysis.hotspots.areas import DEFAULT_TOP_PERCENT
+from analysis.hotspots.gistar import DEFAULT_GI_CELL_M, default_gi_distance_m
 from analysis.progress import BeatwiseError, ProgressFn, report, scaled
 
 DEFAULT_MARKING = "OFFICIAL-SENSITIVE"
@@ -219,10 +219,11 @@ def compute_briefing(project, options: BriefingOptions = BriefingOptions(), *,
         No incidents after the filters, an unknown street, bad parameters.
     """
     from analysis.hotspots.grid import points_xy
-    from analysis.hotspots.areas import gi_star, hotspot_areas
+    from analysis.hotspots.areas import hotspot_areas
+    from analysis.hotspots.gistar import gi_star
     from analysis.hotspots.kde import grid_for_kde, kde
-    from analysis.hotspots.streets import (assign_streets, rank_streets, read_street_layer, street_layer_from_frame,
-                                  street_profile)
+    from analysis.hotspots.street_ranking import rank_streets, street_profile
+    from analysis.hotspots.streets import assign_streets, read_street_layer, street_layer_from_frame
     from analysis.temporal.matrix import hour_weekday_matrix
 
     settings = dict(project.settings or {})

@@ -1,17 +1,10 @@
-"""Hotspot areas from a density surface, and Getis-Ord Gi* significance on grid counts.
+"""Hotspot areas from a density surface: the top-% isopleths, ranked, with their PAI.
 
-Two complementary answers to "where":
-
-* :func:`hotspot_areas` - the top ``top_percent`` % of cells of a :class:`~analysis.hotspots.kde.DensitySurface`
-  by density, dissolved into polygons (isopleths), ranked by the number of incidents inside, each
-  with its area, share of incidents, Prediction Accuracy Index (PAI, Chainey, Tompson & Uhlig 2008),
-  peak density and most frequent location names.
-* :func:`gi_star` - Getis-Ord Gi* (Ord & Getis 1995) z-scores of incident counts in a grid, with a
-  binary distance band computed by convolution (no dense weights matrix), two-sided p-values,
-  Benjamini-Hochberg false discovery rate control, and ArcGIS-style classes -3..+3.
-
-:func:`gi_star_points` is the same statistic for arbitrary points (checked against esda); the grid
-version equals it on the cell centres.
+:func:`hotspot_areas` - the top ``top_percent`` % of cells of a :class:`~analysis.hotspots.kde.DensitySurface`
+by density, dissolved into polygons (isopleths), ranked by the number of incidents inside, each
+with its area, share of incidents, Prediction Accuracy Index (PAI, Chainey, Tompson & Uhlig 2008),
+peak density and most frequent location names. The Gi* significance test of the same question is
+:mod:`analysis.hotspots.gistar`.
 """
 from __future__ import annotations
 
@@ -21,15 +14,14 @@ from typing import Optional
 
 import numpy as np
 from scipy import ndimage
-from scipy.special import erfc
 
 from analysis.hotspots.grid import GridSpec, points_xy
-from analysis.hotspots.kde import DensitySurface, fft_convolve
+from analysis.hotspots.kde import DensitySurface
 from analysis.progress import BeatwiseError, ProgressFn, report
 from analysis.hotspots.streets import POLICE_UK_PLACES, street_name
 
-#: Confidence levels of the Gi* classes (ArcGIS Hot Spot Analysis "Gi_Bin"): class 3 = 99 %, 2 = 95 %, 1 = 90 %.
-GI_LEVELS = ((3, 0.01, "99"), (2, 0.05, "95"), (1, 0.10, "90"))
+#: Default share of the study area's cells that make the hotspot areas (percent).
+DEFAULT_TOP_PERCENT = 5.0
 
 
 # ---------------------------------------------------------------------------------------------- hotspots
@@ -185,7 +177,7 @@ def _top_locations(point_labels: np.ndarray, locations, n_labels: int, top: int 
     return result
 
 
-def hotspot_areas(surface: DensitySurface, incidents, *, top_percent: float = 5.0,
+def hotspot_areas(surface: DensitySurface, incidents, *, top_percent: float = DEFAULT_TOP_PERCENT,
                   study_area_km2: Optional[float] = None,
                   progress: Optional[ProgressFn] = None) -> HotspotAreas:
     """Hotspot polygons: the top ``top_percent`` % of cells by density, dissolved and ranked.
@@ -281,272 +273,3 @@ def hotspot_areas(surface: DensitySurface, incidents, *, top_percent: float = 5.
     return HotspotAreas(hotspots=tuple(hotspots), labels=ranked, grid=grid, top_percent=top_percent,
                         threshold_density=threshold, n_incidents=n_inc, study_area_km2=study_area_km2,
                         density_units=surface.density_units, warnings=tuple(warnings))
-
-
-# ---------------------------------------------------------------------------------------------- Gi*
-def gi_star_points(xy, values, distance_m: float) -> np.ndarray:
-    """Getis-Ord Gi* z-scores for values at points, binary distance band, focal point included.
-
-    ``z_i = (sum_j w_ij x_j - xbar W_i) / (S sqrt((n S1_i - W_i^2) / (n - 1)))`` with ``w_ij = 1`` when
-    ``d_ij <= distance_m`` (``i = j`` included), ``W_i = sum_j w_ij``, ``S1_i = sum_j w_ij^2 = W_i``,
-    ``xbar`` the mean and ``S`` the population s.d. of all n values (Ord & Getis 1995, Geographical
-    Analysis 27(4), eq. 14; as esda ``G_Local(star=True, transform="B")``).
-
-    Returns
-    -------
-    ndarray of shape (n,)
-        NaN where the band covers every point (the variance is 0).
-    """
-    from scipy.spatial import cKDTree
-
-    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
-    x = np.asarray(values, dtype=float).reshape(-1)
-    n = len(x)
-    if len(xy) != n:
-        raise BeatwiseError(f"Got {len(xy)} points and {n} values.")
-    pairs = cKDTree(xy).query_pairs(float(distance_m) * (1 + 1e-12), output_type="ndarray")
-    a, b = pairs[:, 0], pairs[:, 1]
-    sum_wx = x + np.bincount(a, x[b], n) + np.bincount(b, x[a], n)
-    w = 1.0 + np.bincount(a, minlength=n) + np.bincount(b, minlength=n)
-    return _gi_z(sum_wx, w, x.mean(), x.std(), n)
-
-
-def _gi_z(sum_wx, w, xbar, s, n):
-    with np.errstate(invalid="ignore", divide="ignore"):
-        var = (n * w - w * w) / (n - 1)
-        z = (sum_wx - xbar * w) / (s * np.sqrt(var))
-    z[~(var > 0)] = np.nan
-    return z
-
-
-def band_stencil(cell_m: float, distance_m: float) -> np.ndarray:
-    """Binary stencil of cell offsets within ``distance_m`` of the focal cell centre (inclusive;
-    a relative tolerance of 1e-9 absorbs floating-point error at exactly the distance)."""
-    rr = float(distance_m) / float(cell_m)
-    r = int(math.floor(rr + 1e-9))
-    o = np.arange(-r, r + 1)
-    d2 = o[None, :] ** 2 + o[:, None] ** 2
-    return (d2 <= rr * rr * (1 + 1e-9)).astype(float)
-
-
-def gi_star_grid(values: np.ndarray, cell_m: float, distance_m: float,
-                 mask: Optional[np.ndarray] = None) -> tuple[np.ndarray, np.ndarray]:
-    """Gi* z-scores of a 2-D array of cell values, by FFT convolution with a binary band stencil.
-
-    Equal to :func:`gi_star_points` on the centres of the cells in ``mask`` (default all cells):
-    neighbours are cells whose centres are within ``distance_m`` (inclusive), the focal cell
-    included, cells outside the array or the mask are not neighbours and not in n, xbar, S.
-
-    Returns
-    -------
-    z : ndarray (ny, nx)
-        NaN outside the mask and where the band covers every cell.
-    w : ndarray (ny, nx)
-        Number of neighbours ``W_i`` (focal included) of each cell.
-    """
-    x = np.asarray(values, dtype=float)
-    if x.ndim != 2:
-        raise BeatwiseError(f"Gi* on a grid needs a 2-D array, got shape {x.shape}.")
-    m = np.ones(x.shape, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
-    n = int(m.sum())
-    if n < 2:
-        raise BeatwiseError("Gi* needs at least two cells in the study area.")
-    xm = np.where(m, x, 0.0)
-    xbar = float(xm.sum() / n)
-    s = float(np.sqrt(((xm - xbar) ** 2)[m].mean()))
-    if not s > 0:
-        raise BeatwiseError("Gi* is undefined: every cell has the same incident count (no variation). "
-                            "Use smaller Gi* cells or more data.")
-    st = band_stencil(cell_m, distance_m)
-    if st.shape[0] == 1:
-        sum_wx, w = xm.copy(), m.astype(float)
-    else:
-        both = fft_convolve(np.stack([xm, m.astype(float)]), st, mode="same")
-        sum_wx, w = both[0], np.rint(both[1])
-        if np.all(xm == np.rint(xm)):  # integer counts: the sums are integers, remove FFT round-off
-            sum_wx = np.rint(sum_wx)
-    z = _gi_z(sum_wx, w, xbar, s, n)
-    z[~m] = np.nan
-    return z, w
-
-
-def two_sided_p(z: np.ndarray) -> np.ndarray:
-    """Two-sided normal p-value ``2 * (1 - Phi(|z|)) = erfc(|z| / sqrt 2)``; NaN stays NaN."""
-    return erfc(np.abs(np.asarray(z, dtype=float)) / math.sqrt(2.0))
-
-
-def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg (1995) adjusted p-values (step-up), NaN ignored and kept.
-
-    ``p_adj_(k) = min_{j >= k} min(1, m p_(j) / j)`` over the m finite p-values; rejecting
-    ``p_adj <= q`` is the BH procedure at false discovery rate q.
-    """
-    p = np.asarray(p, dtype=float)
-    out = np.full(p.shape, np.nan)
-    flat = p.reshape(-1)
-    ok = np.flatnonzero(np.isfinite(flat))
-    mtot = len(ok)
-    if mtot == 0:
-        return out
-    order = np.argsort(flat[ok], kind="stable")
-    ranked = flat[ok][order] * (mtot / np.arange(1, mtot + 1))
-    adj = np.minimum.accumulate(ranked[::-1])[::-1]
-    np.minimum(adj, 1.0, out=adj)
-    res = np.empty(mtot)
-    res[order] = adj
-    out.reshape(-1)[ok] = res
-    return out
-
-
-def gi_classes(z: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """ArcGIS-style classes: +-3 where p <= 0.01, +-2 <= 0.05, +-1 <= 0.10 (sign of z), else 0.
-
-    Pass BH-adjusted p-values for FDR-corrected classes (ArcGIS "Apply False Discovery Rate").
-    """
-    z = np.asarray(z, dtype=float)
-    p = np.asarray(p, dtype=float)
-    level = np.zeros(z.shape, dtype=np.int8)
-    for cls, alpha, _ in reversed(GI_LEVELS):
-        level[p <= alpha] = cls
-    sign = np.where(z > 0, 1, np.where(z < 0, -1, 0)).astype(np.int8)
-    return (level * sign).astype(np.int8)
-
-
-@dataclass(frozen=True)
-class GiStar:
-    """Getis-Ord Gi* hot and cold spots of incident counts on a grid.
-
-    Attributes
-    ----------
-    grid : GridSpec
-        The counting grid (coarser than the density grid; same origin).
-    counts, z, p : ndarray (ny, nx), read-only
-        Incidents per cell; z-score; two-sided p-value (NaN outside the mask).
-    p_fdr : ndarray or None
-        Benjamini-Hochberg adjusted p-values when ``fdr``.
-    classes : ndarray int8 (ny, nx)
-        -3..+3 (99/95/90 % cold .. hot), from ``p_fdr`` when ``fdr`` else ``p``.
-    distance_m : float
-        Binary distance band (inclusive, focal cell included).
-    fdr : bool
-    n_cells : int
-        Cells tested (the n of the statistic and of BH).
-    neighbours : int
-        Cells in the band of an interior cell, focal included.
-    hot, cold : tuple of int
-        Cells in classes (3, 2, 1) and (-3, -2, -1): exclusive counts at 99 %, 95 %, 90 %.
-    warnings : tuple of str
-    """
-
-    grid: GridSpec
-    counts: np.ndarray = field(repr=False)
-    z: np.ndarray = field(repr=False)
-    p: np.ndarray = field(repr=False)
-    p_fdr: Optional[np.ndarray] = field(repr=False)
-    classes: np.ndarray = field(repr=False)
-    distance_m: float
-    fdr: bool
-    n_cells: int
-    neighbours: int
-    hot: tuple[int, int, int]
-    cold: tuple[int, int, int]
-    warnings: tuple[str, ...] = ()
-
-    def summary(self) -> dict:
-        """``{cell_m, distance_m, fdr, n_cells, neighbours, hot {"99","95","90"}, cold {...}}``."""
-        return {"cell_m": self.grid.cell_m, "distance_m": self.distance_m, "fdr": self.fdr,
-                "n_cells": self.n_cells, "neighbours": self.neighbours,
-                "hot": {lab: self.hot[i] for i, (_, _, lab) in enumerate(GI_LEVELS)},
-                "cold": {lab: self.cold[i] for i, (_, _, lab) in enumerate(GI_LEVELS)}}
-
-    def to_geodataframe(self, significant_only: bool = True):
-        """Cells as square polygons with ``row, col, count, z, p, p_fdr, gi_class``.
-
-        Only cells with a non-zero class when ``significant_only`` (the usual map layer).
-        """
-        import geopandas as gpd
-        import shapely
-
-        sel = self.classes != 0 if significant_only else np.isfinite(self.z)
-        rows, cols = np.nonzero(sel)
-        g = self.grid
-        x0 = g.x0 + cols * g.cell_m
-        y0 = g.y0 + rows * g.cell_m
-        geoms = shapely.box(x0, y0, x0 + g.cell_m, y0 + g.cell_m)
-        pf = self.p_fdr[rows, cols] if self.p_fdr is not None else np.full(len(rows), np.nan)
-        return gpd.GeoDataFrame({"row": rows.astype(np.int64), "col": cols.astype(np.int64),
-                                 "count": self.counts[rows, cols], "z": self.z[rows, cols],
-                                 "p": self.p[rows, cols], "p_fdr": pf,
-                                 "gi_class": self.classes[rows, cols].astype(np.int64)},
-                                geometry=geoms, crs=g.crs)
-
-
-def gi_star(points, grid: GridSpec, *, distance_m: float, fdr: bool = True, mask: Optional[np.ndarray] = None,
-            progress: Optional[ProgressFn] = None) -> GiStar:
-    """Getis-Ord Gi* of incident counts per cell of ``grid``, binary distance band by convolution.
-
-    Parameters
-    ----------
-    points : GeoDataFrame or (n, 2) array
-        Incidents in the grid's CRS (metres); those outside the grid are not counted.
-    grid : GridSpec
-        Counting grid, e.g. ``density_grid.with_cell_m(100)``. Every cell is in the study area unless
-        ``mask`` says otherwise.
-    distance_m : float
-        Band radius: cells whose centres are at most this far apart are neighbours (a cell at exactly
-        the distance counts; the focal cell is included).
-    fdr : bool
-        Classify on Benjamini-Hochberg adjusted p-values (default), else on raw p-values.
-    mask : bool ndarray (ny, nx), optional
-        Cells forming the study area.
-    progress : ProgressFn, optional
-
-    Returns
-    -------
-    GiStar
-
-    Notes
-    -----
-    Ord & Getis (1995), analytic z under the normality approximation; two-sided p; classes as
-    ArcGIS Hot Spot Analysis (Gi_Bin): BH at q = 0.01, 0.05, 0.10 for classes 3, 2, 1.
-    """
-    distance_m = float(distance_m)
-    if not (distance_m > 0 and math.isfinite(distance_m)):
-        raise BeatwiseError(f"The Gi* distance must be a positive number of metres, got {distance_m!r}.")
-    xy, _ = points_xy(points, crs=grid.crs)
-    if len(xy) == 0:
-        raise BeatwiseError("No incidents for Gi*: none are left after the filters. Widen the filters.")
-    warnings = []
-    if distance_m < grid.cell_m:
-        warnings.append(f"The Gi* distance ({distance_m:g} m) is less than one cell ({grid.cell_m:g} m): each cell "
-                        "is its own only neighbour, so Gi* just restates the counts.")
-    report(progress, 0.0, "Counting incidents per cell")
-    counts = grid.counts(xy)
-    report(progress, 0.2, "Gi* by convolution")
-    z, w = gi_star_grid(counts, grid.cell_m, distance_m, mask)
-    report(progress, 0.7, "p-values and false discovery rate")
-    p = two_sided_p(z)
-    p_fdr = benjamini_hochberg(p) if fdr else None
-    classes = gi_classes(z, p_fdr if fdr else p)
-    study = np.ones(z.shape, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
-    if np.isnan(z[study]).any():
-        warnings.append("The distance band covers the whole study area for some cells: Gi* is undefined there "
-                        "(shown as not significant). Use a shorter distance.")
-    n_cells = int(study.sum())
-    hot = tuple(int((classes == c).sum()) for c, _, _ in GI_LEVELS)
-    cold = tuple(int((classes == -c).sum()) for c, _, _ in GI_LEVELS)
-    for arr in (counts, z, p, classes) + ((p_fdr,) if p_fdr is not None else ()):
-        arr.flags.writeable = False
-    report(progress, 1.0, "Gi* done")
-    return GiStar(grid=grid, counts=counts, z=z, p=p, p_fdr=p_fdr, classes=classes, distance_m=distance_m,
-                  fdr=bool(fdr), n_cells=n_cells, neighbours=int(band_stencil(grid.cell_m, distance_m).sum()),
-                  hot=hot, cold=cold, warnings=tuple(warnings))
-
-
-def default_gi_distance_m(bandwidth_m: float, gi_cell_m: float) -> float:
-    """The default Gi* distance band: the kernel bandwidth, but at least two Gi* cells.
-
-    A band shorter than one cell leaves each cell its own only neighbour, and Gi* then only
-    restates the counts; two cells give each interior cell 13 neighbours, itself included.
-    """
-    return max(float(bandwidth_m), 2.0 * float(gi_cell_m))

@@ -1,4 +1,4 @@
-"""Which street: matching incidents to streets, street rankings and one street's profile.
+"""Which street: matching incidents to streets (location text or snapping to a street layer).
 
 Three ways to put an incident on a street:
 
@@ -19,8 +19,7 @@ In location-text mode, data.police.uk's place categories ("On or near Supermarke
 Area", ... :data:`POLICE_UK_PLACES`) are not streets: rankings leave them out (counted in
 ``n_places``) unless ``include_places=True``; a profile of one of them can still be asked for.
 
-Counts are incident rows (``incidents``); lengths come from the street layer in metres of the
-working CRS; ``per_100m = incidents / (length_m / 100)``.
+Street rankings and one street's profile are :mod:`analysis.hotspots.street_ranking`.
 """
 from __future__ import annotations
 
@@ -34,8 +33,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from analysis.progress import BeatwiseError, ProgressFn, report, scaled
-from analysis.temporal.matrix import TemporalProfile, crime_type_series, hour_weekday_matrix, month_series
+from analysis.progress import BeatwiseError, ProgressFn, report
 
 DEFAULT_MAX_DISTANCE_M = 30.0
 _PREFIX = re.compile(r"^\s*on\s+or\s+near\s+", re.IGNORECASE)
@@ -72,7 +70,8 @@ def name_key(name: Any) -> str:
     return _SPACES.sub(" ", str(name).replace(".", " ")).strip().casefold()
 
 
-def _keys(values: pd.Series) -> pd.Series:
+def name_keys(values: pd.Series) -> pd.Series:
+    """:func:`name_key` of every value of a Series."""
     text = values.fillna("").astype(str).str.replace(".", " ", regex=False)
     return text.str.replace(_SPACES, " ", regex=True).str.strip().str.casefold()
 
@@ -83,7 +82,7 @@ def _location_names(incidents: pd.DataFrame, column: str) -> pd.Series:
     return names.where(~names.str.casefold().isin(["no location", "nan", "none"]), "")
 
 
-def _display(names: pd.Series, keys: pd.Series) -> dict[str, str]:
+def display_spellings(names: pd.Series, keys: pd.Series) -> dict[str, str]:
     """key -> the most common original spelling (ties: alphabetical)."""
     frame = pd.DataFrame({"k": keys.to_numpy(), "n": names.to_numpy()})
     frame = frame[frame["k"] != ""]
@@ -103,13 +102,14 @@ def area_mask(incidents: pd.DataFrame, area: Optional[str]) -> np.ndarray:
     key = name_key(area)
     if not key:
         return np.ones(len(incidents), dtype=bool)
-    mask = _keys(_area_series(incidents)).str.startswith(key).to_numpy()
+    mask = name_keys(area_series(incidents)).str.startswith(key).to_numpy()
     if "lsoa" in incidents.columns:
-        mask = mask | _keys(incidents["lsoa"]).str.startswith(key).to_numpy()
+        mask = mask | name_keys(incidents["lsoa"]).str.startswith(key).to_numpy()
     return mask
 
 
-def _area_series(incidents: pd.DataFrame) -> pd.Series:
+def area_series(incidents: pd.DataFrame) -> pd.Series:
+    """The ``area`` column as text ("" where missing or when there is no such column)."""
     if "area" in incidents.columns:
         return incidents["area"].fillna("").astype(str)
     return pd.Series([""] * len(incidents), index=incidents.index)
@@ -152,7 +152,7 @@ class StreetLayer:
     lengths_m: dict = field(repr=False)
 
     def display_names(self) -> dict[str, str]:
-        return _display(self.segments["name"], self.segments["key"])
+        return display_spellings(self.segments["name"], self.segments["key"])
 
 
 def _pick_column(columns: Sequence[str], candidates: Sequence[str]) -> Optional[str]:
@@ -212,7 +212,7 @@ def street_layer_from_frame(frame, crs, *, name_column: Optional[str] = None, so
     except Exception as exc:  # pyproj errors are varied
         raise BeatwiseError(f"could not reproject {label} from {source_crs} to {crs}: {exc}") from exc
     import geopandas as gpd
-    segments = gpd.GeoDataFrame({"name": names.to_numpy(), "key": _keys(names).to_numpy()},
+    segments = gpd.GeoDataFrame({"name": names.to_numpy(), "key": name_keys(names).to_numpy()},
                                 geometry=projected.to_numpy(), crs=projected.crs)
     segments["length_m"] = segments.geometry.length.to_numpy()
     lengths = segments[segments["key"] != ""].groupby("key")["length_m"].sum()
@@ -275,17 +275,16 @@ class StreetAssignment:
     n_unmatched: int
     layer: Optional[StreetLayer] = field(default=None, repr=False)
 
-
-def _subset(assignment: StreetAssignment, keep: np.ndarray) -> StreetAssignment:
-    """The assignment restricted to the rows where ``keep`` is True."""
-    key = assignment.key[keep]
-    matched = int((key != "").sum())
-    return StreetAssignment(
-        name=assignment.name[keep], key=key,
-        distance_m=None if assignment.distance_m is None else assignment.distance_m[keep],
-        segment=None if assignment.segment is None else assignment.segment[keep],
-        method=assignment.method, max_distance_m=assignment.max_distance_m, n_matched=matched,
-        n_unmatched=len(key) - matched, layer=assignment.layer)
+    def subset(self, keep: np.ndarray) -> "StreetAssignment":
+        """The assignment restricted to the rows where ``keep`` is True."""
+        key = self.key[keep]
+        matched = int((key != "").sum())
+        return StreetAssignment(
+            name=self.name[keep], key=key,
+            distance_m=None if self.distance_m is None else self.distance_m[keep],
+            segment=None if self.segment is None else self.segment[keep],
+            method=self.method, max_distance_m=self.max_distance_m, n_matched=matched,
+            n_unmatched=len(key) - matched, layer=self.layer)
 
 
 def match_by_location(incidents: pd.DataFrame, column: str = "location") -> StreetAssignment:
@@ -294,7 +293,7 @@ def match_by_location(incidents: pd.DataFrame, column: str = "location") -> Stre
         raise BeatwiseError(f"the incidents have no {column!r} column: map a location/street "
                             "column at import or give a street layer to snap to (--streets)")
     names = _location_names(incidents, column)
-    keys = _keys(names)
+    keys = name_keys(names)
     matched = int((keys != "").sum())
     if len(incidents) and matched == 0:
         raise BeatwiseError("no incident has a street in its location text: map a location/street "
@@ -380,7 +379,30 @@ def _suggest(target: str, display: dict[str, str], n: int = 5) -> list[str]:
     return [display[k] for k in close]
 
 
-def _street_mask(incidents, name: str, area: Optional[str], assignment: StreetAssignment) -> np.ndarray:
+def _no_incidents_in_area(incidents, area: str) -> BeatwiseError:
+    known = sorted(set(area_series(incidents)) - {""})
+    return BeatwiseError(f"no incidents in area {area!r}; areas in the data: "
+                         f"{', '.join(known[:20]) or '(none)'}{' ...' if len(known) > 20 else ''}")
+
+
+def select_area(incidents, area: Optional[str]):
+    """The incidents in ``area`` (:func:`area_mask`); all of them when ``area`` is None or blank.
+
+    Raises
+    ------
+    BeatwiseError
+        If no incident is in the area, listing the areas in the data.
+    """
+    if area is None or not name_key(area):
+        return incidents
+    mask = area_mask(incidents, area)
+    if not mask.any():
+        raise _no_incidents_in_area(incidents, area)
+    return incidents[mask]
+
+
+def street_mask(incidents, name: str, area: Optional[str], assignment: StreetAssignment) -> np.ndarray:
+    """Rows of ``incidents`` on street ``name`` (in ``area``), by ``assignment``; see :func:`filter_street`."""
     key = name_key(name)
     if not key:
         raise BeatwiseError("give a street name")
@@ -396,20 +418,18 @@ def _street_mask(incidents, name: str, area: Optional[str], assignment: StreetAs
     known_in_layer = (assignment.layer is not None and key in assignment.layer.lengths_m)
     if known_in_layer and area is None:
         return mask  # a real street of the layer with no incidents near it
-    display = _display(assignment.name, assignment.key)
+    display = display_spellings(assignment.name, assignment.key)
     if assignment.layer is not None:
         display = {**assignment.layer.display_names(), **display}
     if area is not None and not in_area.any():
-        known = sorted(set(_area_series(incidents)) - {""})
-        raise BeatwiseError(f"no incidents in area {area!r}; areas in the data: "
-                            f"{', '.join(known[:20]) or '(none)'}{' ...' if len(known) > 20 else ''}")
+        raise _no_incidents_in_area(incidents, area)
     if on_street.any() and area is not None:
-        elsewhere = sorted(set(_area_series(incidents)[on_street]) - {""})
+        elsewhere = sorted(set(area_series(incidents)[on_street]) - {""})
         raise BeatwiseError(
             f"no incidents on {display.get(key, name)!r} in area {area!r}; that street has incidents "
             f"in: {', '.join(elsewhere) or '(no area given)'}")
     if area is not None:
-        display = _display(assignment.name[in_area], assignment.key[in_area]) or display
+        display = display_spellings(assignment.name[in_area], assignment.key[in_area]) or display
     close = _suggest(name, display)
     where = f" in {area}" if area is not None else ""
     hint = f"; closest names: {', '.join(close)}" if close else "; no similar street names found"
@@ -429,231 +449,4 @@ def filter_street(incidents, name: str, *, area: Optional[str] = None,
     """
     if assignment is None:
         assignment = assign_streets(incidents, streets, max_distance_m)
-    return incidents[_street_mask(incidents, name, area, assignment)]
-
-
-# ---------------------------------------------------------------------------------------------
-# ranking
-
-@dataclass(frozen=True)
-class StreetRank:
-    """One street of a ranking; ``length_m``/``per_100m`` are None without street geometry."""
-
-    name: str
-    area: str
-    incidents: int
-    length_m: Optional[float]
-    per_100m: Optional[float]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "area": self.area, "incidents": self.incidents,
-                "length_m": self.length_m, "per_100m": self.per_100m}
-
-
-@dataclass(frozen=True)
-class StreetRanking:
-    """Streets by number of incidents (largest first; ties by name).
-
-    Attributes
-    ----------
-    streets : tuple of StreetRank (the top ``top`` if given).
-    n_streets : int
-        Streets with at least one incident (before ``top``).
-    n_incidents, n_matched, n_unmatched : int
-        Incidents considered (after ``area``), with a street, without one.
-    n_places : int
-        Matched incidents at data.police.uk place categories left out of the ranking.
-    method : ``location`` or ``snap``; max_distance_m, area, top, layer_source : parameters.
-    """
-
-    streets: tuple
-    n_streets: int
-    n_incidents: int
-    n_matched: int
-    n_unmatched: int
-    n_places: int
-    method: str
-    max_distance_m: Optional[float]
-    area: Optional[str]
-    top: Optional[int]
-    layer_source: Optional[str]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"method": self.method, "n_incidents": self.n_incidents, "n_matched": self.n_matched,
-                "n_unmatched": self.n_unmatched, "n_places": self.n_places, "n_streets": self.n_streets,
-                "max_distance_m": self.max_distance_m, "area": self.area, "top": self.top,
-                "layer": self.layer_source, "streets": [s.to_dict() for s in self.streets]}
-
-
-def _in_area(incidents, area: Optional[str]):
-    if area is None or not name_key(area):
-        return incidents
-    mask = area_mask(incidents, area)
-    if not mask.any():
-        known = sorted(set(_area_series(incidents)) - {""})
-        raise BeatwiseError(f"no incidents in area {area!r}; areas in the data: "
-                            f"{', '.join(known[:20]) or '(none)'}{' ...' if len(known) > 20 else ''}")
-    return incidents[mask]
-
-
-def rank_streets(incidents, *, streets: Optional[StreetLayer] = None, area: Optional[str] = None,
-                 top: Optional[int] = None, max_distance_m: float = DEFAULT_MAX_DISTANCE_M,
-                 include_places: bool = False, assignment: Optional[StreetAssignment] = None,
-                 progress: Optional[ProgressFn] = None) -> StreetRanking:
-    """Rank streets by incidents (and per 100 m of street where a street layer gives lengths).
-
-    With location text a street is *(name, area)*: the Southend York Road and the Colchester
-    York Road are separate rows. With a street layer a street is the layer's name, ``area`` the
-    most common area of its incidents and ``length_m`` the total length of its features.
-    ``assignment`` (from :func:`assign_streets` on the same incidents) saves snapping twice.
-    """
-    if top is not None and top < 1:
-        raise BeatwiseError(f"--top must be at least 1, got {top}")
-    if assignment is not None and area is not None:
-        keep = area_mask(incidents, area)
-        assignment = _subset(assignment, keep)
-    incidents = _in_area(incidents, area)
-    if assignment is None:
-        assignment = assign_streets(incidents, streets, max_distance_m, progress=scaled(progress, 0, 0.9))
-    report(progress, 0.9, "Ranking streets")
-    keys = assignment.key.to_numpy()
-    areas = _area_series(incidents).to_numpy()
-    area_keys = _keys(_area_series(incidents)).to_numpy()
-    ok = keys != ""
-    n_places = 0
-    if assignment.method == "location" and not include_places:
-        place = np.isin(keys, list(POLICE_UK_PLACES))
-        n_places = int(place.sum())
-        ok &= ~place
-    frame = pd.DataFrame({"key": keys[ok], "name": assignment.name.to_numpy()[ok],
-                          "area": areas[ok], "akey": area_keys[ok]})
-    rows = []
-    if len(frame):
-        names = _display(frame["name"], frame["key"])
-        if assignment.method == "location":
-            area_names = _display(frame["area"], frame["akey"])
-            counts = frame.groupby(["key", "akey"]).size()
-            for (key, akey), count in counts.items():
-                rows.append(StreetRank(names[key], area_names.get(akey, ""), int(count), None, None))
-        else:
-            lengths = assignment.layer.lengths_m
-            for key, group in frame.groupby("key"):
-                main_area = group["area"].value_counts().sort_index().sort_values(
-                    ascending=False, kind="stable").index[0]
-                length = lengths.get(key)
-                count = len(group)
-                per = None if not length else float(count / (length / 100.0))
-                rows.append(StreetRank(names[key], str(main_area), int(count),
-                                       None if length is None else float(length), per))
-    rows.sort(key=lambda r: (-r.incidents, name_key(r.name), name_key(r.area)))
-    n_streets = len(rows)
-    if top is not None:
-        rows = rows[:top]
-    report(progress, 1.0, "Done")
-    return StreetRanking(
-        streets=tuple(rows), n_streets=n_streets, n_incidents=len(incidents),
-        n_matched=assignment.n_matched, n_unmatched=assignment.n_unmatched, n_places=n_places,
-        method=assignment.method,
-        max_distance_m=assignment.max_distance_m, area=area, top=top,
-        layer_source=None if assignment.layer is None else assignment.layer.source)
-
-
-# ---------------------------------------------------------------------------------------------
-# one street's profile
-
-@dataclass(frozen=True)
-class StreetProfile:
-    """One street: how many, when, what, and its share of its area.
-
-    Attributes
-    ----------
-    name, area : the street (display spelling) and area ("" if unknown / several).
-    incidents : int
-    by_month, by_crime_type : dict (weights; see :mod:`analysis.temporal.matrix`).
-    temporal : TemporalProfile
-        Its hour x weekday profile (``temporal.matrix`` is None for month-only data, with the
-        reason in ``temporal.message``).
-    area_incidents : int
-        Incidents in the same area (all given incidents if the area is unknown).
-    share_of_area : float
-        ``incidents / area_incidents`` (0..1).
-    length_m, per_100m : float or None (street layer only).
-    method : ``location`` or ``snap``; max_distance_m : parameter.
-    """
-
-    name: str
-    area: str
-    incidents: int
-    by_month: dict
-    by_crime_type: dict
-    temporal: TemporalProfile
-    area_incidents: int
-    share_of_area: float
-    length_m: Optional[float]
-    per_100m: Optional[float]
-    method: str
-    max_distance_m: Optional[float]
-
-    @property
-    def matrix(self):
-        return self.temporal.matrix
-
-    def to_dict(self) -> dict[str, Any]:
-        t = self.temporal
-        return {
-            "name": self.name, "area": self.area, "incidents": self.incidents,
-            "by_month": dict(self.by_month), "by_crime_type": dict(self.by_crime_type),
-            "matrix": None if t.matrix is None else [[float(v) for v in r] for r in t.matrix],
-            "weighting": t.weighting, "peak": None if t.peak is None else t.peak.to_dict(),
-            "temporal_message": t.message, "area_incidents": self.area_incidents,
-            "share_of_area": self.share_of_area, "length_m": self.length_m,
-            "per_100m": self.per_100m, "method": self.method, "max_distance_m": self.max_distance_m,
-        }
-
-
-def street_profile(incidents, name: str, *, area: Optional[str] = None,
-                   streets: Optional[StreetLayer] = None,
-                   max_distance_m: float = DEFAULT_MAX_DISTANCE_M,
-                   assignment: Optional[StreetAssignment] = None,
-                   progress: Optional[ProgressFn] = None) -> StreetProfile:
-    """Profile of street ``name`` (in ``area`` if given): counts by month and crime type, hour x
-    weekday matrix where times exist, and its share of its area's incidents.
-
-    Raises
-    ------
-    BeatwiseError
-        Unknown street (listing the closest names), unknown area.
-    """
-    if assignment is None:
-        assignment = assign_streets(incidents, streets, max_distance_m, progress=scaled(progress, 0, 0.8))
-    mask = _street_mask(incidents, name, area, assignment)
-    chosen = incidents[mask]
-    key = name_key(name)
-    display = _display(assignment.name[mask], assignment.key[mask]).get(key)
-    if display is None and assignment.layer is not None:
-        display = assignment.layer.display_names().get(key, name)
-    areas = _area_series(incidents)
-    if area is not None:
-        present = areas[mask][areas[mask] != ""]
-        street_area = str(present.value_counts().index[0]) if len(present) else area
-    else:
-        present = sorted(set(areas[mask]) - {""})
-        street_area = present[0] if len(present) == 1 else ""
-    if area is not None and name_key(area):
-        area_incidents = int(area_mask(incidents, area).sum())
-    elif street_area:
-        area_incidents = int((_keys(areas) == name_key(street_area)).sum())
-    else:
-        area_incidents = len(incidents)
-    report(progress, 0.85, "Street profile")
-    temporal = hour_weekday_matrix(chosen)
-    length = assignment.layer.lengths_m.get(key) if assignment.layer is not None else None
-    count = int(mask.sum())
-    report(progress, 1.0, "Done")
-    return StreetProfile(
-        name=display or name, area=street_area, incidents=count, by_month=month_series(chosen),
-        by_crime_type=crime_type_series(chosen), temporal=temporal, area_incidents=area_incidents,
-        share_of_area=float(count / area_incidents) if area_incidents else 0.0,
-        length_m=None if length is None else float(length),
-        per_100m=None if not length else float(count / (length / 100.0)),
-        method=assignment.method, max_distance_m=assignment.max_distance_m)
+    return incidents[street_mask(incidents, name, area, assignment)]

@@ -22,7 +22,7 @@ import pytest
 from scipy.signal import fftconvolve
 
 from analysis.hotspots.grid import GridSpec
-from analysis.hotspots.areas import gi_star, gi_star_grid
+from analysis.hotspots.gistar import gi_star, gi_star_grid
 from analysis.hotspots.kde import kde, kernel_stencil
 from tests.benchmarks.conftest import PY, run_measured
 
@@ -137,10 +137,11 @@ t0 = time.perf_counter()
 from analysis.cli import build_parser
 build_parser()  # imports every sub-command module, as the CLI does
 t1 = time.perf_counter()
-from analysis.ingest.read import read_incidents
+from analysis.ingest.incidents import read_incidents
 from analysis.hotspots.grid import points_xy
 from analysis.hotspots.kde import grid_for_kde, kde
-from analysis.hotspots.areas import hotspot_areas, gi_star
+from analysis.hotspots.areas import hotspot_areas
+from analysis.hotspots.gistar import gi_star
 from analysis.export.raster import write_density_geotiff
 from analysis.commands.hotspots import _atomic_gpkg
 inc = read_incidents(sys.argv[1]).incidents

@@ -11,7 +11,7 @@ import pytest
 from scipy import stats
 
 from analysis.cli import main
-from analysis.temporal.matrix import pool_blocks
+from analysis.temporal.compare import pool_blocks
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 NYC = DATA / "timed" / "nyc_motor_vehicle_thefts_2014_2017_from_to.csv"

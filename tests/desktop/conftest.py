@@ -41,7 +41,8 @@ def demo(demo_dir):
 def reference_hotspots(demo):
     """KDE, hotspot areas and Gi* of the demo with the panel's defaults, made by calling the
     analysis functions directly (the independent reference for the app's results)."""
-    from analysis.hotspots.areas import default_gi_distance_m, gi_star, hotspot_areas
+    from analysis.hotspots.areas import hotspot_areas
+    from analysis.hotspots.gistar import default_gi_distance_m, gi_star
     from analysis.hotspots.kde import grid_for_kde, kde
     from desktop.params import HotspotParams
 

@@ -110,7 +110,7 @@ def test_when__selected_hotspot_and_street_scope(demo_window, demo, qtbot):
 
 
 def test_when__before_after_comparison(demo_window, demo, qtbot):
-    from analysis.temporal.matrix import compare_periods
+    from analysis.temporal.compare import compare_periods
 
     w = demo_window
     w.run_comparison(pd.Timestamp("2025-07-01").date())
@@ -122,7 +122,7 @@ def test_when__before_after_comparison(demo_window, demo, qtbot):
 
 
 def test_streets__ranking_and_highlighted_profile(demo_window, demo, qtbot):
-    from analysis.hotspots.streets import rank_streets, street_profile
+    from analysis.hotspots.street_ranking import rank_streets, street_profile
 
     w = demo_window
     w.run_streets()

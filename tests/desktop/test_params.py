@@ -5,14 +5,16 @@ from __future__ import annotations
 
 def test_params__defaults_equal_the_cli_and_analysis():
     from analysis.commands import hotspots as cli
+    from analysis.hotspots.areas import DEFAULT_TOP_PERCENT
+    from analysis.hotspots.gistar import DEFAULT_GI_CELL_M
     from analysis.hotspots.kde import KERNELS
     from analysis.temporal.matrix import WEEKDAY_ABBR, WEEKDAYS
     from desktop import params
     from desktop.views import heatmap_view
 
     assert params.KERNELS == KERNELS
-    assert params.DEFAULT_TOP_PERCENT == cli.DEFAULT_TOP_PERCENT
-    assert params.DEFAULT_GI_CELL_M == cli.DEFAULT_GI_CELL_M
+    assert params.DEFAULT_TOP_PERCENT == DEFAULT_TOP_PERCENT == cli.DEFAULT_TOP_PERCENT
+    assert params.DEFAULT_GI_CELL_M == DEFAULT_GI_CELL_M == cli.DEFAULT_GI_CELL_M
     assert (heatmap_view.WEEKDAYS, heatmap_view.WEEKDAY_ABBR) == (WEEKDAYS, WEEKDAY_ABBR)
 
 

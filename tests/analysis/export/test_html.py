@@ -24,7 +24,8 @@ CLUSTER_LONLAT = (0.7172, 51.5432)  # a tight cluster at a known place (Queenswa
 def make_data(n_background: int = 300, seed: int = 5):
     from pyproj import Transformer
 
-    from analysis.hotspots.areas import gi_star, hotspot_areas
+    from analysis.hotspots.areas import hotspot_areas
+    from analysis.hotspots.gistar import gi_star
     from analysis.hotspots.kde import grid_for_kde, kde
 
     rng = np.random.default_rng(seed)

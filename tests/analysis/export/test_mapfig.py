@@ -37,7 +37,8 @@ def make_incidents(seed: int = 1, streets: int = 6):
 
 
 def make_map_data(incidents=None):
-    from analysis.hotspots.areas import gi_star, hotspot_areas
+    from analysis.hotspots.areas import hotspot_areas
+    from analysis.hotspots.gistar import gi_star
     from analysis.hotspots.kde import grid_for_kde, kde
 
     inc = make_incidents() if incidents is None else incidents

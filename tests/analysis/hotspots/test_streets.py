@@ -1,4 +1,5 @@
-"""Tests for analysis/streets.py: street matching, snapping, rankings and street profiles.
+"""Tests for analysis.hotspots.streets: street matching and snapping (and, on real data, the rankings and
+profiles built on them).
 
 References: counts straight from the data.police.uk CSV text, brute-force nearest segment over
 every (incident, segment) pair, lengths summed by hand.
@@ -18,44 +19,12 @@ import shapely
 from shapely.geometry import LineString, Point
 
 from analysis.progress import BeatwiseError, Cancelled
+from analysis.hotspots.street_ranking import rank_streets, street_profile
 from analysis.hotspots.streets import (DEFAULT_MAX_DISTANCE_M, filter_street, match_by_location, name_key,
-                              rank_streets, read_street_layer, snap_to_streets, street_layer_from_frame,
-                              street_name, street_profile)
+                                       read_street_layer, snap_to_streets, street_layer_from_frame, street_name)
+from tests.analysis.hotspots.street_frames import BNG, ESSEXISH, incidents, layer_frame
 
 DATA = SHARED_DATA
-BNG = "EPSG:27700"
-
-
-def incidents(rows, crs=BNG):
-    """rows: (location, area, crime_type, t_start, precision, x, y)."""
-    recs = []
-    for i, (loc, area, ctype, t, prec, x, y) in enumerate(rows):
-        t0 = pd.Timestamp(t) if t else pd.NaT
-        if prec == "month":
-            t1 = t0 + pd.offsets.MonthBegin(1)
-        else:
-            t1 = t0
-        recs.append(dict(incident_id=str(i), crime_type=ctype, location=loc, area=area,
-                         lsoa=f"{area} 001A" if area else "", t_start=t0, t_end=t1,
-                         time_precision=prec, weight=1.0, source_file="t.csv", source_row=i + 2,
-                         x=x, y=y))
-    f = pd.DataFrame(recs)
-    f["t_start"] = f["t_start"].astype("datetime64[ns]")
-    f["t_end"] = f["t_end"].astype("datetime64[ns]")
-    return gpd.GeoDataFrame(f.drop(columns=["x", "y"]), geometry=gpd.points_from_xy(f.x, f.y), crs=crs)
-
-
-ESSEXISH = [
-    ("On or near York Road", "Southend-on-Sea", "Drugs", "2024-01-01", "month", 0, 0),
-    ("On or near YORK  ROAD", "southend-on-sea", "Burglary", "2024-02-01", "month", 0, 0),
-    ("On or near York Road", "Southend-on-Sea", "Drugs", "2024-02-01", "month", 0, 0),
-    ("On or near York Road", "Chelmsford", "Drugs", "2024-01-01", "month", 0, 0),
-    ("On or near High Street", "Southend-on-Sea", "Drugs", "2024-01-01", "month", 0, 0),
-    ("On or near Supermarket", "Southend-on-Sea", "Shoplifting", "2024-01-01", "month", 0, 0),
-    ("On or near Supermarket", "Southend-on-Sea", "Shoplifting", "2024-01-01", "month", 0, 0),
-    ("On or near Supermarket", "Southend-on-Sea", "Shoplifting", "2024-01-01", "month", 0, 0),
-    ("On or near Supermarket", "Southend-on-Sea", "Shoplifting", "2024-01-01", "month", 0, 0),
-]
 
 
 def test_street_name_and_key():
@@ -72,40 +41,6 @@ def test_filter_street__area_separates_same_named_streets():
     assert list(on["incident_id"]) == ["0", "1", "2"]
     assert len(filter_street(g, "York Road")) == 4
     assert len(filter_street(g, "York Road", area="Chelmsford")) == 1
-
-
-def test_rank_streets__location_text_by_name_and_area():
-    r = rank_streets(incidents(ESSEXISH))
-    rows = [(s.name, s.area, s.incidents, s.length_m, s.per_100m) for s in r.streets]
-    assert rows == [("York Road", "Southend-on-Sea", 3, None, None),
-                    ("High Street", "Southend-on-Sea", 1, None, None),
-                    ("York Road", "Chelmsford", 1, None, None)]
-    assert r.method == "location" and r.n_places == 4 and r.n_streets == 3
-    top = rank_streets(incidents(ESSEXISH), top=1, include_places=True)
-    assert [(s.name, s.incidents) for s in top.streets] == [("Supermarket", 4)] and top.n_places == 0
-    assert rank_streets(incidents(ESSEXISH), area="chelmsford").streets[0].incidents == 1
-
-
-def test_street_profile__counts_share_and_month_only_message():
-    p = street_profile(incidents(ESSEXISH), "York Road", area="Southend-on-Sea")
-    assert (p.name, p.area, p.incidents) == ("York Road", "Southend-on-Sea", 3)
-    assert p.by_month == {"2024-01": 1.0, "2024-02": 2.0}
-    assert p.by_crime_type == {"Drugs": 2.0, "Burglary": 1.0}
-    assert p.area_incidents == 8 and p.share_of_area == pytest.approx(3 / 8)
-    assert p.matrix is None and "only a month" in p.temporal.message
-    d = p.to_dict()
-    assert {"incidents", "by_month", "by_crime_type", "matrix"} <= set(d)
-
-
-def test_street_profile__timed_data_has_matrix():
-    g = incidents([("Victoria Avenue", "Southend", "Robbery", "2024-01-05 23:10", "minute", 0, 0),
-                   ("Victoria Avenue", "Southend", "Robbery", "2024-01-12 23:40", "minute", 0, 0),
-                   ("Victoria Avenue", "Southend", "Robbery", "2024-01-13 02:00", "minute", 0, 0),
-                   ("London Road", "Southend", "Robbery", "2024-01-13 02:00", "minute", 0, 0)])
-    p = street_profile(g, "victoria avenue")
-    assert p.incidents == 3 and p.temporal.weighting == "exact"
-    assert p.matrix[4, 23] == 2 and p.matrix[5, 2] == 1 and p.matrix.sum() == 3
-    assert p.share_of_area == pytest.approx(3 / 4)
 
 
 def test_filter_street__unknown_street_lists_closest_names():
@@ -138,16 +73,6 @@ def test_match_by_location__no_location_text():
 # street layers and snapping (hand-built)
 
 SOUTHEND = (588000.0, 186000.0)
-
-
-def layer_frame(crs=BNG, names=("A Street", "B Road", None), extra=None, origin=(0.0, 0.0)):
-    ox, oy = origin
-    geoms = [LineString([(ox, oy), (ox + 100, oy)]), LineString([(ox, oy + 50), (ox, oy + 150)]),
-             LineString([(ox + 200, oy), (ox + 200, oy + 100)])]
-    data = {"name": list(names)}
-    if extra:
-        data.update(extra)
-    return gpd.GeoDataFrame(data, geometry=geoms, crs=crs)
 
 
 def test_snap_to_streets__nearest_within_distance():
@@ -225,27 +150,6 @@ def test_read_street_layer__files(tmp_path):
         read_street_layer(bad, BNG)
 
 
-def test_rank_streets__with_layer_lengths_and_per_100m():
-    frame = layer_frame(names=("A Street", "B Road", "a street"))   # two features of A Street
-    layer = street_layer_from_frame(frame, BNG)
-    g = incidents([("", "X", "Drugs", "2024-01-01", "month", 50, 5)] * 4
-                  + [("", "X", "Drugs", "2024-01-01", "month", 205, 50)] * 2
-                  + [("", "X", "Drugs", "2024-01-01", "month", 3, 100)] * 3)
-    r = rank_streets(g, streets=layer)
-    rows = [(s.name, s.incidents, s.length_m, s.per_100m) for s in r.streets]
-    assert rows == [("A Street", 6, 200.0, pytest.approx(3.0)), ("B Road", 3, 100.0, pytest.approx(3.0))]
-    assert r.method == "snap" and r.max_distance_m == 30.0
-
-
-def test_street_profile__layer_street_without_incidents():
-    layer = street_layer_from_frame(layer_frame(), BNG)
-    g = incidents([("", "X", "Drugs", "2024-01-01", "month", 50, 5)])
-    p = street_profile(g, "B Road", streets=layer)
-    assert p.incidents == 0 and p.length_m == 100.0 and p.per_100m == 0.0
-    with pytest.raises(BeatwiseError, match="closest names: B Road"):
-        street_profile(g, "B Raod", streets=layer)
-
-
 def test_snap_to_streets__cancel_and_bad_distance():
     layer = street_layer_from_frame(layer_frame(), BNG)
     g = incidents([("", "X", "Drugs", "2024-01-01", "month", 50, 5)])
@@ -271,7 +175,7 @@ def test_essex__york_road_southend_is_exactly_the_81_southend_rows():
     files = sorted(glob.glob(str(DATA / "police_uk" / "2024-0*-essex-street.csv")))
     if len(files) != 4:
         pytest.skip("shared Essex data not present")
-    from analysis.ingest.read import read_incidents
+    from analysis.ingest.incidents import read_incidents
     g = read_incidents(files).incidents
     raw = pd.concat([pd.read_csv(f).assign(file=Path(f).name, line=lambda d: d.index + 2)
                      for f in files])
@@ -300,7 +204,7 @@ def test_rutland__snapping_agrees_with_brute_force_nearest_segment():
     inc_path = DATA / "police_uk" / "2024-01_to_2024-04-rutland-street.csv"
     layer_path = DATA / "streets" / "rutland_highways.geojson"
     _need(inc_path, layer_path)
-    from analysis.ingest.read import read_incidents
+    from analysis.ingest.incidents import read_incidents
     g = read_incidents([inc_path]).incidents
     layer = read_street_layer(layer_path, g.crs)
     a = snap_to_streets(g, layer)
