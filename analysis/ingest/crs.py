@@ -112,9 +112,21 @@ def transform(x: np.ndarray, y: np.ndarray, src, dst) -> tuple[np.ndarray, np.nd
 
 def points(x: np.ndarray, y: np.ndarray, crs):
     """A GeoSeries of points, built over the CPU cores for large arrays (GEOS releases the GIL)."""
+    return geoseries(point_array(x, y), crs)
+
+
+def geoseries(shapes: np.ndarray, crs):
+    """A GeoSeries of an object array of shapely geometries, taken as it is."""
     import geopandas as gpd
-    import shapely
     from geopandas.array import GeometryArray
+
+    # GeometryArray takes the shapely array as it is (GeoSeries(ndarray) re-checks every item)
+    return gpd.GeoSeries(GeometryArray(shapes, crs=crs))
+
+
+def point_array(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """An object array of shapely points, built over the CPU cores for large arrays."""
+    import shapely
 
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
@@ -131,8 +143,7 @@ def points(x: np.ndarray, y: np.ndarray, crs):
 
         with ThreadPoolExecutor(workers) as pool:
             list(pool.map(part, range(workers)))
-    # GeometryArray takes the shapely array as it is (GeoSeries(ndarray) re-checks every item)
-    return gpd.GeoSeries(GeometryArray(out, crs=crs))
+    return out
 
 
 def to_working(gdf, crs: str | None = None):

@@ -87,17 +87,12 @@ def table_part(raw: tables.RawTable, chosen: dict, mapping: ColumnMapping,
         return schema.text(raw.columns[chosen[key]], ok) if key in chosen else \
             schema.constant_text("", k)
 
+    prefix = f"{re.sub(r'[^A-Za-z0-9]+', '-', path.stem)}-"
     if "id" in chosen:
-        ids = raw.strings(chosen["id"])
-        noid = ids == ""
-        if noid.any():
-            stem = re.sub(r"[^A-Za-z0-9]+", "-", path.stem)
-            ids[noid] = [f"{stem}-{r}" for r in raw.lines[noid]]
-        incident_id = schema.text(ids[ok])
+        incident_id = schema.text(schema.ids_or_made(raw.columns[chosen["id"]], raw.lines, prefix), ok)
     else:
-        stem = re.sub(r"[^A-Za-z0-9]+", "-", path.stem)
-        incident_id = schema.text(schema.row_ids(f"{stem}-", raw.lines[ok]))
-    out = pd.DataFrame({
+        incident_id = schema.text(schema.row_ids(prefix, raw.lines[ok]))
+    out = {
         "incident_id": incident_id,
         "crime_type": text("crime_type"),
         "location": text("location"),
@@ -109,7 +104,7 @@ def table_part(raw: tables.RawTable, chosen: dict, mapping: ColumnMapping,
         "weight": weight[ok],
         "source_file": schema.constant_text(str(path), k),
         "source_row": raw.lines[ok],
-    })
+    }
     rejected = [v.RejectedRow(str(path), int(line), f"malformed line: {why}")
                 for line, why in raw.malformed]
     rejected += v.rejected_rows(str(path), raw.lines, reasons)

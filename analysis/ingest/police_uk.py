@@ -17,7 +17,6 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from analysis.ingest import crs as crsmod
 from analysis.ingest import schema, tables
@@ -41,12 +40,12 @@ def _district(names: pd.Series) -> pd.Series:
     return names.str.replace(r"\s+\d{3}[A-Z]$", "", regex=True)
 
 
-def _dict_column(arr, keep: np.ndarray, rename=None) -> pd.Series:
+def _dict_column(arr, keep: np.ndarray, rename=None) -> pa.Array:
     """A dictionary-encoded column's kept rows as ``str``, categories optionally renamed."""
     arr = arr.unify_dictionaries().combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
     if not pa.types.is_dictionary(arr.type):
         arr = arr.dictionary_encode()
-    cats = schema.text(arr.dictionary)
+    cats = pd.Series(pd.array(schema.text(arr.dictionary), dtype="str"))
     if rename is not None:
         cats = rename(cats)
     codes = arr.indices.fill_null(-1).to_numpy(zero_copy_only=False)
@@ -69,16 +68,12 @@ def read(path: Path) -> schema.Part:
     v.first_reason(reasons, month.missing | month.bad, v.BAD_TIME)
     ok = reasons == ""
     k = int(ok.sum())
-    ids = pc.utf8_trim_whitespace(raw.columns["Crime ID"].cast(pa.string())).fill_null("")
-    ids = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
-    no_id = np.asarray(pc.equal(ids, "").to_numpy(zero_copy_only=False), dtype=bool)
-    if no_id.any():  # anti-social behaviour rows have no Crime ID: make one from file and line
-        stem = re.sub(r"[^A-Za-z0-9]+", "-", path.stem)
-        made = schema.row_ids(f"asb-{stem}-", raw.lines)
-        ids = pc.if_else(pa.array(no_id), made, ids)
+    # anti-social behaviour rows have no Crime ID: make one from file and line
+    ids = schema.ids_or_made(raw.columns["Crime ID"], raw.lines,
+                             f"asb-{re.sub(r'[^A-Za-z0-9]+', '-', path.stem)}-")
     t_start = month.values[ok]
     t_end = (t_start.astype("datetime64[M]") + np.timedelta64(1, "M")).astype("datetime64[ns]")
-    out = pd.DataFrame({
+    out = {
         "incident_id": schema.text(ids, ok),
         "crime_type": _dict_column(raw.columns["Crime type"], ok),
         "location": _dict_column(raw.columns["Location"], ok),
@@ -90,7 +85,7 @@ def read(path: Path) -> schema.Part:
         "weight": np.ones(k),
         "source_file": schema.constant_text(str(path), k),
         "source_row": raw.lines[ok],
-    })
+    }
     rejected = [v.RejectedRow(str(path), int(line), f"malformed line: {why}")
                 for line, why in raw.malformed]
     rejected += v.rejected_rows(str(path), raw.lines, reasons)

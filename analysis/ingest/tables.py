@@ -115,7 +115,7 @@ def _records(lines: Sequence[str], delimiter: str, n_fields: int, first_line: in
 
 
 def _careful(text: textfile.TextFile, include: Optional[set]) -> tuple[list, dict, np.ndarray, list, list]:
-    body = text.data.decode(textfile.UTF8).splitlines(keepends=True)
+    body = text.text().splitlines(keepends=True)
     header = next(csv.reader(body[:1], delimiter=text.delimiter), [])
     header = [h.strip() for h in header]
     n_fields = len(header)
@@ -146,12 +146,6 @@ def _careful(text: textfile.TextFile, include: Optional[set]) -> tuple[list, dic
 
 
 # ---------------------------------------------------------------- the fast reader
-def _physical_lines(data: bytes) -> int:
-    """Lines up to the last one that is not blank (Arrow ignores trailing blank lines too)."""
-    data = data.rstrip(b"\r\n")
-    return data.count(b"\n") + (1 if data else 0)
-
-
 def _arrow(text: textfile.TextFile, header: list[str], include: list[str], numbers: set,
            coded: set) -> tuple[dict, int] | None:
     """Arrow's read of the columns, or None when the careful reader must decide."""
@@ -205,7 +199,7 @@ def read_table(path: str | Path, include: Optional[Iterable[str]] = None, *,
         got = _arrow(text, header, wanted, numbers, set(coded))
         if got is None and numbers:  # text in a number column: strings, judged row by row later
             got = _arrow(text, header, wanted, set(), set(coded) - numbers)
-        if got is not None and got[1] + 1 == _physical_lines(text.data):
+        if got is not None and got[1] + 1 == text.physical_lines():
             columns, n = got
             return RawTable(path, header, columns, np.arange(2, n + 2, dtype=np.int64),
                             [], text.warnings, fmt)
@@ -254,7 +248,7 @@ def peek(path: str | Path, rows: int = 500, *, sheet: Optional[str] = None):
             raise BeatwiseError(f"{path}: cannot read the workbook ({exc})") from exc
         return frame.fillna("").reset_index(drop=True)
     text = textfile.load_text(path, limit=1 << 20)
-    body = text.data.decode(textfile.UTF8).splitlines(keepends=True)
+    body = text.text().splitlines(keepends=True)
     header = [h.strip() for h in next(csv.reader(body[:1], delimiter=text.delimiter), [])]
     out = []
     for _, rec, _ in _records(body[1:], text.delimiter, len(header), 2):

@@ -13,6 +13,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
+
 from analysis.progress import BeatwiseError
 
 BOM = b"\xef\xbb\xbf"
@@ -29,8 +32,9 @@ class TextFile:
     Attributes
     ----------
     path : Path
-    data : bytes
-        The whole file as UTF-8, without a byte-order mark.
+    data : bytes or pyarrow.Buffer
+        The whole file as UTF-8, without a byte-order mark (a memory map of the file itself when
+        it is ASCII or valid UTF-8: nothing is copied).
     encoding : str
         ``utf-8``, ``utf-8-sig`` (had a BOM), ``cp1252`` or ``mixed``.
     delimiter : str
@@ -40,10 +44,25 @@ class TextFile:
     """
 
     path: Path
-    data: bytes
+    data: object
     encoding: str
     delimiter: str
     cp1252_lines: tuple[int, ...] = ()
+
+    def text(self) -> str:
+        """The content as one string (for the careful reader)."""
+        data = self.data.to_pybytes() if hasattr(self.data, "to_pybytes") else self.data
+        return data.decode(UTF8)
+
+    def physical_lines(self) -> int:
+        """Lines up to the last that is not blank (as Arrow, which ignores trailing blank lines)."""
+        arr = np.frombuffer(self.data, dtype=np.uint8)
+        end = len(arr)
+        while end and arr[end - 1] in (10, 13):
+            end -= 1
+        step = 1 << 22  # in blocks: one 100 MB comparison would cost more than the count
+        n = sum(int(np.count_nonzero(arr[i:min(end, i + step)] == 10)) for i in range(0, end, step))
+        return n + (1 if end else 0)
 
     @property
     def warnings(self) -> list[str]:
@@ -59,15 +78,19 @@ class TextFile:
         return []
 
 
-def read_bytes(path: Path) -> bytes:
-    """The file's bytes, or a BeatwiseError saying why they cannot be read."""
+def read_bytes(path: Path):
+    """The file's bytes (a memory map, as a pyarrow Buffer), or a BeatwiseError saying why not."""
     try:
-        with open(path, "rb") as fh:
-            return fh.read()
+        if path.is_dir():
+            raise IsADirectoryError(path)
+        if path.stat().st_size == 0:
+            return b""
+        return pa.memory_map(str(path)).read_buffer()
     except IsADirectoryError:
         raise BeatwiseError(f"{path}: this is a folder, not a file") from None
-    except OSError as exc:
-        raise BeatwiseError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+    except (OSError, pa.ArrowException) as exc:
+        raise BeatwiseError(f"{path}: cannot read the file "
+                            f"({getattr(exc, 'strerror', None) or exc})") from None
 
 
 def _check_text(path: Path, head: bytes) -> None:
@@ -96,22 +119,27 @@ def _decode_lines(data: bytes) -> tuple[bytes, str, tuple[int, ...]]:
     return "\n".join(out).encode(UTF8), encoding, tuple(cp_lines) if encoding == MIXED else ()
 
 
-def decode(data: bytes) -> tuple[bytes, str, tuple[int, ...]]:
-    """``(utf8_bytes, encoding, cp1252_lines)`` of raw file bytes (see :class:`TextFile`)."""
+def decode(data) -> tuple[object, str, tuple[int, ...]]:
+    """``(utf8_data, encoding, cp1252_lines)`` of raw file bytes (see :class:`TextFile`)."""
     encoding = UTF8
-    if data.startswith(BOM):
+    if bytes(data[:3]) == BOM:
         data, encoding = data[len(BOM):], "utf-8-sig"
+    arr = np.frombuffer(data, dtype=np.uint8)
+    if not len(arr) or int(arr.max()) < 128:  # ASCII
+        return data, encoding, ()
+    raw = data.to_pybytes() if hasattr(data, "to_pybytes") else bytes(data)
     try:
-        data.decode(UTF8)
+        raw.decode(UTF8)
         return data, encoding, ()
     except UnicodeDecodeError:
-        return _decode_lines(data)
+        return _decode_lines(raw)
 
 
-def header_line(data: bytes) -> str:
+def header_line(data) -> str:
     """The first line of UTF-8 ``data`` (no line end)."""
-    end = data.find(b"\n")
-    first = data if end < 0 else data[:end]
+    head = bytes(data[: 1 << 20])
+    end = head.find(b"\n")
+    first = head if end < 0 else head[:end]
     return first.rstrip(b"\r").decode(UTF8, errors="replace")
 
 
@@ -144,7 +172,7 @@ def load_text(path: str | os.PathLike, *, limit: int | None = None) -> TextFile:
             raw, more = read_bytes(path), False
         if more and b"\n" in raw:
             raw = raw[: raw.rfind(b"\n") + 1]
-    _check_text(path, raw[:65536])
+    _check_text(path, bytes(raw[:65536]))
     data, encoding, cp_lines = decode(raw)
     first = header_line(data)
     if not first.strip():

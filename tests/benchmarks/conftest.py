@@ -45,6 +45,50 @@ def write_police_uk_csv(path: Path, n: int, seed: int = 1) -> Path:
     return path
 
 
+def write_generic_csv(path: Path, n: int, seed: int = 1) -> Path:
+    """A force export of ``n`` rows: ``id, x, y`` (British National Grid), ISO minute times, type."""
+    rng = np.random.default_rng(seed)
+    x = np.round(588_000 + rng.normal(0, 3000, n), 1)
+    y = np.round(186_000 + rng.normal(0, 2000, n), 1)
+    t = np.datetime64("2024-01-01T00:00") + rng.integers(0, 366 * 24 * 60, n).astype("timedelta64[m]")
+    ts = np.datetime_as_string(t, unit="m")
+    types = np.asarray(TYPES)[rng.integers(0, len(TYPES), n)]
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write("id,x,y,date_time,crime_type\n")
+        for s in range(0, n, 200_000):
+            e = min(n, s + 200_000)
+            fh.writelines(f"INC{i:07d},{x[i]},{y[i]},{ts[i]},{types[i]}\n" for i in range(s, e))
+    return path
+
+
+def write_national_year(folder: Path, source: Path, rows_per_month: int = 500_000) -> int:
+    """Twelve monthly data.police.uk files of about ``rows_per_month`` rows each, made by repeating
+    the real files in ``source`` (``*-street.csv``) with their month shifted; returns the rows."""
+    files = sorted(source.glob("2024-0?-*-street.csv"))
+    bodies = []
+    for f in files:
+        lines = f.read_text(encoding="utf-8").splitlines(keepends=True)
+        bodies.append((f.name[:7], lines[0], lines[1:]))
+    folder.mkdir(parents=True, exist_ok=True)
+    total = 0
+    for m in range(1, 13):
+        old, header, body = bodies[(m - 1) % len(bodies)]
+        month = f"2024-{m:02d}"
+        text = "".join(line.replace(f",{old},", f",{month},", 1) for line in body)
+        reps = rows_per_month // len(body) + 1
+        with open(folder / f"{month}-national-street.csv", "w", encoding="utf-8") as fh:
+            fh.write(header)
+            for _ in range(reps):
+                fh.write(text)
+        total += reps * len(body)
+    return total
+
+
+@pytest.fixture(scope="session")
+def million_generic_csv(tmp_path_factory) -> Path:
+    return write_generic_csv(tmp_path_factory.mktemp("bench") / "million-force-export.csv", 1_000_000)
+
+
 @pytest.fixture(scope="session")
 def million_police_csv(tmp_path_factory) -> Path:
     return write_police_uk_csv(tmp_path_factory.mktemp("bench") / "million-street.csv", 1_000_000)
