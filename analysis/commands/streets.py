@@ -2,8 +2,8 @@
 street's profile."""
 from __future__ import annotations
 
-import csv
 
+from analysis.csvfile import write_rows
 from analysis.export.figures import heatmap_figure
 from analysis.hotspots.street_ranking import rank_streets, street_profile
 from analysis.hotspots.streets import DEFAULT_MAX_DISTANCE_M, assign_streets, read_street_layer
@@ -60,13 +60,11 @@ def run(args) -> int:
     files = []
     if folder is not None:
         csv_path = folder / "streets.csv"
-        with open(csv_path, "w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(["rank", "name", "area", "incidents", "length_m", "per_100m"])
-            for i, s in enumerate(ranking.streets, 1):
-                w.writerow([i, s.name, s.area, s.incidents,
-                            "" if s.length_m is None else f"{s.length_m:.1f}",
-                            "" if s.per_100m is None else f"{s.per_100m:.3f}"])
+        write_rows(csv_path, ["rank", "name", "area", "incidents", "length_m", "per_100m"],
+                   ([i, s.name, s.area, s.incidents,
+                     None if s.length_m is None else round(s.length_m, 1),
+                     None if s.per_100m is None else round(s.per_100m, 3)]
+                    for i, s in enumerate(ranking.streets, 1)))
         files.append(csv_path)
         if profile is not None and profile.matrix is not None:
             t = profile.temporal

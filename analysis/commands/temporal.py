@@ -2,10 +2,10 @@
 compared before/after a date."""
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from pathlib import Path
 
+from analysis.csvfile import write_rows
 from analysis.export.figures import heatmap_figure
 from analysis.temporal.compare import compare_periods
 from analysis.temporal.matrix import WEEKDAY_ABBR, hour_weekday_matrix
@@ -49,11 +49,8 @@ def _subtitle(args, n_text: str) -> str:
 
 
 def _write_matrix_csv(path: Path, matrix) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["weekday"] + [f"{h:02d}" for h in range(24)])
-        for day, row in zip(WEEKDAY_ABBR, matrix):
-            w.writerow([day] + [f"{float(v):.6g}" for v in row])
+    write_rows(path, ["weekday"] + [f"{h:02d}" for h in range(24)],
+               ([day] + [float(f"{float(v):.6g}") for v in row] for day, row in zip(WEEKDAY_ABBR, matrix)))
 
 
 def run(args) -> int:

@@ -4,10 +4,7 @@
   each in the GeoPackage's ``layer_styles`` table (the table QGIS itself uses, registered in
   ``gpkg_contents`` as an attribute table), so the layers open styled in QGIS. Each style holds
   QGIS QML (``styleQML``) and an OGC SLD 1.1 version (``styleSLD``) for other tools.
-* :func:`write_csv` neutralises spreadsheet formula injection (OWASP "CSV Injection"): a text
-  cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return (after any leading
-  spaces) is prefixed with an apostrophe, so Excel and LibreOffice show it as text and never
-  evaluate it. Numbers are written as numbers.
+* CSV goes through :func:`analysis.csvfile.write_csv`, the one CSV writer (safe for spreadsheets).
 * :func:`write_geojson` writes RFC 7946 GeoJSON (WGS84 longitude/latitude).
 
 Every writer writes to a temporary file next to the target and renames it, so a failure or a
@@ -15,8 +12,6 @@ cancel never leaves a half-written file.
 """
 from __future__ import annotations
 
-import csv
-import math
 import os
 import sqlite3
 from dataclasses import dataclass
@@ -32,9 +27,6 @@ from analysis.progress import BeatwiseError, ProgressFn, report
 
 PathLike = Union[str, os.PathLike]
 
-#: Leading characters that make a spreadsheet treat a cell as a formula (OWASP CSV Injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
-
 #: QGIS version written into the QML header (the format is read by QGIS 3.x).
 QGIS_VERSION = "3.22.0-Bialowieza"
 
@@ -48,65 +40,6 @@ GI_CLASS_STYLE = {
     -2: ((116, 173, 209), "Cold spot, 95% confidence"),
     -3: ((44, 123, 182), "Cold spot, 99% confidence"),
 }
-
-
-# ---------------------------------------------------------------------------------------------- CSV
-def neutralise_cell(value):
-    """A CSV cell value that a spreadsheet cannot run as a formula.
-
-    Text whose first non-space character is one of :data:`FORMULA_PREFIXES` gets a leading
-    apostrophe (``=HYPERLINK(...)`` -> ``'=HYPERLINK(...)``); other values are returned unchanged.
-    Numbers (including negative ones) are not text and are left alone.
-    """
-    if isinstance(value, str):
-        stripped = value.lstrip(" ")
-        if stripped[:1] and stripped[0] in FORMULA_PREFIXES:
-            return "'" + value
-    return value
-
-
-def _cell(value):
-    if value is None:
-        return ""
-    if isinstance(value, (float, np.floating)):
-        return "" if not math.isfinite(float(value)) else repr(float(value))
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, pd.Timestamp):
-        return "" if pd.isna(value) else value.isoformat()
-    if value is pd.NaT:
-        return ""
-    return neutralise_cell(str(value)) if not isinstance(value, (int, bool)) else value
-
-
-def write_csv(frame: pd.DataFrame, path: PathLike, *, columns: Optional[Sequence[str]] = None) -> Path:
-    """Write a table as UTF-8 CSV (with a byte-order mark, so Excel reads accents) safely.
-
-    Parameters
-    ----------
-    frame : DataFrame
-        A ``geometry`` column, if any, is left out (use x/y or lon/lat columns).
-    path : path-like
-    columns : optional column order (default: all but the geometry).
-
-    Returns
-    -------
-    Path of the file. Every text cell passes through :func:`neutralise_cell`.
-    """
-    path = Path(path)
-    geometry = getattr(frame, "geometry", None)
-    geom_name = geometry.name if geometry is not None and hasattr(frame, "crs") else None
-    cols = list(columns) if columns is not None else [c for c in frame.columns if c != geom_name]
-    missing = [c for c in cols if c not in frame.columns]
-    if missing:
-        raise BeatwiseError(f"write_csv: no column(s) {', '.join(missing)}")
-    with atomic_write(path) as tmp:
-        with open(tmp, "w", newline="", encoding="utf-8-sig") as fh:
-            w = csv.writer(fh)
-            w.writerow([neutralise_cell(str(c)) for c in cols])
-            for row in frame[cols].itertuples(index=False, name=None):
-                w.writerow([_cell(v) for v in row])
-    return path
 
 
 # ---------------------------------------------------------------------------------------------- GeoJSON

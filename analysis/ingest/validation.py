@@ -6,7 +6,6 @@ Every row read from a file ends up either accepted or rejected with a reason;
 """
 from __future__ import annotations
 
-import csv
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -110,14 +109,11 @@ class ImportReport:
         }
 
     def write_rejects(self, path: str | os.PathLike) -> Path:
-        """Write every rejected row as CSV (file, row, reason)."""
-        path = Path(path)
-        with open(path, "w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(["file", "row", "reason"])
-            for r in self.rejected:
-                w.writerow([r.file, r.row, r.reason])
-        return path
+        """Write every rejected row as CSV (file, row, reason), safe for spreadsheets."""
+        from analysis.csvfile import write_rows
+
+        return write_rows(path, ["file", "row", "reason"],
+                          ((r.file, r.row, r.reason) for r in self.rejected))
 
 
 def merge_reports(reports: Sequence[ImportReport], *, crs: str, time_precision: str,

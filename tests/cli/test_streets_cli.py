@@ -72,7 +72,7 @@ def test_streets_cli__rutland_snapped_to_layer(tmp_path, capsys):
         assert s["length_m"] == pytest.approx(lengths[s["name"].casefold()], rel=1e-9)
         assert s["per_100m"] == pytest.approx(s["incidents"] / (s["length_m"] / 100), rel=1e-12)
         assert s["area"] == "Rutland"
-    with open(tmp_path / "streets.csv", newline="") as fh:
+    with open(tmp_path / "streets.csv", newline="", encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["name"] for r in rows] == [s["name"] for s in d["streets"]]
     assert int(rows[0]["incidents"]) == d["streets"][0]["incidents"]

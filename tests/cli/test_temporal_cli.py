@@ -89,7 +89,7 @@ def test_temporal_cli__chicago_filter_and_png(tmp_path, capsys):
     assert d["n"] == len(t) and d["weighting"] == "exact"
     png = out / "temporal_heatmap.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
-    with open(out / "temporal_matrix.csv", newline="") as fh:
+    with open(out / "temporal_matrix.csv", newline="", encoding="utf-8-sig") as fh:
         rows = list(csv.reader(fh))
     assert rows[0][:3] == ["weekday", "00", "01"] and rows[1][0] == "Mon"
     np.testing.assert_array_equal(np.array([[float(v) for v in r[1:]] for r in rows[1:]]), ref)

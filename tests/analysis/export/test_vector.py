@@ -12,9 +12,10 @@ import pyogrio
 import pytest
 from shapely.geometry import Point, box
 
-from analysis.export.vector import (GI_CLASS_STYLE, StyledLayer, hotspots_table, neutralise_cell, qml_gi_cells,
+from analysis.csvfile import neutralise_cell, write_csv
+from analysis.export.vector import (GI_CLASS_STYLE, StyledLayer, hotspots_table, qml_gi_cells,
                                     qml_hotspots, qml_points, read_layer_styles, sld_gi_cells, sld_hotspots,
-                                    sld_points, write_csv, write_geojson, write_geopackage)
+                                    sld_points, write_geojson, write_geopackage)
 from analysis.progress import BeatwiseError
 
 CRS = "EPSG:27700"
