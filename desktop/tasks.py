@@ -322,7 +322,8 @@ class ShiftRun:
 @task
 def run_shifts(incidents, filters: Filters, params, current: Optional[str] = None,
                progress: Optional[ProgressFn] = None) -> ShiftRun:
-    from analysis.staffing.timing import demand_from_incidents, recommend_shifts
+    from analysis.staffing.demand import demand_from_incidents
+    from analysis.staffing.timing import recommend_shifts
 
     demand = demand_from_incidents(incidents, filters=filters, progress=scaled(progress, 0.0, 0.2))
     rec = recommend_shifts(demand.per_hour, officers=params.officers, shift_hours=params.shift_hours,

@@ -80,7 +80,9 @@ def parse_starts(text: str):
 
 
 def run(args) -> int:
-    from analysis.staffing.timing import DEFAULT_TIME_LIMIT_S, demand_from_incidents, parse_rota, recommend_shifts
+    from analysis.staffing.demand import demand_from_incidents
+    from analysis.staffing.rota_score import parse_rota
+    from analysis.staffing.timing import DEFAULT_TIME_LIMIT_S, recommend_shifts
 
     lengths = parse_shift_hours(args.shift_hours)
     starts = parse_starts(args.starts)

@@ -304,7 +304,7 @@ class ShiftBriefing:
     Attributes
     ----------
     recommendation : analysis.staffing.timing.ShiftRecommendation or None
-    demand : analysis.staffing.timing.Demand or None
+    demand : analysis.staffing.demand.Demand or None
     note : str
         Why there is no recommendation ("" when there is one).
     officers, shift_hours : the parameters used (None when unknown).
@@ -358,7 +358,7 @@ class ShiftBriefing:
 
 def _shift_defaults(options: BriefingOptions, settings: dict):
     """(officers, shift_hours, current spec) from the options, else the project's current rota."""
-    from analysis.staffing.timing import parse_rota
+    from analysis.staffing.rota_score import parse_rota
 
     spec = options.current_rota or settings.get("current_rota") or None
     current = parse_rota(spec) if spec else ()
@@ -377,7 +377,8 @@ def _shift_defaults(options: BriefingOptions, settings: dict):
 def _shift_analysis(incidents, temporal, options: BriefingOptions, settings: dict,
                     progress: Optional[ProgressFn] = None) -> ShiftBriefing:
     """Recommend shift times against the current rota (:mod:`analysis.staffing.timing`), or say why not."""
-    from analysis.staffing.timing import DEFAULT_TIME_LIMIT_S, TIMES_NEEDED, demand_from_incidents, recommend_shifts
+    from analysis.staffing.demand import TIMES_NEEDED, demand_from_incidents
+    from analysis.staffing.timing import DEFAULT_TIME_LIMIT_S, recommend_shifts
 
     officers, hours, spec = _shift_defaults(options, settings)
     if temporal.matrix is None:
@@ -817,7 +818,7 @@ def _page_street(doc: _Doc) -> None:
 
 
 def _page_shifts(doc: _Doc) -> None:
-    from analysis.staffing.timing import WEEKDAY_ABBR
+    from analysis.staffing.week import WEEKDAY_ABBR
 
     d = doc.data
     sh = d.shifts

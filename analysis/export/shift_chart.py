@@ -12,7 +12,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from analysis.staffing.timing import HOURS_PER_WEEK, WEEKDAY_ABBR, RotaScore, ShiftPlan
+from analysis.staffing.rota_score import RotaScore
+from analysis.staffing.timing import ShiftPlan
+from analysis.staffing.week import HOURS_PER_WEEK, WEEKDAY_ABBR
 
 
 def shift_chart_figure(plan: ShiftPlan, current: Optional[RotaScore] = None, *,

@@ -1,6 +1,6 @@
 """Day-by-day search for per-weekday shift plans: each day's best plan given the rest of the week.
 
-Used by :mod:`analysis.staffing.timing` for ``per_weekday`` plans, where the week-long MILP's bound is
+Used by :mod:`analysis.staffing.methods` for ``per_weekday`` plans, where the week-long MILP's bound is
 weak (its LP relaxation ignores the limit of ``K`` start times a day) and HiGHS finds good plans
 slowly: with 50 officers HiGHS's own incumbent after 20 s was up to 2.5 coverage points worse than
 this search finds in about a second. The search gives the solver its starting plan; the solver
@@ -36,8 +36,8 @@ from typing import Optional, Sequence
 import numpy as np
 
 from analysis.progress import ProgressFn, report
+from analysis.staffing.week import HOURS_PER_WEEK
 
-HOURS_PER_WEEK = 168
 MAX_GROUPS = 3  # the enumeration covers at most this many start times a day
 # Chunk size of the (start sets x head-count splits) table, in cells (bounded memory).
 _CHUNK_CELLS = 4_000_000

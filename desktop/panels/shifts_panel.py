@@ -25,7 +25,7 @@ GREEN = (46, 125, 50)
 
 class RotaEditor(QWidget):
     """The current rota as rows of start, end and officers (every day); ``spec()`` gives the
-    ``"07:00-17:00x4,14:00-00:00x3"`` text that :func:`analysis.staffing.timing.parse_rota` reads."""
+    ``"07:00-17:00x4,14:00-00:00x3"`` text that :func:`analysis.staffing.rota_score.parse_rota` reads."""
 
     changed = Signal()
 
@@ -75,7 +75,7 @@ class RotaEditor(QWidget):
     def set_spec(self, spec: Optional[str]) -> None:
         """Fill from a rota text (parts it cannot read are left out)."""
         from analysis.progress import BeatwiseError
-        from analysis.staffing.timing import parse_rota
+        from analysis.staffing.rota_score import parse_rota
 
         self.blockSignals(True)
         self.table.setRowCount(0)

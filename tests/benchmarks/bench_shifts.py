@@ -29,7 +29,7 @@ TIME_LIMIT_S = 20.0
 def demands(tmp_path_factory):
     from analysis.demo import write_demo
     from analysis.ingest.incidents import read_incidents
-    from analysis.staffing.timing import demand_from_incidents
+    from analysis.staffing.demand import demand_from_incidents
 
     folder = tmp_path_factory.mktemp("bench_shifts")
     files = write_demo(folder, project=False)
@@ -78,7 +78,8 @@ def test_benchmark__50_officers_per_weekday_three_lengths(demands, name):
 @pytest.mark.parametrize("name", ["demo", "chicago"])
 def test_benchmark__day_by_day_search(demands, name):
     """The search that starts the per-weekday MILP: seconds and coverage per length."""
-    import analysis.staffing.timing as sh
+    from analysis.staffing.methods import solve_common_enumerated
+    from analysis.staffing.milp import columns
     from analysis.staffing.search import improve_by_days, week_on_duty
 
     if name not in demands:
@@ -88,8 +89,8 @@ def test_benchmark__day_by_day_search(demands, name):
     for length_h in (8, 10, 12):
         r = d * 7 * n * length_h / d.sum()
         t0 = time.perf_counter()
-        common = sh._solve_common_enumerated(d, n, length_h,
-                                             sh._columns(length_h, tuple(range(24)), False), 3, 0)
+        common = solve_common_enumerated(d, n, length_h, columns(length_h, tuple(range(24)), False),
+                                         3, 0)
         t1 = time.perf_counter()
         x0 = np.tile(common.x, (7, 1))
         x_common, passes_c = improve_by_days(r, x0, length_h=length_h, starts=range(24), max_starts=3)

@@ -1,4 +1,4 @@
-"""Shifts dock: the plan, coverage and chart equal analysis/shifts.py's recommendation."""
+"""Shifts dock: the plan, coverage and chart equal analysis/staffing/timing.py's recommendation."""
 from __future__ import annotations
 
 import numpy as np
@@ -10,7 +10,8 @@ from tests.desktop.conftest import wait_idle
 
 @pytest.fixture(scope="module")
 def reference_shifts(demo):
-    from analysis.staffing.timing import demand_from_incidents, recommend_shifts
+    from analysis.staffing.demand import demand_from_incidents
+    from analysis.staffing.timing import recommend_shifts
 
     demand = demand_from_incidents(demo.incidents)
     return demand, recommend_shifts(demand.per_hour, officers=7, current=demo.settings["current_rota"])
@@ -87,7 +88,7 @@ def test_shifts__time_limit_reaches_the_solver(demo_window, qtbot, monkeypatch):
 
 
 def test_shifts__month_only_data_says_why_and_does_not_run(window, qtbot):
-    from analysis.ingest.read import read_incidents
+    from analysis.ingest.incidents import read_incidents
     from analysis.project import Project
     from tests.conftest import shared_path
 

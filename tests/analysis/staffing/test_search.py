@@ -1,4 +1,4 @@
-"""analysis/shift_search.py against brute force (every plan of a day enumerated in the test)."""
+"""analysis/staffing/search.py against brute force (every plan of a day enumerated in the test)."""
 from __future__ import annotations
 
 import itertools
@@ -85,13 +85,13 @@ def test_best_day_plan__more_than_three_starts_is_refused():
 
 
 def test_week_on_duty__matches_the_shift_columns():
-    from analysis.staffing.timing import _columns
+    from analysis.staffing.milp import columns
 
     rng = np.random.default_rng(3)
     x = np.zeros((7, 24), dtype=int)
     for j in range(7):
         x[j, rng.choice(24, 3, replace=False)] = rng.integers(1, 5, 3)
-    cols = _columns(10, tuple(range(24)), True)
+    cols = columns(10, tuple(range(24)), True)
     assert np.array_equal(week_on_duty(x, 10), cols.cover @ x.reshape(-1))
 
 
