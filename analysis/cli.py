@@ -44,15 +44,45 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+INPUT_OPTIONS = ("inputs", "streets", "study_area", "boundaries", "basemap", "team")
+OUTPUT_OPTIONS = ("rejects", "out")
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Refuse, before any work, an output path that is one of the inputs (through symlinks)."""
+    from analysis.atomic import check_output
+
+    inputs = []
+    for name in INPUT_OPTIONS:
+        value = getattr(args, name, None)
+        inputs += [v for v in (value if isinstance(value, (list, tuple)) else [value]) if v]
+    inputs = [p for p in inputs if isinstance(p, (str, os.PathLike)) and os.path.isfile(p)]
+    for name in OUTPUT_OPTIONS:
+        value = getattr(args, name, None)
+        if isinstance(value, (str, os.PathLike)) and value:
+            if os.path.isdir(value) and name == "out" and not str(value).endswith(".beatwise"):
+                continue  # an output folder: its files are checked as they are written
+            check_output(value, inputs)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     first = next((a for a in argv if not a.startswith("-")), None)
     parser = build_parser(only=first)
     args = parser.parse_args(argv)
     try:
+        check_outputs(args)
         return int(args.func(args) or 0)
     except BeatwiseError as exc:
         print(f"beatwise {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print(f"beatwise {args.command}: error: out of memory; filter the data (--from/--to, "
+              "--crime-type, --area) or use larger cells", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a file or folder the system refused: a message, never a traceback
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        print(f"beatwise {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"beatwise {args.command}: interrupted", file=sys.stderr)

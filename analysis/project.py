@@ -123,6 +123,8 @@ def save_project(project: Project, path: str | os.PathLike, *,
                  progress: Optional[ProgressFn] = None) -> Path:
     """Write ``project`` to ``path`` atomically (temporary file, fsync, rename)."""
     path = Path(path)
+    if path.is_dir():
+        raise BeatwiseError(f"{path}: is a folder; give the project a file name (NAME{SUFFIX})")
     if path.suffix != SUFFIX:
         path = path.with_suffix(SUFFIX)
     with atomic_write(path, fresh=True, suffix=".gpkg") as tmp:

@@ -45,7 +45,7 @@ def numbers(arr, column: str, reasons: np.ndarray, warnings: list, path: Path) -
         return vals, np.isnan(vals)
     s = as_strings(arr)
     missing = s == ""
-    vals = pd.to_numeric(pd.Series(s), errors="coerce").to_numpy(dtype=float)
+    vals = np.array(pd.to_numeric(pd.Series(s), errors="coerce"), dtype=float)
     failed = np.isnan(vals) & ~missing
     if failed.any():
         ss = pd.Series(s[failed])

@@ -30,9 +30,12 @@ def read_layer(path, crs=None, *, what: str = "GIS layer", require_crs: bool = T
     """
     import geopandas as gpd
 
+    from analysis.atomic import protect
+
     path = Path(os.fspath(path))
     if not path.exists():
         raise BeatwiseError(f"{path}: no such {what}")
+    protect([path])
     try:
         layer = gpd.read_file(path, engine="pyogrio")
     except Exception as exc:  # GDAL raises many kinds for broken files

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 from typing import Iterable
 
+from analysis.atomic import protect
 from analysis.progress import BeatwiseError
 
 TABLE_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm"}
@@ -60,4 +61,5 @@ def expand_paths(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[s
             raise BeatwiseError(f"{p}: no such file or folder")
     if not out:
         raise BeatwiseError("no input files given")
+    protect(out)  # no output of this run may replace an input
     return out, notes

@@ -34,3 +34,68 @@ def test_failure_or_cancel_keeps_the_old_file(tmp_path):
                 raise exc
         assert target.read_text() == "old"
         assert sorted(p.name for p in tmp_path.iterdir()) == ["out.gpkg"]
+
+
+def test_overwriting_input__refused_through_symlinks(tmp_path):
+    """Regression: `beatwise import data.csv --rejects data.csv` replaced the data with the rejects."""
+    from analysis.atomic import protect
+    from analysis.progress import BeatwiseError
+
+    data = tmp_path / "data.csv"
+    data.write_text("precious")
+    link = tmp_path / "link.csv"
+    link.symlink_to(data)
+    protect([data])
+    for target in (data, link):
+        with pytest.raises(BeatwiseError, match="is an input of this run"):
+            with atomic_write(target) as tmp:
+                tmp.write_text("rejects")
+    assert data.read_text() == "precious"
+
+
+def test_target_is_a_folder_or_unwritable__messages(tmp_path):
+    from analysis.progress import BeatwiseError
+
+    with pytest.raises(BeatwiseError, match="is a folder"):
+        with atomic_write(tmp_path):
+            pass
+    with pytest.raises(BeatwiseError, match="could not be written"):
+        with atomic_write("/proc/no/such/out.csv"):
+            pass
+
+
+def test_full_disk_during_save__message_and_old_file_kept(tmp_path):
+    """Regression: a full disk during a save gave the user a traceback."""
+    import errno
+
+    from analysis.progress import BeatwiseError
+
+    target = tmp_path / "p.beatwise"
+    target.write_text("old project")
+    with pytest.raises(BeatwiseError, match="the disk is full.*old file, if any, is unchanged"):
+        with atomic_write(target) as tmp:
+            tmp.write_text("half")
+            raise OSError(errno.ENOSPC, "No space left on device")
+    assert target.read_text() == "old project"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.beatwise"]
+
+
+def test_kill_during_save__stale_partials_removed_on_next_save(tmp_path):
+    """Regression: after kill -9 during saves, hidden .partial files piled up (12 files, 171 MB)."""
+    import time
+
+    target = tmp_path / "p.beatwise"
+    stale = [tmp_path / f".p-{i}.partial.gpkg" for i in range(12)]
+    old = time.time() - 3600
+    for f in stale:
+        f.write_bytes(b"x" * 1000)
+        os.utime(f, (old, old))
+    fresh = tmp_path / ".p-live.partial.gpkg"   # another save in progress right now: left alone
+    fresh.write_bytes(b"y")
+    other = tmp_path / ".q-1.partial.gpkg"      # another target's leftovers: not ours to judge
+    other.write_bytes(b"z")
+    os.utime(other, (old, old))
+    with atomic_write(target) as tmp:
+        tmp.write_text("saved")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([".p-live.partial.gpkg", ".q-1.partial.gpkg",
+                                                                 "p.beatwise"])

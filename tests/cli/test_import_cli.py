@@ -1,6 +1,7 @@
 """``beatwise import`` and ``beatwise demo`` as a user runs them (subprocess, real exit codes)."""
 from __future__ import annotations
 
+import csv
 import glob
 import json
 import subprocess
@@ -94,3 +95,49 @@ def test_console_script_flushes_output_and_keeps_exit_codes(tmp_path):
     assert (tmp_path / "p.beatwise").stat().st_size > 0
     bad = subprocess.run([str(exe), "import", str(tmp_path / "missing.csv")], capture_output=True, text=True)
     assert bad.returncode == 2 and "missing.csv: no such file or folder" in bad.stderr
+
+
+def test_import__rejects_onto_input_refused_before_work(tmp_path):
+    """Regression: `--rejects data.csv` replaced the input with the rejects list."""
+    data = tmp_path / "data.csv"
+    data.write_text("lat,lon\n51.5,0.7\n95,0.7\n", encoding="utf-8")
+    before = data.read_bytes()
+    link = tmp_path / "link.csv"
+    link.symlink_to(data)
+    for target in (data, link):
+        r = beatwise("import", str(data), "--rejects", str(target))
+        assert r.returncode == 2 and "is an input of this run" in r.stderr and "Traceback" not in r.stderr
+    assert data.read_bytes() == before
+
+
+@pytest.mark.parametrize("option, target, message", [
+    ("--rejects", "{tmp}", "is a folder"),
+    ("--out", "{tmp}", "is a folder"),
+    ("--rejects", "/proc/no/such/r.csv", "could not be written"),
+    ("--out", "/proc/no/such/p.beatwise", "could not be written"),
+])
+def test_import__bad_output_places_are_messages(tmp_path, option, target, message):
+    """Regression: --rejects/--out onto a folder or an unwritable place gave a traceback."""
+    data = tmp_path / "data.csv"
+    data.write_text("lat,lon\n51.5,0.7\n95,0.7\n", encoding="utf-8")
+    r = beatwise("import", str(data), option, target.format(tmp=tmp_path))
+    assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
+
+
+def test_import__rejects_into_missing_folder_created(tmp_path):
+    data = tmp_path / "data.csv"
+    data.write_text("lat,lon\n51.5,0.7\n95,0.7\n", encoding="utf-8")
+    r = beatwise("import", str(data), "--rejects", str(tmp_path / "new" / "r.csv"))
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "new" / "r.csv").read_text(encoding="utf-8-sig").splitlines()[1].endswith(
+        "latitude out of range (-90..90)")
+
+
+def test_import__rejects_csv_safe_for_spreadsheets(tmp_path):
+    """Regression: the --rejects CSV carried cells a spreadsheet evaluates (a file named =1+2.csv)."""
+    data = tmp_path / "=1+2.csv"
+    data.write_text("lat,lon\n51.5,0.7\n95,0.7\n", encoding="utf-8")
+    r = beatwise("import", "=1+2.csv", "--rejects", "r.csv", cwd=tmp_path)   # as typed in its folder
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.reader(open(tmp_path / "r.csv", encoding="utf-8-sig")))
+    assert rows[1] == ["'=1+2.csv", "3", "latitude out of range (-90..90)"]

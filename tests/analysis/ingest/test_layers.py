@@ -29,3 +29,25 @@ def test_read_layer__bad_inputs_name_the_file(tmp_path):
     with pytest.raises(BeatwiseError, match=r"nocrs.shp: the GIS layer has no coordinate system"):
         read_layer(nocrs, "EPSG:27700")
     assert read_layer(nocrs, require_crs=False).crs is None
+
+
+def _bng_geojson_without_crs(path):
+    feats = ",".join('{"type":"Feature","properties":{"offence":"Drugs","date":"2024-01-05 22:00"},'
+                     f'"geometry":{{"type":"Point","coordinates":[{x},{y}]}}}}'
+                     for x, y in ((589000, 186000), (589500, 186500)))
+    path.write_text('{"type":"FeatureCollection","features":[' + feats + "]}", encoding="utf-8")
+    return path
+
+
+def test_geojson_bng_without_crs_member__crs_option_used(tmp_path):
+    """Regression: a BNG GeoJSON without a crs member, with --crs EPSG:27700, was all 'latitude out of range'."""
+    from analysis.ingest.columns import ColumnMapping
+    from analysis.ingest.incidents import read_incidents
+
+    p = _bng_geojson_without_crs(tmp_path / "bng.geojson")
+    r = read_incidents(p, ColumnMapping(crs="EPSG:27700"))
+    assert r.report.accepted == 2 and r.report.rejected == ()
+    assert r.incidents.geometry.iloc[0].x == pytest.approx(589000, abs=0.01)
+    assert any("--crs" in w for w in r.report.warnings)
+    r = read_incidents(p)  # no --crs: the coordinates fit the grid and are not degrees
+    assert r.report.accepted == 2 and any("fit British National Grid" in w for w in r.report.warnings)

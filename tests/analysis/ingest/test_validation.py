@@ -22,7 +22,7 @@ def test_report__rejections_and_rejects_csv(tmp_path):
     d = r.to_dict()
     assert (d["rows_read"], d["accepted"], d["rejected"]) == (10, 7, 3)
     out = r.write_rejects(tmp_path / "rej.csv")
-    rows = list(csv.reader(out.open()))
+    rows = list(csv.reader(out.open(encoding="utf-8-sig")))
     assert rows[0] == ["file", "row", "reason"] and rows[1] == ["a.csv", "3", v.NO_COORDINATES]
     assert len(rows) == 4
 
