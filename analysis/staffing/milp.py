@@ -3,6 +3,8 @@
 HiGHS (Huangfu & Hall 2018, "Parallelizing the dual revised simplex method", Math. Prog. Comp.
 10, 119-142) through ``highspy``, the same solver :func:`scipy.optimize.milp` wraps, used
 directly so that it can be started from a known plan and interrupted when the user cancels.
+Every instance is made by :func:`_silent_highs`, which switches HiGHS's output off before any
+other call: its banner on stdout would break ``beatwise ... --json``.
 
 MILP (one per shift length)
     Columns ``c = (j, s)``: start hour ``s`` on day ``j`` (one day for the common pattern, whose
@@ -66,6 +68,22 @@ import numpy as np
 from analysis.progress import ProgressFn, report
 from analysis.staffing.demand import officer_units
 from analysis.staffing.week import ALL_DAYS, HOURS_PER_WEEK, Shift
+
+
+def _silent_highs():
+    """A HiGHS instance that prints nothing: the one place Beatwise makes one.
+
+    ``highspy.Highs()`` registers its callbacks in its constructor, and HiGHS prints its banner
+    ("Running HiGHS ...") on stdout at that first call unless ``output_flag`` is already False
+    (../shared/PLATFORM.md, "Solvers"). So the binding ``highspy._Highs`` is made bare, and
+    ``output_flag`` and ``log_to_console`` are set False before anything else is called on it.
+    """
+    import highspy
+
+    h = highspy._Highs()
+    for name in ("output_flag", "log_to_console"):
+        h.setOptionValue(name, False)
+    return h
 
 
 @dataclass(frozen=True)
@@ -157,9 +175,9 @@ class _Model:
         lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a.indptr, a.indices, a.data
         lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
                            for i in integrality]
-        h = highspy.Highs()
-        for name, value in (("output_flag", False), ("mip_rel_gap", 0.0),
-                            ("time_limit", float(time_limit_s)), ("presolve", "on")):
+        h = _silent_highs()
+        for name, value in (("mip_rel_gap", 0.0), ("time_limit", float(time_limit_s)),
+                            ("presolve", "on")):
             h.setOptionValue(name, value)
         h.passModel(lp)
         if start is not None:
@@ -172,7 +190,7 @@ class _Model:
         if progress is not None:
             last = [t0]
 
-            def _interrupt(event) -> None:
+            def _interrupt(callback_type, text, data_out, data_in, user_data) -> None:
                 now = time.perf_counter()
                 if not stopped and now - last[0] >= 0.2:
                     last[0] = now
@@ -180,11 +198,13 @@ class _Model:
                         report(progress, (now - t0) / float(time_limit_s), message)
                     except BaseException as exc:    # Cancelled, or an error in the callback
                         stopped.append(exc)
-                if stopped:
-                    event.interrupt()
+                if stopped and data_in is not None:
+                    data_in.user_interrupt = True
 
-            for hook in (h.cbMipInterrupt, h.cbSimplexInterrupt):
-                hook.subscribe(_interrupt)
+            h.setCallback(_interrupt, None)
+            for kind in (highspy.cb.HighsCallbackType.kCallbackMipInterrupt,
+                         highspy.cb.HighsCallbackType.kCallbackSimplexInterrupt):
+                h.startCallback(kind)
         h.run()
         seconds = time.perf_counter() - t0
         if stopped:

@@ -147,3 +147,16 @@ def test_shifts_cli__bad_options(demo_dir, capsys, argv, match):
     code, out, err = run(capsys, demo_dir / "incidents.csv", *argv)
     assert code == 2 and out == ""
     assert match in err
+
+
+def test_shifts_json_stdout_is_json__per_weekday_highs_banner(demo_dir):
+    """HiGHS printed "Running HiGHS ..." on stdout (C level, past capsys) before the JSON of
+    ``--per-weekday`` (per-weekday and sergeant MILPs); run as a user runs it."""
+    from tests.cli.test_import_cli import beatwise
+
+    run = beatwise("shifts", demo_dir / "incidents.csv", "--officers", "7", "--per-weekday",
+                   "--sergeants", "1", "--time-limit-s", "2", "--json")
+    assert run.returncode == 0, run.stderr
+    assert "HiGHS" not in run.stdout + run.stderr
+    s = json.loads(run.stdout)      # the whole of stdout is one JSON object
+    assert s["parameters"]["per_weekday"] is True and "sergeants" in s

@@ -1,6 +1,11 @@
 """The HiGHS models: the sergeants' lexicographic optimum, cancel inside a solve, no output."""
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -66,3 +71,30 @@ def test_cancel__stops_highs_within_a_solve():
         milp.solve_constables(d, 20, 10, cols, 3, 0, 60.0, progress=cancel_after_half_a_second)
     assert time.perf_counter() - t0 < 5.0                # the time limit was 60 s
     assert seen and all(m == "Solving 10-hour shifts" for m in seen)
+
+
+def test_highs__prints_nothing_in_a_fresh_process():
+    """HiGHS prints its banner once per process, at the first call on an instance whose output
+    is on; so the check runs in a new interpreter: a cancellable per-weekday solve (callbacks)
+    and a sergeant solve, with nothing on stdout or stderr."""
+    code = (
+        "import numpy as np\n"
+        "import analysis.staffing.milp as milp\n"
+        "d = np.random.default_rng(0).gamma(2, 1, 168)\n"
+        "cols = milp.columns(8, tuple(range(0, 24, 4)), True)\n"
+        "r = milp.solve_constables(d, 3, 8, cols, 3, 0, 5.0, progress=lambda f, m: None)\n"
+        "on = np.rint(cols.cover @ r.x)\n"
+        "milp.solve_sergeants(on, 1, 8, cols, 3, 5.0)\n")
+    root = Path(__file__).resolve().parents[3]
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "" and run.stderr == ""
+
+
+def test_highs__made_in_one_place():
+    """Every HiGHS instance comes from milp._silent_highs (output off before any other call)."""
+    root = Path(__file__).resolve().parents[3] / "analysis"
+    made = [f"{p.relative_to(root)}:{i}" for p in sorted(root.rglob("*.py"))
+            for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+            if re.search(r"(=|with|return)\s*(highspy\.)?_?Highs\(", line)]
+    assert len(made) == 1 and made[0].startswith("staffing/milp.py:"), made
