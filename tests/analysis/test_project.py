@@ -82,3 +82,46 @@ def test_newer_schema_refused_and_migrations_run(tmp_path, monkeypatch):
     con.close()
     monkeypatch.setitem(projmod.MIGRATIONS, 0, lambda s: {**s, "migrated": True})
     assert load_project(path).settings["migrated"] is True
+
+
+@pytest.mark.filterwarnings("ignore:.*(non conformant file extension|filename extension should be):RuntimeWarning")
+def test_project__schema_1_still_opens(tmp_path):
+    """Projects saved before the columnar incidents (schema 1: a GeoPackage point layer) still open."""
+    import json
+
+    import pyogrio
+
+    result = _sample(tmp_path)
+    inc = result.incidents.copy()
+    for c in ("t_start", "t_end"):
+        inc[c] = inc[c].dt.strftime("%Y-%m-%dT%H:%M:%S.%f").where(inc[c].notna(), None)
+    old = tmp_path / "old.beatwise"
+    pyogrio.write_dataframe(inc, old, layer="incidents", driver="GPKG")
+    r = result.report
+    con = sqlite3.connect(old)
+    con.execute("CREATE TABLE beatwise_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    info = {"files": list(r.files), "rows_read": r.rows_read, "accepted": r.accepted, "warnings": list(r.warnings),
+            "crs": r.crs, "time_precision": r.time_precision, "bounds": list(r.bounds), "columns": r.columns,
+            "synthetic": False}
+    con.executemany("INSERT INTO beatwise_settings VALUES (?, ?)",
+                    [("schema_version", "1"), ("title", json.dumps("v1")), ("import_report", json.dumps(info))])
+    con.execute("CREATE TABLE rejected_rows (file TEXT, row INTEGER, reason TEXT)")
+    con.executemany("INSERT INTO rejected_rows VALUES (?, ?, ?)", [(x.file, x.row, x.reason) for x in r.rejected])
+    con.commit()
+    con.close()
+    back = load_project(old)
+    pd.testing.assert_frame_equal(pd.DataFrame(back.incidents).drop(columns="geometry"),
+                                  pd.DataFrame(result.incidents).drop(columns="geometry"))
+    assert back.incidents.geometry.geom_equals(result.incidents.geometry).all()
+    assert back.settings["title"] == "v1" and back.report == result.report
+
+
+@pytest.mark.filterwarnings("ignore:.*(non conformant file extension|filename extension should be):RuntimeWarning")
+def test_project__is_a_geopackage_gdal_opens(tmp_path):
+    import pyogrio
+
+    path = save_project(Project.from_import(_sample(tmp_path)), tmp_path / "p.beatwise")
+    layers = dict(pyogrio.list_layers(path))
+    assert "beatwise_about" in layers
+    about = pyogrio.read_dataframe(path, layer="beatwise_about")
+    assert about["incidents"].iloc[0] == 2 and about["schema_version"].iloc[0] == projmod.SCHEMA_VERSION
