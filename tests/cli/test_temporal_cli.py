@@ -158,3 +158,14 @@ def test_temporal_cli__human_output(tmp_path, capsys):
     assert main(["temporal", str(f)]) == 0
     out, err = capsys.readouterr()
     assert out == "" and "peak: Tuesday 08:00-08:59" in err
+
+
+def test_temporal_cli__mixed_utc_offsets_across_dst(tmp_path, capsys):
+    """Regression: times with +00:00 and +01:00 (a UK export across the clock change) crashed temporal."""
+    p = tmp_path / "offsets.csv"
+    p.write_text("lat,lon,time\n51.5,0.7,2024-03-30T23:30:00+00:00\n51.5,0.7,2024-03-31T12:00:00+01:00\n"
+                 "51.5,0.7,2024-04-01T08:15:00+01:00\n", encoding="utf-8")
+    d = run_json(capsys, str(p))
+    m = np.asarray(d["matrix"])
+    # Saturday 23:00, Sunday 12:00, Monday 08:00 in UK local time (Monday first)
+    assert m.sum() == 3 and m[5, 23] == 1 and m[6, 12] == 1 and m[0, 8] == 1
