@@ -18,6 +18,11 @@ The methods
     Exhaustive enumeration (:mod:`analysis.staffing.search`) or a MILP solved by HiGHS
     (:mod:`analysis.staffing.milp`), chosen by :mod:`analysis.staffing.methods`; a plan is
     ``optimal`` only when proven so. The sentences come from :mod:`analysis.staffing.explain`.
+Team size
+    Both methods grow with the officers a day: the enumeration with its square, the
+    per-weekday MILP linearly (``168 N`` level binaries). :func:`recommend_shifts` refuses more
+    than :data:`MAX_OFFICERS` a day (:data:`MAX_OFFICERS_PER_WEEKDAY` per weekday) before
+    anything is allocated.
 """
 from __future__ import annotations
 
@@ -34,6 +39,16 @@ from analysis.staffing.rota_score import RotaScore, score_rota
 from analysis.staffing.week import HOURS_PER_WEEK, WEEKDAY_ABBR, Shift
 
 DEFAULT_TIME_LIMIT_S = 30.0
+#: Most officers (constables, and sergeants) a day in one plan, same pattern every day. The
+#: enumeration's table has (N + 1)(N + 2) / 2 head-count splits per start-time triple: for
+#: 100,000 officers that is 5e9 cells, 37 GiB of float64 (the reported crash). Measured on this
+#: 2-core machine (demo demand, 8-hour shifts, every hourly start): 500 officers 3.7 s, 1,000
+#: 17 s, 2,000 70 s, peak memory 350 MB; 1,000 constables with 1,000 sergeants 100 s.
+MAX_OFFICERS = 1000
+#: The same per weekday: the day-by-day search repeats that enumeration about 90 times and the
+#: MILP has 168 N level binaries. With a 10 s time limit 100 officers took 20 s and 200 took
+#: 80 s (600 MB; 110 s with 200 sergeants); the MILP alone for 1,000 ran 50 s past a 5 s limit.
+MAX_OFFICERS_PER_WEEKDAY = 200
 
 
 # ---------------------------------------------------------------------------------------------
@@ -200,6 +215,20 @@ def _check_int(name: str, value, lo: int, hi: Optional[int] = None) -> int:
     return v
 
 
+def _check_team_size(officers: int, sergeants: int, per_weekday: bool) -> None:
+    """Refuse a team too large to plan, before anything grows with it (:data:`MAX_OFFICERS`)."""
+    limit = MAX_OFFICERS_PER_WEEKDAY if per_weekday else MAX_OFFICERS
+    how = "per weekday" if per_weekday else "with the same pattern every day"
+    for name, n in (("officers", officers), ("sergeants", sergeants)):
+        if n > limit:
+            other = (f", or plan the same pattern every day (up to {MAX_OFFICERS:,})"
+                     if per_weekday and n <= MAX_OFFICERS else "")
+            raise BeatwiseError(
+                f"{n:,} {name} a day is more than one plan can take: at most {limit:,} {name} a "
+                f"day can be planned {how} (the exact search grows with the square of the team). "
+                f"Split the team by area or by shift group and plan each part on its own{other}.")
+
+
 def recommend_shifts(demand, *, officers: int, shift_hours: Sequence[int] = (8,),
                      starts: Optional[Sequence[int]] = None, max_starts: int = 3,
                      min_on_duty: int = 0, per_weekday: bool = False, sergeants: int = 0,
@@ -226,7 +255,8 @@ def recommend_shifts(demand, *, officers: int, shift_hours: Sequence[int] = (8,)
         Let each weekday have its own start times and head-counts.
     sergeants : int
         ``S`` sergeants a day, planned after the constables to be on duty whenever they are
-        (see :mod:`analysis.staffing.milp`); 0 for none.
+        (see :mod:`analysis.staffing.milp`); 0 for none. At most :data:`MAX_OFFICERS` a day of
+        either (:data:`MAX_OFFICERS_PER_WEEKDAY` with ``per_weekday``).
     current : str or sequence of Shift, optional
         The current rota, scored with the same coverage and compared in the summary.
     time_limit_s : float
@@ -242,15 +272,16 @@ def recommend_shifts(demand, *, officers: int, shift_hours: Sequence[int] = (8,)
     Raises
     ------
     BeatwiseError
-        Invalid parameters, no demand, or no shift length has a plan meeting the rules (the
-        message says why, e.g. "3 officer(s) on duty in every hour needs at least 72
-        officer-hours a day, but 2 officer(s) on 8-hour shifts give only 16").
+        Invalid parameters, a team too large to plan, no demand, or no shift length has a plan
+        meeting the rules (the message says why, e.g. "3 officer(s) on duty in every hour needs
+        at least 72 officer-hours a day, but 2 officer(s) on 8-hour shifts give only 16").
     """
     d = as_demand(demand)
     officers = _check_int("officers", officers, 1)
     max_starts = _check_int("max_starts", max_starts, 1)
     min_on_duty = _check_int("min_on_duty", min_on_duty, 0)
     sergeants = _check_int("sergeants", sergeants, 0)
+    _check_team_size(officers, sergeants, bool(per_weekday))
     if isinstance(shift_hours, (int, np.integer)):
         shift_hours = (int(shift_hours),)
     lengths = tuple(dict.fromkeys(_check_int("shift hours", h, 1, 24) for h in shift_hours))

@@ -160,3 +160,11 @@ def test_shifts_json_stdout_is_json__per_weekday_highs_banner(demo_dir):
     assert "HiGHS" not in run.stdout + run.stderr
     s = json.loads(run.stdout)      # the whole of stdout is one JSON object
     assert s["parameters"]["per_weekday"] is True and "sergeants" in s
+
+
+def test_shifts_cli__officers_100000_refused_before_allocating(demo_dir, capsys):
+    code, out, err = run(capsys, demo_dir / "incidents.csv", "--officers", "100000", "--json")
+    assert code == 2 and out == ""
+    assert err.startswith("beatwise shifts: error: 100,000 officers a day is more than one plan "
+                          "can take: at most 1,000")
+    assert "Split the team by area" in err and "Traceback" not in err

@@ -53,6 +53,52 @@ def test_recommend__bad_parameters(kwargs, match):
 
 
 # ---------------------------------------------------------------------------------------------
+# team size: refused before anything grows with it
+
+def test_shifts__officers_100000_refused_before_allocating():
+    """100,000 officers a day allocated 37 GiB (the enumeration's split table) and died."""
+    import time
+    import tracemalloc
+
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    try:
+        with pytest.raises(BeatwiseError) as err:
+            recommend_shifts(random_demand(1), officers=100_000, shift_hours=(8, 10))
+        seconds = time.perf_counter() - t0
+        peak_bytes = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    text = str(err.value)
+    assert text.startswith("100,000 officers a day is more than one plan can take: at most "
+                           "1,000 officers a day can be planned with the same pattern every day")
+    assert "Split the team by area or by shift group" in text
+    assert seconds < 1.0 and peak_bytes < 10_000_000
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(officers=500, per_weekday=True),
+     r"at most 200 officers a day can be planned per weekday.*or plan the same pattern every day "
+     r"\(up to 1,000\)"),
+    (dict(officers=5_000, per_weekday=True),
+     r"at most 200 officers a day can be planned per weekday.*each part on its own\.$"),
+    (dict(officers=7, sergeants=1_001), "1,001 sergeants a day .* at most 1,000 sergeants"),
+])
+def test_recommend__team_too_large(kwargs, match):
+    with pytest.raises(BeatwiseError, match=match):
+        recommend_shifts(random_demand(1), **kwargs)
+
+
+def test_recommend__team_at_the_limit_is_planned(monkeypatch):
+    import analysis.staffing.timing as timing
+
+    monkeypatch.setattr(timing, "MAX_OFFICERS", 4)
+    assert recommend_shifts(random_demand(1), officers=4, starts=range(0, 24, 4)).best.optimal
+    with pytest.raises(BeatwiseError, match="at most 4 officers"):
+        recommend_shifts(random_demand(1), officers=5, starts=range(0, 24, 4))
+
+
+# ---------------------------------------------------------------------------------------------
 # result types, progress
 
 def test_recommend__results_are_frozen_and_carry_parameters():
