@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Iterable, Optional, Sequence
 import numpy as np
 
 from analysis.staffing.week import (ALL_DAYS, HOURS_PER_WEEK, WEEKDAY_ABBR, WEEKDAYS, Shift,
-                                    days_text, hhmm)
+                                    consecutive_runs, days_text, hhmm)
 
 if TYPE_CHECKING:
     from analysis.staffing.rota_score import RotaScore
@@ -27,14 +27,8 @@ def _days_words(days: Sequence[int]) -> str:
 
 def _hour_runs(hours: Sequence[int]) -> str:
     """Hours of one day (0..23) as "02:00-06:00, 22:00-00:00"."""
-    hs = sorted(hours)
-    runs: list[list[int]] = []
-    for h in hs:
-        if runs and h == runs[-1][-1] + 1:
-            runs[-1].append(h)
-        else:
-            runs.append([h])
-    return ", ".join(f"{r[0]:02d}:00-{(r[-1] + 1) % 24:02d}:00" for r in runs)
+    return ", ".join(f"{r[0]:02d}:00-{(r[-1] + 1) % 24:02d}:00"
+                     for r in consecutive_runs(sorted(hours)))
 
 
 def describe_hours(slots: Iterable[tuple[int, int]]) -> str:

@@ -25,19 +25,24 @@ def hhmm(minute: int) -> str:
     return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
+def consecutive_runs(values: Iterable[int]) -> list[list[int]]:
+    """Sorted integers in runs of consecutive values: ``[1, 2, 3, 5]`` -> ``[[1, 2, 3], [5]]``."""
+    runs: list[list[int]] = []
+    for v in values:
+        if runs and v == runs[-1][-1] + 1:
+            runs[-1].append(v)
+        else:
+            runs.append([v])
+    return runs
+
+
 def days_text(days: Iterable[int]) -> str:
     """``(0,1,2,3)`` -> ``"Mon-Thu"``, ``(4,5)`` -> ``"Fri, Sat"``, all -> ``"every day"``."""
     days = sorted(set(int(d) for d in days))
     if len(days) == 7:
         return "every day"
-    runs: list[list[int]] = []
-    for d in days:
-        if runs and d == runs[-1][-1] + 1:
-            runs[-1].append(d)
-        else:
-            runs.append([d])
     parts = []
-    for r in runs:
+    for r in consecutive_runs(days):
         if len(r) >= 3:
             parts.append(f"{WEEKDAY_ABBR[r[0]]}-{WEEKDAY_ABBR[r[-1]]}")
         else:

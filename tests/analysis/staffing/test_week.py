@@ -1,7 +1,12 @@
 """The week frame: weekday runs as text, and shift lines."""
 from __future__ import annotations
 
-from analysis.staffing.week import ALL_DAYS, Shift, days_text, hhmm
+from analysis.staffing.week import ALL_DAYS, Shift, consecutive_runs, days_text, hhmm
+
+
+def test_consecutive_runs__split_at_gaps():
+    assert consecutive_runs([1, 2, 3, 5, 7, 8]) == [[1, 2, 3], [5], [7, 8]]
+    assert consecutive_runs([]) == []
 
 
 def test_days_text__runs_of_three_or_more_become_ranges():
