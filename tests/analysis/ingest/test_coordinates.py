@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 from analysis.ingest import validation as v
-from analysis.ingest.columns import ColumnMapping
 from analysis.ingest.coordinates import coordinates
 from analysis.ingest.incidents import read_incidents
 from analysis.ingest.tables import read_table

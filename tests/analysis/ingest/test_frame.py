@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from pyproj import Transformer
 
 from analysis.ingest.frame import clock_change_warnings, shared_points

@@ -6,7 +6,6 @@ import io
 
 import numpy as np
 import pyarrow as pa
-import pytest
 
 from analysis.ingest import tables
 
