@@ -95,7 +95,7 @@ def _records(lines: Sequence[str], delimiter: str, n_fields: int, first_line: in
         reader = csv.reader(iter(lines[i:]), delimiter=delimiter, strict=False)
         consumed = 0
         restart = False
-        for rec in reader:
+        for rec in _guarded(reader, first_line + i):
             start = i + consumed
             consumed = reader.line_num
             span = consumed - (start - i)
@@ -112,6 +112,14 @@ def _records(lines: Sequence[str], delimiter: str, n_fields: int, first_line: in
             yield first_line + start, rec, ("spans" if span > 1 else "")
         if not restart:
             return
+
+
+def _guarded(reader, first_line: int):
+    """The records of a csv reader; its rare errors become a message naming the line."""
+    try:
+        yield from reader
+    except csv.Error as exc:
+        raise BeatwiseError(f"line {first_line + reader.line_num - 1}: cannot be read as CSV ({exc})") from None
 
 
 def _careful(text: textfile.TextFile, include: Optional[set]) -> tuple[list, dict, np.ndarray, list, list]:

@@ -36,7 +36,8 @@ class TextFile:
         The whole file as UTF-8, without a byte-order mark (a memory map of the file itself when
         it is ASCII or valid UTF-8: nothing is copied).
     encoding : str
-        ``utf-8``, ``utf-8-sig`` (had a BOM), ``cp1252`` or ``mixed``.
+        ``utf-8``, ``utf-8-sig`` (had a BOM), ``utf-16`` (Excel's "Unicode text"), ``cp1252``
+        or ``mixed``.
     delimiter : str
         One of ``, \\t ; |`` (the most frequent in the header line).
     cp1252_lines : tuple of int
@@ -50,9 +51,13 @@ class TextFile:
     cp1252_lines: tuple[int, ...] = ()
 
     def text(self) -> str:
-        """The content as one string (for the careful reader)."""
+        """The content as one string with ``\n`` line ends (for the careful reader).
+
+        Old Mac files end lines with a lone ``\r``: those become ``\n`` too.
+        """
         data = self.data.to_pybytes() if hasattr(self.data, "to_pybytes") else self.data
-        return data.decode(UTF8)
+        text = data.decode(UTF8)
+        return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
     def physical_lines(self) -> int:
         """Lines up to the last that is not blank (as Arrow, which ignores trailing blank lines)."""
@@ -138,9 +143,9 @@ def decode(data) -> tuple[object, str, tuple[int, ...]]:
 def header_line(data) -> str:
     """The first line of UTF-8 ``data`` (no line end)."""
     head = bytes(data[: 1 << 20])
-    end = head.find(b"\n")
-    first = head if end < 0 else head[:end]
-    return first.rstrip(b"\r").decode(UTF8, errors="replace")
+    ends = [i for i in (head.find(b"\n"), head.find(b"\r")) if i >= 0]
+    first = head[:min(ends)] if ends else head
+    return first.decode(UTF8, errors="replace")
 
 
 def sniff_delimiter(first: str, suffix: str) -> str:
@@ -172,8 +177,18 @@ def load_text(path: str | os.PathLike, *, limit: int | None = None) -> TextFile:
             raw, more = read_bytes(path), False
         if more and b"\n" in raw:
             raw = raw[: raw.rfind(b"\n") + 1]
-    _check_text(path, bytes(raw[:65536]))
-    data, encoding, cp_lines = decode(raw)
+    head = bytes(raw[:4])
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text": UTF-16 with a BOM
+        try:
+            raw = bytes(raw).decode("utf-16").encode(UTF8)
+        except UnicodeDecodeError:
+            raise BeatwiseError(f"{path}: starts like UTF-16 text but cannot be decoded as it; "
+                                "save it as UTF-8 CSV") from None
+        _check_text(path, raw[:65536])
+        data, encoding, cp_lines = raw, "utf-16", ()
+    else:
+        _check_text(path, bytes(raw[:65536]))
+        data, encoding, cp_lines = decode(raw)
     first = header_line(data)
     if not first.strip():
         raise BeatwiseError(f"{path}: the file has no header line")

@@ -62,3 +62,22 @@ def test_unreadable_file__folder_named_csv_is_a_message(tmp_path):
     (tmp_path / "d.csv").mkdir()
     with pytest.raises(BeatwiseError, match="d.csv: this is a folder"):
         textfile.load_text(tmp_path / "d.csv")
+
+
+def test_utf16_unicode_text__read(tmp_path):
+    """Excel's "Unicode text" export is UTF-16 with a BOM: read, not refused as binary."""
+    p = tmp_path / "u16.txt"
+    p.write_bytes("lat\tlon\tplace\n51.5\t0.7\tCafé\n".encode("utf-16"))
+    t = textfile.load_text(p)
+    assert t.encoding == "utf-16" and t.delimiter == "\t" and "Café" in t.text()
+
+
+def test_old_mac_line_ends__lone_cr(tmp_path):
+    """Regression: a file with lone CR line ends crashed the careful reader."""
+    from analysis.ingest.incidents import read_incidents
+
+    p = tmp_path / "mac.csv"
+    p.write_bytes(b"lat,lon\r51.5,0.7\r51.6,0.7\r")
+    r = read_incidents(p)
+    assert (r.report.rows_read, r.report.accepted) == (2, 2)
+    assert [x for x in r.incidents["source_row"]] == [2, 3]
