@@ -557,7 +557,8 @@ class MainWindow(QMainWindow):
         def start(out, options, on_done, on_failed):
             from analysis.export.pdf import BriefingOptions, write_briefing
 
-            opts = BriefingOptions(filters=self.model.filters, **options)
+            opts = BriefingOptions(filters=self.model.filters,
+                                   study_area_path=self.hotspots_panel.params().study_area_path, **options)
             worker = self._start("export", write_briefing, p, out, options=opts, on_done=on_done)
             worker.signals.failed.connect(on_failed)
             worker.signals.cancelled.connect(on_failed)

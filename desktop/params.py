@@ -30,6 +30,8 @@ class HotspotParams:
     # None: analysis.hotspots.gistar.default_gi_distance_m (the bandwidth, at least two Gi* cells)
     gi_distance_m: Optional[float] = None
     fdr: bool = True
+    # None: the cells within reach of the incidents (analysis.hotspots.study_area.study_area_for)
+    study_area_path: Optional[str] = None
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

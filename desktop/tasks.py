@@ -185,14 +185,16 @@ class HotspotRun:
     surface: Any
     areas: Any
     gi: Any = None
+    warnings: tuple = ()   # e.g. why Gi* was not computed
 
 
 @task
 def run_hotspots(incidents, filters: Filters, params: HotspotParams,
                  progress: Optional[ProgressFn] = None) -> HotspotRun:
     from analysis.hotspots.areas import hotspot_areas
-    from analysis.hotspots.gistar import default_gi_distance_m, gi_star
+    from analysis.hotspots.gistar import GiStarUndefined, default_gi_distance_m, gi_star
     from analysis.hotspots.kde import grid_for_kde, kde
+    from analysis.hotspots.study_area import study_area_for
 
     report(progress, 0.0, "Applying the filters")
     pts = apply_filters(incidents, filters)
@@ -201,17 +203,22 @@ def run_hotspots(incidents, filters: Filters, params: HotspotParams,
     grid, choice = grid_for_kde(pts, cell_m=params.cell_m, kernel=params.kernel,
                                 bandwidth_m=params.bandwidth_m)
     surface = kde(pts, grid, kernel=params.kernel, bandwidth_m=choice,
-                  progress=scaled(progress, 0.05, 0.75))
-    areas = hotspot_areas(surface, pts, top_percent=params.top_percent,
-                          progress=scaled(progress, 0.75, 0.92))
+                  progress=scaled(progress, 0.05, 0.7))
+    band = default_gi_distance_m(surface.bandwidth_m, params.gi_cell_m)
+    study = study_area_for(pts, grid, band_m=band, boundary_path=params.study_area_path or None,
+                           progress=scaled(progress, 0.7, 0.8))
+    areas = hotspot_areas(surface, pts, top_percent=params.top_percent, study_area=study,
+                          progress=scaled(progress, 0.8, 0.92))
     gi = None
+    warnings: tuple = ()
     if params.gi_star:
-        distance = (params.gi_distance_m if params.gi_distance_m
-                    else default_gi_distance_m(surface.bandwidth_m, params.gi_cell_m))
-        gi = gi_star(pts, grid.with_cell_m(params.gi_cell_m), distance_m=distance,
-                     fdr=params.fdr, progress=scaled(progress, 0.92, 1.0))
+        try:
+            gi = gi_star(pts, grid.with_cell_m(params.gi_cell_m), distance_m=params.gi_distance_m or band,
+                         fdr=params.fdr, study_area=study, progress=scaled(progress, 0.92, 1.0))
+        except GiStarUndefined as exc:  # e.g. one incident: its own cell is the whole study area
+            warnings = (f"Gi* not computed: {exc}",)
     report(progress, 1.0, f"{len(areas.hotspots)} hotspot areas")
-    return HotspotRun(params, filters, len(pts), surface, areas, gi)
+    return HotspotRun(params, filters, len(pts), surface, areas, gi, warnings)
 
 
 # ---------------------------------------------------------------------------------- when

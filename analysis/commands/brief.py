@@ -6,6 +6,7 @@ from analysis.hotspots.areas import DEFAULT_TOP_PERCENT
 from analysis.hotspots.gistar import DEFAULT_GI_CELL_M
 from analysis.hotspots.kde import KERNELS
 from analysis.progress import BeatwiseError
+from analysis.commands.hotspots import add_study_area_argument
 from analysis.commands._common import (add_filter_arguments, add_input_arguments, filters_from_args, load_project_or_data,
                       out_dir, print_json, say)
 
@@ -44,7 +45,9 @@ def register(sub) -> None:
                    help="kernel radius in metres, 'auto' (ArcGIS rule, default) or 'silverman'")
     g.add_argument("--kernel", default="quartic", choices=KERNELS, help="kernel (default quartic)")
     g.add_argument("--top-percent", type=float, default=DEFAULT_TOP_PERCENT, metavar="P",
-                   help=f"hotspots are the top P%% of cells by density (default {DEFAULT_TOP_PERCENT:g})")
+                   help=f"hotspots are the top P%% of the study area's cells by density "
+                        f"(default {DEFAULT_TOP_PERCENT:g})")
+    add_study_area_argument(g)
     g.add_argument("--gi-cell-m", type=float, default=DEFAULT_GI_CELL_M, metavar="M",
                    help=f"Gi* counting cell in metres (default {DEFAULT_GI_CELL_M:g})")
     g.add_argument("--gi-distance-m", type=float, metavar="M",
@@ -73,7 +76,7 @@ def options_from_args(args):
         kernel=args.kernel, top_percent=args.top_percent, gi_cell_m=args.gi_cell_m,
         gi_distance_m=args.gi_distance_m, officers=args.officers, shift_hours=args.shift_hours,
         current_rota=args.current, online_basemap=args.online_basemap, boundaries_path=args.boundaries,
-        streets_path=args.streets)
+        streets_path=args.streets, study_area_path=args.study_area)
 
 
 def run(args) -> int:

@@ -39,7 +39,9 @@ def register(sub) -> None:
                    help="weight incidents by a numeric column, or by a crime type -> weight table "
                         "(a CSV of crime_type,weight or a JSON object), e.g. harm weights")
     g.add_argument("--top-percent", type=float, default=DEFAULT_TOP_PERCENT, metavar="P",
-                   help=f"hotspot areas are the top P%% of cells by density (default {DEFAULT_TOP_PERCENT:g})")
+                   help=f"hotspot areas are the top P%% of the study area's cells by density "
+                        f"(default {DEFAULT_TOP_PERCENT:g})")
+    add_study_area_argument(g)
     g = p.add_argument_group("Gi* significance")
     g.add_argument("--gi-star", action="store_true", help="also compute Getis-Ord Gi* hot/cold spots")
     g.add_argument("--gi-cell-m", type=float, default=DEFAULT_GI_CELL_M, metavar="M",
@@ -52,6 +54,14 @@ def register(sub) -> None:
                    help="write density.tif, hotspots.gpkg and summary.json here")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     p.set_defaults(func=run)
+
+
+def add_study_area_argument(group) -> None:
+    """``--study-area FILE``: the boundary that bounds the PAI, the top percent and Gi*."""
+    group.add_argument("--study-area", metavar="FILE",
+                       help="boundary polygons (GeoJSON, GeoPackage, Shapefile) of the study area: the top "
+                            "percent, the PAI's area and Gi* are over its cells only (default: the cells "
+                            "within reach of the incidents, stated in the output)")
 
 
 def read_weight_table(path: Path) -> dict[str, float]:
@@ -122,7 +132,8 @@ def run(args) -> int:
     from analysis.export.raster import write_density_geotiff
     from analysis.hotspots.grid import points_xy
     from analysis.hotspots.areas import hotspot_areas
-    from analysis.hotspots.gistar import default_gi_distance_m, gi_star
+    from analysis.hotspots.gistar import GiStarUndefined, default_gi_distance_m, gi_star
+    from analysis.hotspots.study_area import study_area_for
     from analysis.hotspots.kde import grid_for_kde, kde, resolve_weights
 
     weights, weights_text = _weights_option(args)
@@ -141,20 +152,25 @@ def run(args) -> int:
     grid, choice = grid_for_kde(xy, cell_m=args.cell_m, kernel=args.kernel, bandwidth_m=args.bandwidth_m,
                                 weights=w, crs=crs)
     surface = kde(xy, grid, kernel=args.kernel, bandwidth_m=choice, weights=w)
-    areas = hotspot_areas(surface, incidents, top_percent=args.top_percent)
+    band = default_gi_distance_m(surface.bandwidth_m, args.gi_cell_m)
+    study = study_area_for(xy, grid, band_m=band, boundary_path=args.study_area)
+    areas = hotspot_areas(surface, incidents, top_percent=args.top_percent, study_area=study)
     gi = None
     extra_warnings: list[str] = []
     if args.gi_star:
-        gi_grid = grid.with_cell_m(args.gi_cell_m)
         distance = args.gi_distance_m
         if distance is None:
-            distance = default_gi_distance_m(surface.bandwidth_m, args.gi_cell_m)
+            distance = band
             if distance > surface.bandwidth_m:
                 extra_warnings.append(
                     f"Gi* distance band {distance:g} m (two {args.gi_cell_m:g} m cells), not the "
                     f"{surface.bandwidth_m:.0f} m bandwidth: a band shorter than a cell would leave "
                     "every cell without neighbours")
-        gi = gi_star(xy, gi_grid, distance_m=distance, fdr=not args.no_fdr)
+        try:
+            gi = gi_star(xy, grid.with_cell_m(args.gi_cell_m), distance_m=distance, fdr=not args.no_fdr,
+                         study_area=study)
+        except GiStarUndefined as exc:  # e.g. one incident: its own cell is the whole study area
+            extra_warnings.append(f"Gi* not computed: {exc}")
 
     tif = write_density_geotiff(surface, folder / "density.tif")
     layers = [("hotspots", areas.to_geodataframe())]
@@ -183,6 +199,7 @@ def run(args) -> int:
         "top_percent": areas.top_percent,
         "threshold_density": areas.threshold_density,
         "study_area_km2": areas.study_area_km2,
+        "study_area": study.summary(),
         "ranked_by": areas.ranked_by,
         "hotspots": [h.summary() for h in areas.hotspots],
         "gi_star": gi.summary() if gi is not None else None,
@@ -204,8 +221,10 @@ def _say_summary(s: dict) -> None:
     g = s["grid"]
     say(f"grid {g['nx']} x {g['ny']} cells of {s['cell_m']:g} m ({g['crs']}); peak {s['max_density']:.1f} "
         f"{s['density_units']}; integral {s['integral']:.1f}")
-    say(f"hotspot areas: top {s['top_percent']:g}% of cells (density >= {s['threshold_density']:.1f}), "
-        f"ranked by {s['ranked_by']}:")
+    a = s["study_area"]
+    say(f"study area: {a['description']}, {a['area_km2']:.2f} km^2")
+    say(f"hotspot areas: top {s['top_percent']:g}% of the study area's cells (density >= "
+        f"{s['threshold_density']:.1f}), ranked by {s['ranked_by']}:")
     for h in s["hotspots"][:10]:
         names = "; ".join(h["locations"]) or "-"
         say(f"  {h['rank']:>3}. {h['incidents']:>6,} incidents  {h['area_km2']:.3f} km^2  "

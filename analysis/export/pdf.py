@@ -91,6 +91,10 @@ class BriefingOptions:
     streets_path : path or None
         A street layer (lines with names): drawn as the basemap, and incidents are snapped to it
         (within 30 m) for the street profile, instead of the project's street layer.
+    study_area_path : path or None
+        Boundary polygons of the study area (the top percent, the PAI's area and Gi* are over its
+        cells); default the cells within reach of the incidents
+        (:func:`analysis.hotspots.study_area.study_area_for`).
     """
 
     title: Optional[str] = None
@@ -111,6 +115,7 @@ class BriefingOptions:
     online_basemap: bool = False
     boundaries_path: Optional[str] = None
     streets_path: Optional[str] = None
+    study_area_path: Optional[str] = None
     top_n: int = 5
 
 
@@ -220,7 +225,8 @@ def compute_briefing(project, options: BriefingOptions = BriefingOptions(), *,
     """
     from analysis.hotspots.grid import points_xy
     from analysis.hotspots.areas import hotspot_areas
-    from analysis.hotspots.gistar import gi_star
+    from analysis.hotspots.gistar import GiStarUndefined, gi_star
+    from analysis.hotspots.study_area import study_area_for
     from analysis.hotspots.kde import grid_for_kde, kde
     from analysis.hotspots.street_ranking import rank_streets, street_profile
     from analysis.hotspots.streets import assign_streets, read_street_layer, street_layer_from_frame
@@ -243,13 +249,16 @@ def compute_briefing(project, options: BriefingOptions = BriefingOptions(), *,
                                 bandwidth_m=options.bandwidth_m)
     surface = kde(incidents, grid, kernel=options.kernel, bandwidth_m=choice, progress=scaled(progress, 0.0, 0.25))
     report(progress, 0.25, "Hotspot areas")
-    areas = hotspot_areas(surface, incidents, top_percent=options.top_percent, progress=scaled(progress, 0.25, 0.4))
+    study = study_area_for(xy, grid, band_m=default_gi_distance_m(surface.bandwidth_m, options.gi_cell_m),
+                           boundary_path=options.study_area_path)
+    areas = hotspot_areas(surface, incidents, top_percent=options.top_percent, study_area=study,
+                          progress=scaled(progress, 0.25, 0.4))
     report(progress, 0.4, "Gi* hot spots")
     gi = None
     try:
         gi = gi_star(xy, grid.with_cell_m(options.gi_cell_m), distance_m=gi_distance_m(options, surface.bandwidth_m),
-                     fdr=options.fdr)
-    except BeatwiseError as exc:  # e.g. every cell has the same count: say so, brief without Gi*
+                     fdr=options.fdr, study_area=study)
+    except GiStarUndefined as exc:  # e.g. every cell has the same count: say so, brief without Gi*
         warnings.append(f"Gi* not computed: {exc}")
     report(progress, 0.55, "When: hour x weekday")
     temporal = hour_weekday_matrix(incidents)
@@ -879,15 +888,17 @@ def _page_method(doc: _Doc) -> None:
              f"Grid: {g.nx:,} x {g.ny:,} cells of {g.cell_m:g} m in {g.crs}; density in "
              f"{surf.density_units.replace('km^2', 'km²')}; the surface integrates to {surf.integral:,.1f} of "
              f"{surf.total_weight:,.0f}.",
-             f"Hotspots: the top {areas.top_percent:g}% of the cells with density > 0 (density ≥ "
+             f"Study area: {areas.study_area.description}, {areas.study_area.area_km2:.2f} km²; cells outside it "
+             "are left out of every statistic that compares cells (not counted as zeros).",
+             f"Hotspots: the top {areas.top_percent:g}% of the cells of the study area (density ≥ "
              f"{areas.threshold_density:,.0f} per km²), joined into areas (cells touching by an edge) and ranked by "
              f"{areas.ranked_by}; {len(areas.hotspots)} areas in all.",
-             f"PAI = (n/N) / (a/A) (Chainey, Tompson & Uhlig 2008), A = {areas.study_area_km2:.2f} km², the area "
-             "of cells with density > 0.",
+             f"PAI = (n/N) / (a/A) (Chainey, Tompson & Uhlig 2008), A = {areas.study_area_km2:.2f} km², the study "
+             "area.",
              "Map colours: square-root scale, cells under 2% of the peak left clear; north arrow = grid north."]
     if gi is not None:
         lines.append(f"Gi* (Ord & Getis 1995): incident counts in {gi.grid.cell_m:g} m cells, binary distance band "
-                     f"{gi.distance_m:.0f} m ({gi.neighbours} cells), {gi.n_cells:,} cells tested, "
+                     f"{gi.distance_m:.0f} m ({gi.neighbours} cells), {gi.n_cells:,} cells of the study area tested, "
                      f"{'Benjamini-Hochberg FDR' if gi.fdr else 'raw p-values'}; hot cells at 99/95/90%: "
                      f"{gi.hot[0]}/{gi.hot[1]}/{gi.hot[2]}, cold: {gi.cold[0]}/{gi.cold[1]}/{gi.cold[2]}.")
     doc.bullets(lines)
@@ -1007,7 +1018,8 @@ def write_briefing(project, out_dir, *, options: BriefingOptions = BriefingOptio
     from analysis.export.html import write_html_map
     from analysis.export.raster import write_density_geotiff
     from analysis.export.vector import (StyledLayer, hotspots_table, qml_gi_cells, qml_hotspots, qml_points,
-                                        sld_gi_cells, sld_hotspots, sld_points, write_csv, write_geopackage)
+                                        sld_gi_cells, sld_hotspots, sld_points, write_geopackage)
+    from analysis.csvfile import write_csv
 
     folder = Path(out_dir)
     if folder.exists() and not folder.is_dir():
@@ -1071,6 +1083,7 @@ def briefing_summary(data: BriefingData, pages: int, paths: Sequence[Path]) -> d
         "density": {"kernel": s.kernel, "bandwidth_m": s.bandwidth_m, "bandwidth_rule": s.bandwidth_rule,
                     "cell_m": s.grid.cell_m, "units": s.density_units, "max_density": s.max_density},
         "top_percent": m.hotspots.top_percent,
+        "study_area": m.hotspots.study_area.summary(),
         "hotspots": [h.summary() for h in m.hotspots.hotspots[: data.options.top_n]],
         "n_hotspots": len(m.hotspots.hotspots),
         "gi_star": m.gi.summary() if m.gi is not None else None,

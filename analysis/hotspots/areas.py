@@ -3,8 +3,10 @@
 :func:`hotspot_areas` - the top ``top_percent`` % of cells of a :class:`~analysis.hotspots.kde.DensitySurface`
 by density, dissolved into polygons (isopleths), ranked by the number of incidents inside, each
 with its area, share of incidents, Prediction Accuracy Index (PAI, Chainey, Tompson & Uhlig 2008),
-peak density and most frequent location names. The Gi* significance test of the same question is
-:mod:`analysis.hotspots.gistar`.
+peak density and most frequent location names. The percentage and the A of the PAI are of a
+**study area** (:mod:`analysis.hotspots.study_area`: a boundary, else the cells within reach of the
+incidents), never of the margin the density grid adds around the data. The Gi* significance test
+of the same question is :mod:`analysis.hotspots.gistar`.
 """
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ from scipy import ndimage
 
 from analysis.hotspots.grid import GridSpec, points_xy
 from analysis.hotspots.kde import DensitySurface
-from analysis.progress import BeatwiseError, ProgressFn, report
+from analysis.hotspots.study_area import StudyArea, default_reach_m, reach_study_area
+from analysis.progress import BeatwiseError, ProgressFn, report, scaled
 from analysis.hotspots.streets import POLICE_UK_PLACES, street_name
 
 #: Default share of the study area's cells that make the hotspot areas (percent).
@@ -86,14 +89,15 @@ class HotspotAreas:
         Rank of the hotspot each cell belongs to, 0 for none (on the surface's grid).
     grid : GridSpec
     top_percent : float
-        Share of the study-area cells selected (by density).
+        Share of the study area's cells selected (by density).
     threshold_density : float
         Lowest density of a selected cell.
     n_incidents : int
         All incidents given (the N of share and PAI).
     study_area_km2 : float
-        The A of PAI: by default the area of cells with density > 0 (within the kernel's reach of
-        an incident), or the value given.
+        The A of PAI: the study area's area, or the value given.
+    study_area : StudyArea
+        The cells the percentage is of, on the surface's grid, with how they were chosen.
     ranked_by : str
     density_units : str
     warnings : tuple of str
@@ -106,6 +110,7 @@ class HotspotAreas:
     threshold_density: float
     n_incidents: int
     study_area_km2: float
+    study_area: StudyArea = field(repr=False)
     ranked_by: str = "incidents inside, then peak density"
     density_units: str = "incidents per km^2"
     warnings: tuple[str, ...] = ()
@@ -178,7 +183,7 @@ def _top_locations(point_labels: np.ndarray, locations, n_labels: int, top: int 
 
 
 def hotspot_areas(surface: DensitySurface, incidents, *, top_percent: float = DEFAULT_TOP_PERCENT,
-                  study_area_km2: Optional[float] = None,
+                  study_area: Optional[StudyArea] = None, study_area_km2: Optional[float] = None,
                   progress: Optional[ProgressFn] = None) -> HotspotAreas:
     """Hotspot polygons: the top ``top_percent`` % of cells by density, dissolved and ranked.
 
@@ -188,11 +193,15 @@ def hotspot_areas(surface: DensitySurface, incidents, *, top_percent: float = DE
     incidents : GeoDataFrame or (n, 2) array
         The incidents the surface was made from (same CRS); a ``location`` column gives the names.
     top_percent : float
-        In (0, 100]. The percentage is of the **study area** cells (density > 0), so the margin of
-        empty cells around the data does not change the result. Cells tied at the threshold
-        (within a relative 1e-9) are all kept.
+        In (0, 100]. The percentage is of the **study area**'s cells, so the margin of empty cells
+        around the data does not change the result; only cells of the study area with a positive
+        density are selected. Cells tied at the threshold (within a relative 1e-9) are all kept.
+    study_area : StudyArea, optional
+        Laid on the surface's grid (:meth:`StudyArea.on`). Default: the cells within reach of the
+        incidents, ``reach_m = default_reach_m(incidents, bandwidth)`` (:mod:`analysis.hotspots.study_area`).
     study_area_km2 : float, optional
-        The A of PAI (e.g. a district's area). Default: area of cells with density > 0.
+        The A of PAI when it is known better than the study area's cells give it (e.g. a
+        district's published area). Default: the study area's area.
     progress : ProgressFn, optional
 
     Returns
@@ -216,23 +225,28 @@ def hotspot_areas(surface: DensitySurface, incidents, *, top_percent: float = DE
     if n_inc == 0:
         raise BeatwiseError("No incidents: none are left after the filters. Widen the filters.")
     warnings: list[str] = []
-    report(progress, 0.0, "Selecting the top cells")
-    positive = values > 0
-    m = int(positive.sum())
-    if m == 0:
-        raise BeatwiseError("The density surface is zero everywhere: no incident lies on the grid.")
+    report(progress, 0.0, "Study area")
+    study = (reach_study_area(xy, grid, default_reach_m(xy, surface.bandwidth_m), progress=scaled(progress, 0.0, 0.1))
+             if study_area is None else study_area.on(grid))
+    report(progress, 0.1, "Selecting the top cells")
+    inside = study.mask
+    m = study.n_cells
+    if not (values[inside] > 0).any():
+        raise BeatwiseError(f"The density surface is zero everywhere in the study area ({study.description}): "
+                            "no incident lies in it.")
     k = max(1, int(math.ceil(top_percent / 100.0 * m - 1e-9)))
-    flat_pos = values[positive]
-    threshold = float(np.partition(flat_pos, m - k)[m - k])
+    threshold = float(np.partition(values[inside], m - k)[m - k])
     # cells within 1e-9 of the threshold tie with it (a flat surface differs only by FFT round-off)
     threshold *= 1.0 - 1e-9
-    selected = values >= threshold
+    selected = inside & (values >= threshold) & (values > 0)
+    if threshold <= 0:  # more of the study area than 100 - top_percent % has no density at all
+        threshold = float(values[selected].min())
     n_sel = int(selected.sum())
     if n_sel > 1.5 * k and n_sel > k + 1:
         warnings.append(f"{n_sel:,} cells tie at or above the threshold density, more than the {k:,} cells of the "
                         f"top {top_percent:g}% (flat density, e.g. few incidents or a uniform kernel).")
     if study_area_km2 is None:
-        study_area_km2 = m * grid.cell_area_km2
+        study_area_km2 = study.area_km2
     study_area_km2 = float(study_area_km2)
     if not study_area_km2 > 0:
         raise BeatwiseError(f"The study area must be positive, got {study_area_km2!r} km^2.")
@@ -272,4 +286,5 @@ def hotspot_areas(surface: DensitySurface, incidents, *, top_percent: float = DE
     report(progress, 1.0, f"{n_lab:,} hotspot areas")
     return HotspotAreas(hotspots=tuple(hotspots), labels=ranked, grid=grid, top_percent=top_percent,
                         threshold_density=threshold, n_incidents=n_inc, study_area_km2=study_area_km2,
+                        study_area=study,
                         density_units=surface.density_units, warnings=tuple(warnings))

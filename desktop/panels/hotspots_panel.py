@@ -4,8 +4,8 @@ from __future__ import annotations
 from typing import Optional
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox, QGridLayout,
-                               QGroupBox, QHBoxLayout, QHeaderView, QLabel, QPushButton,
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QGridLayout,
+                               QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from desktop.params import KERNELS, HotspotParams
@@ -70,6 +70,14 @@ class HotspotsPanel(QWidget):
         self.fdr = QCheckBox("FDR correction")
         self.fdr.setToolTip("Benjamini-Hochberg false discovery rate (default on): fewer cells flagged "
                             "by chance among thousands tested.")
+        self.study_area = QLineEdit()
+        self.study_area.setPlaceholderText("within reach of the incidents")
+        self.study_area.setClearButtonEnabled(True)
+        self.study_area.setToolTip("Boundary polygons (GeoJSON, GeoPackage, Shapefile) of the study area: the top %, "
+                                   "the PAI's area and Gi* are over its cells only. Empty: the cells within reach "
+                                   "of the incidents (the sea and the grid's margin are left out).")
+        self.study_area_button = QPushButton("Browse…")
+        self.study_area_button.clicked.connect(self._browse_study_area)
         self.gi.toggled.connect(self.gi_cell.setEnabled)
         self.gi.toggled.connect(self.gi_distance.setEnabled)
         self.gi.toggled.connect(self.fdr.setEnabled)
@@ -87,6 +95,9 @@ class HotspotsPanel(QWidget):
             grid.addWidget(wb, r, 3)
         grid.addWidget(self.gi, 3, 0, 1, 2)
         grid.addWidget(self.fdr, 3, 2, 1, 2)
+        grid.addWidget(QLabel("Study area"), 4, 0)
+        grid.addWidget(self.study_area, 4, 1, 1, 2)
+        grid.addWidget(self.study_area_button, 4, 3)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(3, 1)
         params = QGroupBox("Parameters")
@@ -138,6 +149,7 @@ class HotspotsPanel(QWidget):
         self.gi_cell.setValue(p.gi_cell_m)
         self.gi_distance.setValue(p.gi_distance_m or 0)
         self.fdr.setChecked(p.fdr)
+        self.study_area.setText(p.study_area_path or "")
         for w in (self.gi_cell, self.gi_distance, self.fdr):
             w.setEnabled(p.gi_star)
 
@@ -150,7 +162,14 @@ class HotspotsPanel(QWidget):
         return HotspotParams(cell_m=self.cell.value() or None, bandwidth_m=bw,
                              kernel=self.kernel.currentText(), top_percent=self.top.value(),
                              gi_star=self.gi.isChecked(), gi_cell_m=self.gi_cell.value(),
-                             gi_distance_m=self.gi_distance.value() or None, fdr=self.fdr.isChecked())
+                             gi_distance_m=self.gi_distance.value() or None, fdr=self.fdr.isChecked(),
+                             study_area_path=self.study_area.text().strip() or None)
+
+    def _browse_study_area(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Study area boundary", self.study_area.text(),
+                                              "GIS layers (*.geojson *.json *.gpkg *.shp);;All files (*)")
+        if path:
+            self.study_area.setText(path)
 
     # ------------------------------------------------------------------ results
     def show_run(self, run) -> None:
@@ -164,13 +183,15 @@ class HotspotsPanel(QWidget):
         lines = [f"<b>{len(a.hotspots)} hotspot areas</b> (top {a.top_percent:g}% of cells) from "
                  f"{run.n_incidents:,} incidents ({run.filters.describe()}).",
                  f"{s.kernel.capitalize()} kernel, bandwidth {s.bandwidth_m:.0f} m, cells of "
-                 f"{s.grid.cell_m:g} m; peak {s.max_density:,.0f} {s.density_units.replace('km^2', 'km²')}."]
+                 f"{s.grid.cell_m:g} m; peak {s.max_density:,.0f} {s.density_units.replace('km^2', 'km²')}.",
+                 f"Study area: {a.study_area.description}, {a.study_area.area_km2:,.2f} km² (the PAI's area)."]
         if run.gi is not None:
             hot = sum(run.gi.hot)
             cold = sum(run.gi.cold)
             lines.append(f"Gi*: {hot} hot and {cold} cold cells of {run.gi.grid.cell_m:g} m "
                          f"(band {run.gi.distance_m:.0f} m{', FDR' if run.gi.fdr else ''}).")
-        warnings = list(s.warnings) + list(a.warnings) + (list(run.gi.warnings) if run.gi else [])
+        warnings = (list(s.warnings) + list(a.warnings) + (list(run.gi.warnings) if run.gi else [])
+                    + list(getattr(run, "warnings", ())))
         for w in warnings:
             lines.append(f"<span style='color:#a60'>&#9888; {w}</span>")
         self.summary.setText("<br>".join(lines))

@@ -51,7 +51,10 @@ def test_brief_cli__demo_project_json(demo_pack):
     assert names == sorted(["briefing.pdf", "map.png", "map.html", "hotspots.gpkg", "density.tif", "hotspots.csv"])
     for f in summary["files"]:
         assert Path(f).parent == out and Path(f).stat().st_size > 0
-    assert len(summary["hotspots"]) == 5 and summary["hotspots"][0]["rank"] == 1
+    assert len(summary["hotspots"]) == min(5, summary["n_hotspots"]) >= 4 and summary["hotspots"][0]["rank"] == 1
+    study = summary["study_area"]
+    assert study["kind"] == "reach" and "within reach of the incidents" in study["description"]
+    assert summary["gi_star"]["study_area"]["description"] == study["description"]
     assert len(summary["headlines"]) == 3
     assert stderr == ""  # --json: no progress chatter
 
@@ -127,6 +130,7 @@ def test_brief_cli__human_output_on_stderr(tmp_path, demo_dir):
     (["--officers", "0"], "--officers"),
     (["--shift-hours", "30"], "--shift-hours"),
     (["--crime-type", "Burglary of the moon"], "No incidents"),
+    (["--gi-distance-m", "1e9"], "longer than the whole grid"),     # issue 12 item 8: refused, not skipped
 ])
 def test_brief_cli__user_errors_exit_2(tmp_path, demo_dir, extra, message):
     rows = pd.read_csv(demo_dir / "incidents.csv").iloc[:200]
@@ -158,3 +162,28 @@ def test_brief_cli__street_layer_is_the_basemap_and_snaps(tmp_path):
     assert (tmp_path / "map.html").stat().st_size < 4_000_000  # simplified, compactly encoded
     if shutil.which("pdftotext"):
         assert "Street (street layer)" in pdf_text(tmp_path / "briefing.pdf").split("\f")[0]
+
+
+def test_brief_cli__study_area_is_a_district_boundary(tmp_path):
+    """--study-area: the PAI's A, the top percent and Gi* over Southend-on-Sea's own boundary (ONS)."""
+    if not SOUTHEND.exists() or not BOUNDARIES.exists():
+        pytest.skip(f"shared test data not present: {SOUTHEND}")
+    import geopandas as gpd
+
+    districts = gpd.read_file(BOUNDARIES)
+    southend = districts[districts["lad17cd"] == "E06000033"]
+    southend.to_file(tmp_path / "southend.geojson", driver="GeoJSON")
+    code, stdout, stderr = run(SOUTHEND, "--out", tmp_path / "o", "--study-area", tmp_path / "southend.geojson",
+                               "--json")
+    assert code == 0, stderr
+    s = json.loads(stdout)
+    a = s["study_area"]
+    area_km2 = southend.to_crs(27700).area.sum() / 1e6
+    assert a["kind"] == "boundary" and a["description"] == "boundary southend.geojson"
+    assert a["area_km2"] == pytest.approx(area_km2, rel=0.02)
+    top = s["hotspots"][0]
+    assert top["pai"] == pytest.approx(top["share"] / (top["area_km2"] / a["area_km2"]))
+    assert s["gi_star"]["study_area"]["kind"] == "boundary"
+    assert s["gi_star"]["n_cells"] == pytest.approx(area_km2 / 0.01, rel=0.03)   # 100 m cells
+    flat = " ".join(pdf_text(tmp_path / "o" / "briefing.pdf").split())
+    assert "Study area: boundary southend.geojson" in flat

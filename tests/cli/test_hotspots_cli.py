@@ -122,8 +122,9 @@ def test_hotspots_cli__options_are_used(tmp_path, capsys):
     assert d["bandwidth_rule"].startswith("fixed")
     assert {n for n, _ in pyogrio.list_layers(tmp_path / "hotspots.gpkg")} == {"hotspots"}
     cells = sum(h["n_cells"] for h in d["hotspots"])
-    positive = d["study_area_km2"] / (0.05 * 0.05)
-    assert cells == pytest.approx(0.10 * positive, abs=1.5)
+    study = d["study_area_km2"] / (0.05 * 0.05)
+    assert study == pytest.approx(d["study_area"]["n_cells"])
+    assert cells == pytest.approx(0.10 * study, abs=1.5)
     d2 = run_json(capsys, SOUTHEND, "--bandwidth-m", "silverman", "--gi-star", "--no-fdr", "--gi-cell-m", "200",
                   "--gi-distance-m", "500", "--out", tmp_path / "b")
     assert "silverman" in d2["bandwidth_rule"]
@@ -176,6 +177,9 @@ def test_hotspots_cli__one_incident(tmp_path, capsys):
     assert any("fallback" in w for w in d["warnings"])
     assert len(d["hotspots"]) == 1 and d["hotspots"][0]["incidents"] == 1
     assert d["hotspots"][0]["locations"] == ["On or near High Street"]
+    # the study area within reach of one incident is its own cell: no Gi*, and the reason why
+    assert d["study_area"]["n_cells"] == 1
+    assert d["gi_star"] is None and any("Gi* not computed" in w and "two cells" in w for w in d["warnings"])
 
 
 def test_hotspots_cli__all_on_one_snap_point(tmp_path, capsys):
@@ -207,3 +211,80 @@ def test_hotspots_cli__human_output_on_stderr(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert code == 0 and out == ""
     assert "hotspot areas" in err and "wrote" in err
+
+
+# ---------------------------------------------------------------------------------------------- study area (issue 12)
+def _southend_boundary(path, crs="EPSG:4326"):
+    """Half of the Southend data's extent, west of its middle, as a GeoJSON polygon."""
+    raw, xy = southend_points_bng()
+    xmin, ymin = xy.min(axis=0)
+    xmax, ymax = xy.max(axis=0)
+    west = shapely.box(xmin - 100, ymin - 100, (xmin + xmax) / 2, ymax + 100)
+    gpd.GeoDataFrame({"name": ["west"]}, geometry=[west], crs="EPSG:27700").to_crs(crs).to_file(path, driver="GeoJSON")
+    return west, xy
+
+
+def test_hotspots_cli__study_area_from_a_geojson_polygon(tmp_path, capsys):
+    need(SOUTHEND)
+    west, xy = _southend_boundary(tmp_path / "west.geojson")
+    d = run_json(capsys, SOUTHEND, "--gi-star", "--study-area", tmp_path / "west.geojson", "--out", tmp_path / "o")
+    a = d["study_area"]
+    assert a["kind"] == "boundary" and a["description"] == "boundary west.geojson"
+    assert a["source"] == str(tmp_path / "west.geojson")
+    cell_km2 = (d["cell_m"] / 1000) ** 2
+    assert a["area_km2"] == pytest.approx(a["n_cells"] * cell_km2) == pytest.approx(west.area / 1e6, rel=0.02)
+    assert d["study_area_km2"] == a["area_km2"]
+    # hotspots lie in the boundary, and their PAI uses its area
+    hs = gpd.read_file(tmp_path / "o" / "hotspots.gpkg", layer="hotspots")
+    assert hs.geometry.within(west.buffer(d["cell_m"])).all()
+    for h in d["hotspots"]:
+        assert h["pai"] == pytest.approx(h["share"] / (h["area_km2"] / a["area_km2"]))
+    # Gi* over the boundary's cells only
+    gi = d["gi_star"]
+    assert gi["study_area"]["kind"] == "boundary" and gi["n_cells"] == gi["study_area"]["n_cells"]
+    assert gi["n_cells"] == pytest.approx(west.area / 1e4, rel=0.03)
+    cells = gpd.read_file(tmp_path / "o" / "hotspots.gpkg", layer="gi_star")
+    assert cells.geometry.centroid.within(west).all() and "gi_label" in cells.columns
+
+
+def test_hotspots_cli__default_study_area_is_stated(tmp_path, capsys):
+    need(SOUTHEND)
+    d = run_json(capsys, SOUTHEND, "--gi-star", "--out", tmp_path)
+    a = d["study_area"]
+    assert a["kind"] == "reach" and a["source"] is None and a["reach_m"] >= d["gi_star"]["distance_m"]
+    assert "within reach of the incidents" in a["description"]
+    assert 0 < a["area_km2"] < d["grid"]["nx"] * d["grid"]["ny"] * (d["cell_m"] / 1000) ** 2
+    assert d["gi_star"]["study_area"]["reach_m"] == a["reach_m"]
+    main(["hotspots", str(SOUTHEND), "--out", str(tmp_path / "h")])
+    _, err = capsys.readouterr()
+    assert "study area: cells within reach of the incidents" in err
+
+
+def test_hotspots_cli__study_area_errors(tmp_path, capsys):
+    need(SOUTHEND)
+    far = tmp_path / "far.geojson"
+    gpd.GeoDataFrame(geometry=[shapely.box(-3.2, 55.9, -3.1, 56.0)], crs=4326).to_file(far, driver="GeoJSON")
+    err = run_error(capsys, SOUTHEND, "--study-area", far, "--out", tmp_path / "a")
+    assert "far.geojson" in err and "covers no cell" in err
+    _, xy = southend_points_bng()
+    xmin, ymin = xy.min(axis=0)
+    empty = tmp_path / "empty.geojson"   # inside the grid's margin, away from every incident
+    gpd.GeoDataFrame(geometry=[shapely.box(xmin - 250, ymin - 250, xmin - 150, ymin - 150)],
+                     crs=27700).to_file(empty, driver="GeoJSON")
+    err = run_error(capsys, SOUTHEND, "--study-area", empty, "--out", tmp_path / "b")
+    assert "No incidents in the study area" in err and "empty.geojson" in err
+    line = tmp_path / "line.geojson"
+    gpd.GeoDataFrame(geometry=[shapely.LineString([(0.7, 51.5), (0.71, 51.55)])], crs=4326).to_file(line)
+    err = run_error(capsys, SOUTHEND, "--study-area", line, "--out", tmp_path / "c")
+    assert "no polygons" in err
+    err = run_error(capsys, SOUTHEND, "--study-area", tmp_path / "missing.geojson", "--out", tmp_path / "d")
+    assert "no such study area" in err
+    assert not (tmp_path / "a" / "density.tif").exists()
+
+
+@pytest.mark.parametrize("distance", ["1e9", "5e5"])
+def test_hotspots_cli__huge_gi_distance_is_refused(tmp_path, capsys, distance):
+    """Issue 12 item 8: refused with the limit and a suggestion, before anything is allocated."""
+    need(SOUTHEND)
+    err = run_error(capsys, SOUTHEND, "--gi-star", "--gi-distance-m", distance, "--out", tmp_path)
+    assert "longer than the whole grid" in err and "Use at most" in err and "--gi-distance-m" in err

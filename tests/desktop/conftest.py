@@ -44,15 +44,17 @@ def reference_hotspots(demo):
     from analysis.hotspots.areas import hotspot_areas
     from analysis.hotspots.gistar import default_gi_distance_m, gi_star
     from analysis.hotspots.kde import grid_for_kde, kde
+    from analysis.hotspots.study_area import study_area_for
     from desktop.params import HotspotParams
 
     p = HotspotParams()
     inc = demo.incidents
     grid, choice = grid_for_kde(inc, cell_m=p.cell_m, kernel=p.kernel, bandwidth_m=p.bandwidth_m)
     surface = kde(inc, grid, kernel=p.kernel, bandwidth_m=choice)
-    areas = hotspot_areas(surface, inc, top_percent=p.top_percent)
     distance = default_gi_distance_m(surface.bandwidth_m, p.gi_cell_m)
-    gi = gi_star(inc, grid.with_cell_m(p.gi_cell_m), distance_m=distance, fdr=p.fdr)
+    study = study_area_for(inc, grid, band_m=distance)
+    areas = hotspot_areas(surface, inc, top_percent=p.top_percent, study_area=study)
+    gi = gi_star(inc, grid.with_cell_m(p.gi_cell_m), distance_m=distance, fdr=p.fdr, study_area=study)
     return surface, areas, gi
 
 

@@ -61,6 +61,30 @@ def test_hotspot_run__map_layers_equal_the_analysis_result(window, demo, referen
     rgba = window.map.layers["gi"].items[0].image
     assert np.array_equal(rgba[..., 3] > 0, gi.classes != 0)
     assert window.model.setting("hotspot_params")["top_percent"] == 5.0
+    # the study area is the analysis' own (within reach of the incidents), and the panel says so
+    np.testing.assert_array_equal(run.gi.study_area.mask, gi.study_area.mask)
+    assert run.areas.study_area_km2 == pytest.approx(areas.study_area_km2)
+    assert f"Study area: {areas.study_area.description}" in window.hotspots_panel.summary.text()
+
+
+def test_hotspot_run__boundary_study_area_is_wired_through(window, demo, tmp_path, qtbot):
+    import geopandas as gpd
+    import shapely
+
+    x0, y0, x1, y1 = demo.incidents.total_bounds
+    west = shapely.box(x0, y0, (x0 + x1) / 2, y1)
+    gpd.GeoDataFrame(geometry=[west], crs=demo.incidents.crs).to_file(tmp_path / "west.geojson", driver="GeoJSON")
+    window.model.set_project(dataclasses.replace(demo, settings=dict(demo.settings)))
+    wait_idle(window, qtbot)
+    window.hotspots_panel.study_area.setText(str(tmp_path / "west.geojson"))
+    assert window.hotspots_panel.params().study_area_path == str(tmp_path / "west.geojson")
+    qtbot.mouseClick(window.hotspots_panel.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.model.result("hotspots") is not None, timeout=60_000)
+    run = window.model.result("hotspots")
+    assert run.areas.study_area.kind == "boundary" and run.gi.study_area.kind == "boundary"
+    assert run.areas.study_area_km2 == pytest.approx(west.area / 1e6, rel=0.02)
+    assert all(h.geometry.centroid.x < (x0 + x1) / 2 + 50 for h in run.areas.hotspots)
+    assert "Study area: boundary west.geojson" in window.hotspots_panel.summary.text()
 
 
 def test_hotspot_row_click__zooms_the_map_and_identifies(demo_window, qtbot):

@@ -21,8 +21,10 @@ def test_params__defaults_equal_the_cli_and_analysis():
 def test_params__round_trip_and_bad_input():
     from desktop.params import HotspotParams
 
-    p = HotspotParams(cell_m=20.0, bandwidth_m=150.0, kernel="gaussian", top_percent=2.5, gi_star=False)
+    p = HotspotParams(cell_m=20.0, bandwidth_m=150.0, kernel="gaussian", top_percent=2.5, gi_star=False,
+                      study_area_path="/data/beat.geojson")
     assert HotspotParams.from_dict(p.to_dict()) == p
+    assert HotspotParams().study_area_path is None   # the cells within reach of the incidents
     assert HotspotParams.from_dict({"kernel": "uniform", "unknown": 1}) == HotspotParams(kernel="uniform")
     assert HotspotParams.from_dict("nonsense") == HotspotParams()
 

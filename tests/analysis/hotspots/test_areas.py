@@ -12,6 +12,7 @@ from analysis.hotspots.areas import hotspot_areas
 from analysis.hotspots.grid import GridSpec
 from analysis.hotspots.kde import grid_for_kde, kde
 from analysis.hotspots.streets import POLICE_UK_PLACES
+from analysis.hotspots.study_area import boundary_study_area
 from analysis.progress import BeatwiseError, Cancelled
 from tests.conftest import SHARED_DATA
 
@@ -66,10 +67,16 @@ def test_hotspot_areas__two_clusters_ranked_and_counted():
         assert x.pai == pytest.approx((x.incidents / 500) / (x.area_km2 / h.study_area_km2))
         assert x.peak_density == pytest.approx(s.values[h.labels == x.rank].max())
         assert (s.values[h.labels == x.rank] >= h.threshold_density).all()
-    # top 5 % of the study-area cells (density > 0) are selected
-    m = int((s.values > 0).sum())
+    # top 5 % of the study area's cells are selected, and its area is the A of the PAI
+    m = h.study_area.n_cells
+    assert h.study_area.kind == "reach" and h.study_area.grid == grid
     assert int((h.labels > 0).sum()) == math.ceil(0.05 * m)
+    assert (h.labels[~h.study_area.mask] == 0).all()
     assert h.study_area_km2 == pytest.approx(m * 0.0004)
+    # the sparse background is within reach too (the closing spans the 100 scattered incidents),
+    # the margin the density grid adds around the data is not
+    hull = shapely.convex_hull(shapely.multipoints(inc.geometry.values))
+    assert 0.75 * hull.area / 1e6 < h.study_area_km2 < hull.area / 1e6
     # location names: hand-counted from the labels
     assert first.locations[:2] == ("On or near High Street", "On or near York Road")
     inside = shapely.contains(first.geometry, pts)
@@ -161,7 +168,8 @@ def test_hotspot_areas__ties_warn_and_study_area_override():
     inc = _incidents([[1000.0, 1000.0]])
     grid = GridSpec.for_points(inc, cell_m=10, margin_m=200)
     s = kde(inc, grid, kernel="uniform", bandwidth_m=100)
-    h = hotspot_areas(s, inc, top_percent=5, study_area_km2=10.0)
+    whole = boundary_study_area(shapely.box(*grid.bounds), grid)
+    h = hotspot_areas(s, inc, top_percent=5, study_area=whole, study_area_km2=10.0)
     assert any("tie" in w for w in h.warnings)
     assert h.study_area_km2 == 10.0
     assert h.hotspots[0].pai == pytest.approx(1.0 / (h.hotspots[0].area_km2 / 10.0))
@@ -181,3 +189,19 @@ def test_hotspot_areas__progress_and_cancel():
 
     with pytest.raises(Cancelled):
         hotspot_areas(s, inc, progress=cancel)
+
+
+def test_hotspot_areas__boundary_study_area_bounds_the_selection_and_the_pai():
+    inc = _two_clusters()   # clusters at (1000, 1000) and (3000, 2000)
+    grid, choice = grid_for_kde(inc, cell_m=20, bandwidth_m=200)
+    s = kde(inc, grid, bandwidth_m=choice)
+    west = boundary_study_area(shapely.box(0, 0, 2000, 4000), grid, source="west.geojson")
+    h = hotspot_areas(s, inc, top_percent=5, study_area=west)
+    assert h.study_area is west and h.study_area_km2 == pytest.approx(west.n_cells * 0.0004)
+    assert h.study_area_km2 == pytest.approx(8.0, rel=0.01)            # 2 x 4 km
+    assert int((h.labels > 0).sum()) == math.ceil(0.05 * west.n_cells)
+    assert (h.labels[~west.mask] == 0).all()
+    assert all(x.geometry.bounds[2] <= 2000 for x in h.hotspots)       # the east cluster is outside
+    top = h.hotspots[0]
+    assert top.geometry.contains(shapely.Point(1000, 1000))
+    assert top.pai == pytest.approx((top.incidents / 500) / (top.area_km2 / h.study_area_km2))
