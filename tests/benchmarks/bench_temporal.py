@@ -30,7 +30,7 @@ def best_of(fn, repeat=3):
 def test_benchmark__nyc_aoristic_matrix_under_a_second():
     if not NYC.exists():
         pytest.skip(f"shared test data not present: {NYC}")
-    from analysis.ingest.read import read_incidents
+    from analysis.ingest.incidents import read_incidents
     g = read_incidents([NYC]).incidents
     seconds, profile = best_of(lambda: hour_weekday_matrix(g))
     print(f"\nNYC {len(g):,} incidents ({profile.n_window:,} windows): matrix in {seconds * 1000:.1f} ms")
@@ -53,7 +53,7 @@ def test_benchmark__rutland_snapping():
     layer_path = DATA / "streets" / "rutland_highways.geojson"
     if not (inc.exists() and layer_path.exists()):
         pytest.skip("shared Rutland data not present")
-    from analysis.ingest.read import read_incidents
+    from analysis.ingest.incidents import read_incidents
     from analysis.hotspots.streets import read_street_layer, snap_to_streets
     g = read_incidents([inc]).incidents
     t = time.perf_counter()

@@ -310,7 +310,7 @@ def test_density_surface__frozen_and_read_only():
 def _southend():
     if not SOUTHEND.exists():
         pytest.skip(f"real data not available at {SOUTHEND}")
-    from analysis.ingest.read import read_incidents
+    from analysis.ingest.incidents import read_incidents
 
     return read_incidents([SOUTHEND]).incidents
 
