@@ -50,7 +50,7 @@ class HotspotsPanel(QWidget):
         self.top.setRange(0.1, 100)
         self.top.setDecimals(1)
         self.top.setSuffix(" %")
-        self.top.setToolTip(f"Hotspot areas are the densest P% of the cells with any density. "
+        self.top.setToolTip(f"Hotspot areas are the densest P% of the study area's cells. "
                             f"Default {d.top_percent:g}%.")
         self.gi = QCheckBox("Gi* hot and cold spots")
         self.gi.setToolTip("Test where counts are significantly high (hot) or low (cold) compared with "
