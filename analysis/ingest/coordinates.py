@@ -99,7 +99,14 @@ def coordinates(raw: RawTable, chosen: dict, crs: str | None, reasons: np.ndarra
         v.first_reason(reasons, ~(np.isfinite(x) & np.isfinite(y)), v.BAD_COORDINATES)
         v.first_reason(reasons, (x == 0) & (y == 0), v.ZERO_ZERO)
         src = crs if crs is not None else guess_projected_crs(x, y, chosen, path, warnings)
-        return Coordinates(x, y, checked_crs(src), warnings)
+        src = checked_crs(src)
+        fin = np.isfinite(x) & np.isfinite(y)
+        if (crs is not None and CRS.from_user_input(src).is_projected and fin.sum() >= 2
+                and np.all((np.abs(x[fin]) <= 180) & (np.abs(y[fin]) <= 90))):
+            raise BeatwiseError(f"{path}: the x/y columns {chosen['x']!r}/{chosen['y']!r} hold degrees "
+                                f"(longitude/latitude), but --crs {crs} is in metres: give them with "
+                                "--lon/--lat instead")
+        return Coordinates(x, y, src, warnings)
     if "wkt" in chosen:
         x, y = wkt_points(raw.strings(chosen["wkt"]), reasons)
         src = crs or crsmod.WGS84

@@ -49,6 +49,9 @@ class ParsedTimes:
         ``"month"`` when every value is ``YYYY-MM``, else ``"datetime"``.
     notes : tuple of str
         Messages for the import report (ambiguous day/month order, Excel serials...).
+    zoned : ndarray of bool or None
+        Where the value carried its own time zone (a UTC offset or a Unix epoch); see
+        :attr:`absolute`.
     """
 
     values: np.ndarray
@@ -57,6 +60,13 @@ class ParsedTimes:
     has_time: np.ndarray
     kind: str
     notes: tuple[str, ...] = ()
+    zoned: np.ndarray | None = None
+
+    @property
+    def absolute(self) -> np.ndarray:
+        """Rows whose value fixed an instant (a UTC offset or an epoch) before it became ``tz``
+        local time; the others were local wall-clock times as written."""
+        return self.zoned if self.zoned is not None else np.zeros(len(self.values), bool)
 
 
 def factorize(raw) -> tuple[np.ndarray, pa.Array]:
@@ -137,13 +147,12 @@ def _parse_numeric(u: pa.Array, column: str, tz: str) -> tuple[np.ndarray, np.nd
     if not np.isfinite(num).all():
         return None
     med = float(np.median(num))
-    if med > 1e11:  # epoch milliseconds
-        vals = utc_to_local((num * 1e6).astype("int64").astype("datetime64[ns]"), tz)
-        return vals, np.ones(len(u), bool), [f"'{column}' read as Unix epoch milliseconds "
-                                            f"(UTC), converted to {tz} time"]
-    if med > 1e8:  # epoch seconds
-        vals = utc_to_local((num * 1e9).astype("int64").astype("datetime64[ns]"), tz)
-        return vals, np.ones(len(u), bool), [f"'{column}' read as Unix epoch seconds (UTC), "
+    if med > 1e8:  # epochs: milliseconds above 1e11 (1e11 s would be the year 5138), else seconds
+        ms = np.abs(num) > 1e11
+        vals = utc_to_local((num * np.where(ms, 1e6, 1e9)).astype("int64").astype("datetime64[ns]"), tz)
+        what = ("milliseconds" if ms.all() else "seconds" if not ms.any()
+                else f"seconds and milliseconds ({int(ms.sum()):,} of {len(ms):,} distinct values in ms)")
+        return vals, np.ones(len(u), bool), [f"'{column}' read as Unix epoch {what} (UTC), "
                                             f"converted to {tz} time"]
     if 1 <= med < 2_958_466:  # Excel serial days
         ns = np.round(num * 86400.0) * 1e9
@@ -205,6 +214,7 @@ def parse_times(raw, *, dayfirst: bool | None = None, column: str = "time",
     notes: list[str] = []
     parsed = np.full(len(u), np.datetime64("NaT"), dtype="datetime64[ns]")
     has_time_u = np.zeros(len(u), dtype=bool)
+    zoned_u = np.zeros(len(u), dtype=bool)
     kind = "datetime"
     iso = None
     if len(u):
@@ -223,6 +233,7 @@ def parse_times(raw, *, dayfirst: bool | None = None, column: str = "time",
         us = pd.Series(np.asarray(u.to_numpy(zero_copy_only=False), dtype=object), dtype=object)
         if num is not None:
             parsed, has_time_u, notes = num[0], num[1], num[2]
+            zoned_u[:] = "epoch" in notes[0]
         else:
             has_time_u = us.str.contains(_HAS_TIME).to_numpy()
             todo = np.ones(len(u), dtype=bool)
@@ -248,6 +259,7 @@ def parse_times(raw, *, dayfirst: bool | None = None, column: str = "time",
                 got = pd.to_datetime(us.iloc[idx], format="ISO8601", errors="coerce", utc=True)
                 ok = got.notna().to_numpy()
                 parsed[idx[ok]] = got[ok].dt.tz_convert(tz).dt.tz_localize(None).to_numpy("datetime64[ns]")
+                zoned_u[idx[ok]] = True
                 todo[idx[ok]] = False
                 if ok.any():
                     found = sorted(set(us.iloc[idx[ok]].str.extract(r"(Z|[+-]\d{2}:?\d{2}|[+-]\d{2})$")[0].dropna()))
@@ -267,11 +279,12 @@ def parse_times(raw, *, dayfirst: bool | None = None, column: str = "time",
     values = np.where(codes >= 0, parsed[np.maximum(codes, 0)], np.datetime64("NaT"))
     values = values.astype("datetime64[ns]")
     has_time = np.where(codes >= 0, has_time_u[np.maximum(codes, 0)], False)
-    return _finish(values, missing, has_time, kind, notes, column)
+    zoned = np.where(codes >= 0, zoned_u[np.maximum(codes, 0)], False)
+    return _finish(values, missing, has_time, kind, notes, column, zoned)
 
 
 def _finish(values: np.ndarray, missing: np.ndarray, has_time: np.ndarray, kind: str,
-            notes: list, column: str) -> ParsedTimes:
+            notes: list, column: str, zoned: np.ndarray | None = None) -> ParsedTimes:
     """The result, with the rule that a column whose every time is 00:00 holds dates."""
     bad = ~missing & np.isnat(values)
     if kind == "datetime" and has_time.any():
@@ -282,7 +295,7 @@ def _finish(values: np.ndarray, missing: np.ndarray, has_time: np.ndarray, kind:
                 has_time = np.zeros_like(has_time)
                 notes.append(f"'{column}': every time is 00:00, so it is treated as a date "
                              "without time of day")
-    return ParsedTimes(values, missing, bad, has_time, kind, tuple(notes))
+    return ParsedTimes(values, missing, bad, has_time, kind, tuple(notes), zoned)
 
 
 def _one(text: str, dayfirst: bool):
