@@ -42,6 +42,7 @@ def register(sub) -> None:
                    help=f"hotspot areas are the top P%% of the study area's cells by density "
                         f"(default {DEFAULT_TOP_PERCENT:g})")
     add_study_area_argument(g)
+    add_outlier_argument(g)
     g = p.add_argument_group("Gi* significance")
     g.add_argument("--gi-star", action="store_true", help="also compute Getis-Ord Gi* hot/cold spots")
     g.add_argument("--gi-cell-m", type=float, default=DEFAULT_GI_CELL_M, metavar="M",
@@ -62,6 +63,15 @@ def add_study_area_argument(group) -> None:
                        help="boundary polygons (GeoJSON, GeoPackage, Shapefile) of the study area: the top "
                             "percent, the PAI's area and Gi* are over its cells only (default: the cells "
                             "within reach of the incidents, stated in the output)")
+
+
+def add_outlier_argument(group) -> None:
+    """``--keep-outliers``: grid the out-of-area incidents too (they are always reported)."""
+    group.add_argument("--keep-outliers", action="store_true",
+                       help="include the out-of-area incidents (far from all others: the rule is in "
+                            "analysis/hotspots/outliers.py and the output) in the grids and statistics; "
+                            "by default they are reported by name and left out (with --study-area, those "
+                            "more than 5 km outside the boundary)")
 
 
 def read_weight_table(path: Path) -> dict[str, float]:
@@ -133,7 +143,8 @@ def run(args) -> int:
     from analysis.hotspots.grid import points_xy
     from analysis.hotspots.areas import hotspot_areas
     from analysis.hotspots.gistar import GiStarUndefined, default_gi_distance_m, gi_star
-    from analysis.hotspots.study_area import study_area_for
+    from analysis.hotspots.outliers import without_outliers
+    from analysis.hotspots.study_area import read_study_area, study_area_for
     from analysis.hotspots.kde import grid_for_kde, kde, resolve_weights
 
     weights, weights_text = _weights_option(args)
@@ -145,6 +156,10 @@ def run(args) -> int:
         what = "after the filters (" + filters.describe() + ")" if not filters.is_empty() else "in the input"
         raise BeatwiseError(f"no incidents with coordinates {what}: {result.report.accepted:,} imported. "
                             "Widen the filters or check the input.")
+    boundary = read_study_area(args.study_area, incidents.crs) if args.study_area else None
+    n_all = len(incidents)
+    incidents, outliers = without_outliers(incidents, keep=args.keep_outliers, boundary=boundary,
+                                           source=args.study_area)
     # coordinates and weights once, as arrays (a million points are then not re-extracted per step)
     xy, crs = points_xy(incidents)
     w, weighted = resolve_weights(incidents, weights, len(xy))
@@ -185,6 +200,8 @@ def run(args) -> int:
         "import": import_summary(rep),
         "filters": filters.to_dict(),
         "n_incidents": surface.n_points,
+        "n_incidents_all": n_all,
+        "out_of_area": outliers.summary(),
         "total_weight": surface.total_weight,
         "weights": weights_text,
         "kernel": surface.kernel,
@@ -216,6 +233,7 @@ def run(args) -> int:
 
 
 def _say_summary(s: dict) -> None:
+    say(s["out_of_area"]["sentence"])
     say(f"{s['n_incidents']:,} incidents; {s['kernel']} kernel, bandwidth {s['bandwidth_m']:.0f} m "
         f"({s['bandwidth_rule']})")
     g = s["grid"]
