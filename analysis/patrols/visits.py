@@ -1,0 +1,301 @@
+"""Visits and dosage at hotspots: observed presence, in time, inside hotspot polygons.
+
+Koper (1995): stops of about 10 minutes at a hot spot deter crime longer after the officer leaves
+than drive-throughs; 11-15 minutes is the optimum, with diminishing returns after ~15 (DESIGN.md
+section 7, "Koper dosage"). This module measures that from GPS, never from a plan: it is *observed
+presence*, not compliance.
+
+For each hotspot polygon, buffered by ``visit_buffer_m`` (default 15 m, GPS error and the kerb):
+
+* the time intervals each unit is inside are the parts of its presence segments
+  (:mod:`analysis.patrols.segments`, DESIGN.md section 7 "Presence") inside the polygon, found by
+  segment-polygon intersection and mapped back to time along the segment;
+* *patrol time* is the union over units (at least one present), *officer time* the sum over units
+  (two officers for 10 minutes = 10 patrol-minutes, 20 officer-minutes);
+* a *visit* is a maximal interval with at least one unit present, pauses under
+  ``merge_pause_min`` (2 minutes) merged; it *qualifies* when it lasts at least ``koper_min``
+  (default 10); it is a *stop* when the time-weighted median speed inside is under ``stop_kmh``
+  (8 km/h), else a *drive-through*;
+* per policing day (from ``day_start`` local time, default 06:00): a visit crossing the day start
+  is split between the two days, each part a visit of its day;
+* the longest interval without a visit runs over the observed period (first to last ping).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from analysis.patrols.clock import (NS_PER_MIN, NS_PER_S, hour_of_week_ns, parse_day_start,
+                                    policing_day_bounds, split_intervals)
+from analysis.patrols.segments import DEFAULT_MAX_GAP_MIN, Segments, patrol_segments
+from analysis.progress import BeatwiseError, ProgressFn, report
+
+DEFAULT_VISIT_BUFFER_M = 15.0
+DEFAULT_KOPER_MIN = 10.0
+DEFAULT_DAY_START = "06:00"
+MERGE_PAUSE_MIN = 2.0
+STOP_KMH = 8.0
+
+
+@dataclass(frozen=True, eq=False)
+class Visits:
+    """Observed presence at hotspots: visits, per-hotspot totals and per-day dosage.
+
+    Attributes
+    ----------
+    visit_buffer_m, koper_min, merge_pause_min, stop_kmh, max_gap_min : float
+    day_start : str
+        ``HH:MM`` local start of the policing day.
+    names : tuple of str
+        One per hotspot, in input order (``hotspot`` columns index into it).
+    visits : DataFrame
+        One row per visit: ``hotspot, name, start, end`` (UTC), ``duration_min`` (first entry to
+        last exit), ``patrol_min`` (at least one unit inside), ``officer_min``, ``units``,
+        ``median_speed_kmh``, ``kind`` (``stop`` | ``drive-through``), ``qualifying``.
+    hotspots : DataFrame
+        One row per hotspot: ``hotspot, name, patrol_minutes, officer_minutes, visits,
+        visits_qualifying, stops, drive_throughs, longest_gap_h``.
+    dosage : DataFrame
+        Hotspot x policing day (every day of the period): ``hotspot, name, day, patrol_minutes,
+        officer_minutes, visits, visits_qualifying``.
+    hour_of_week_s : float64 array (n_hotspots, 168)
+        Patrol seconds (at least one unit inside) per local hour-of-week slot.
+    period_start_ns, period_end_ns : int
+        The observed period (first and last ping, UTC ns).
+    """
+
+    visit_buffer_m: float
+    koper_min: float
+    merge_pause_min: float
+    stop_kmh: float
+    max_gap_min: float
+    day_start: str
+    names: tuple
+    visits: pd.DataFrame
+    hotspots: pd.DataFrame
+    dosage: pd.DataFrame
+    hour_of_week_s: np.ndarray
+    period_start_ns: int
+    period_end_ns: int
+
+    @property
+    def period_days(self) -> float:
+        return (self.period_end_ns - self.period_start_ns) / (86400 * NS_PER_S)
+
+
+def _polygons(hotspots, names):
+    """Shapely polygons, names and CRS from a GeoDataFrame, GeoSeries or sequence of polygons."""
+    crs = getattr(hotspots, "crs", None)
+    geoms = np.asarray(getattr(hotspots, "geometry", hotspots), dtype=object)
+    if names is None and hasattr(hotspots, "columns"):
+        for col in ("location", "name"):
+            if col in hotspots.columns:
+                names = [str(v) for v in hotspots[col]]
+                break
+    if names is None:
+        names = [f"Hotspot {i + 1}" for i in range(len(geoms))]
+    if len(names) != len(geoms):
+        raise BeatwiseError(f"{len(names)} hotspot names for {len(geoms)} hotspots.")
+    types = shapely.get_type_id(geoms) if len(geoms) else np.zeros(0)
+    if np.any((types != 3) & (types != 6)):
+        raise BeatwiseError("Hotspots must be polygons (areas); buffer points or streets first.")
+    return geoms, tuple(str(n) for n in names), crs
+
+
+def segment_boxes(seg: Segments) -> tuple[np.ndarray, ...]:
+    """``(xmin, xmax, ymin, ymax)`` of every segment, for the bounding-box prefilter."""
+    return (np.minimum(seg.xa, seg.xb), np.maximum(seg.xa, seg.xb),
+            np.minimum(seg.ya, seg.yb), np.maximum(seg.ya, seg.yb))
+
+
+def inside_intervals(seg: Segments, polygon, boxes=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The parts of each segment's time spent inside ``polygon``.
+
+    ``boxes`` is :func:`segment_boxes` of ``seg`` when several polygons share the segments.
+
+    Returns
+    -------
+    owner, start, end : int64 arrays
+        Segment index and the UTC ns interval inside (a segment leaving and re-entering a concave
+        polygon gives several rows). Boundary points count as inside.
+    """
+    xmin, ymin, xmax, ymax = shapely.bounds(polygon)
+    sx0, sx1, sy0, sy1 = segment_boxes(seg) if boxes is None else boxes
+    cand = np.flatnonzero((sx1 >= xmin) & (sx0 <= xmax) & (sy1 >= ymin) & (sy0 <= ymax))
+    shapely.prepare(polygon)
+    xa, ya, xb, yb = seg.xa[cand], seg.ya[cand], seg.xb[cand], seg.yb[cand]
+    still = (xa == xb) & (ya == yb)
+    owners, lo, hi = [], [], []
+    at = cand[still][shapely.intersects_xy(polygon, xa[still], ya[still])]
+    owners.append(at), lo.append(np.zeros(at.size)), hi.append(np.ones(at.size))
+    moving = cand[~still]
+    lines = shapely.linestrings(np.stack([np.c_[seg.xa[moving], seg.ya[moving]],
+                                          np.c_[seg.xb[moving], seg.yb[moving]]], axis=1))
+    full = shapely.covers(polygon, lines)
+    owners.append(moving[full]), lo.append(np.zeros(full.sum())), hi.append(np.ones(full.sum()))
+    part = ~full & shapely.intersects(polygon, lines)
+    if part.any():
+        pieces, which = shapely.get_parts(shapely.intersection(lines[part], polygon), return_index=True)
+        line_like = (shapely.get_type_id(pieces) == 1) & (shapely.length(pieces) > 0)
+        pieces, which = pieces[line_like], which[line_like]
+        coords, pidx = shapely.get_coordinates(pieces, return_index=True)
+        if len(pidx):
+            first = np.r_[0, np.flatnonzero(np.diff(pidx)) + 1]
+            last = np.r_[first[1:] - 1, len(pidx) - 1]
+            o = moving[part][which]
+            dx, dy = seg.xb[o] - seg.xa[o], seg.yb[o] - seg.ya[o]
+            l2 = dx * dx + dy * dy
+
+            def param(k):
+                return np.clip(((coords[k, 0] - seg.xa[o]) * dx + (coords[k, 1] - seg.ya[o]) * dy) / l2, 0, 1)
+
+            p0, p1 = param(first), param(last)
+            owners.append(o), lo.append(np.minimum(p0, p1)), hi.append(np.maximum(p0, p1))
+    owner = np.concatenate(owners).astype(np.int64)
+    dur = (seg.tb[owner] - seg.ta[owner]).astype(np.float64)
+    start = seg.ta[owner] + np.round(np.concatenate(lo) * dur).astype(np.int64)
+    end = seg.ta[owner] + np.round(np.concatenate(hi) * dur).astype(np.int64)
+    return owner, start, end
+
+
+def _groups(start: np.ndarray, end: np.ndarray, pause_ns: int):
+    """Merge sorted-by-start intervals whose gap is under ``pause_ns`` (0: overlapping or touching).
+
+    Returns the group of each interval and the groups' starts and ends.
+    """
+    if start.size == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    reach = np.maximum.accumulate(end)
+    gap = start[1:] - reach[:-1]
+    new = np.r_[True, (gap > 0) if pause_ns == 0 else (gap >= pause_ns)]
+    group = np.cumsum(new) - 1
+    first = np.flatnonzero(new)
+    g_end = np.maximum.reduceat(end, first)
+    return group, start[first], g_end
+
+
+def _weighted_median(group: np.ndarray, value: np.ndarray, weight: np.ndarray, n: int) -> np.ndarray:
+    """Median of ``value`` weighted by ``weight`` within each of ``n`` groups (NaN if empty)."""
+    out = np.full(n, np.nan)
+    if group.size == 0:
+        return out
+    order = np.lexsort((value, group))
+    g, v, w = group[order], value[order], weight[order].astype(np.float64)
+    cum = np.cumsum(w)
+    total = np.bincount(g, weights=w, minlength=n)
+    before = np.cumsum(total) - total
+    present = np.bincount(g, minlength=n) > 0
+    idx = np.searchsorted(cum, before + total / 2, side="left")
+    first = np.searchsorted(g, np.arange(n), side="left")
+    idx = np.clip(np.maximum(idx, first), 0, len(v) - 1)
+    out[present] = v[idx[present]]
+    return out
+
+
+def hotspot_visits(pings, hotspots, *, names: Optional[Sequence[str]] = None,
+                   visit_buffer_m: float = DEFAULT_VISIT_BUFFER_M, koper_min: float = DEFAULT_KOPER_MIN,
+                   day_start: str = DEFAULT_DAY_START, max_gap_min: float = DEFAULT_MAX_GAP_MIN,
+                   merge_pause_min: float = MERGE_PAUSE_MIN, stop_kmh: float = STOP_KMH,
+                   segments: Optional[Segments] = None, progress: Optional[ProgressFn] = None) -> Visits:
+    """Visits, patrol- and officer-minutes and Koper (1995) dosage at hotspot polygons.
+
+    Parameters
+    ----------
+    pings : GeoDataFrame
+        Pings as ``analysis.ingest.tracks`` returns them (ignored when ``segments`` is given).
+    hotspots : GeoDataFrame, GeoSeries or sequence of polygons
+        In the pings' CRS. Names from ``names``, else a ``location`` or ``name`` column, else
+        "Hotspot 1", ...
+    visit_buffer_m : float
+        Buffer around each polygon (metres, default 15).
+    koper_min : float
+        Shortest qualifying visit (minutes, default 10; DESIGN.md section 7).
+    day_start : str
+        Local ``HH:MM`` the policing day starts (default ``06:00``).
+    max_gap_min : float
+        Presence rule (DESIGN.md section 7), used when ``segments`` is not given.
+    merge_pause_min, stop_kmh : float
+        Pauses under this merge into one visit (2 min); stops are under this median speed (8 km/h).
+    segments : Segments, optional
+        Shared with :func:`analysis.patrols.presence.presence`.
+
+    Returns
+    -------
+    Visits
+    """
+    seg = segments if segments is not None else patrol_segments(pings, max_gap_min)
+    day_start = parse_day_start(day_start).strftime("%H:%M")
+    if not (float(visit_buffer_m) >= 0 and float(koper_min) > 0):
+        raise BeatwiseError("The visit buffer must be zero or more metres and the Koper minimum positive minutes.")
+    geoms, names, crs = _polygons(hotspots, names)
+    if crs is not None and seg.crs is not None and str(crs) != str(seg.crs):
+        from pyproj import CRS
+        if not CRS.from_user_input(crs).equals(CRS.from_user_input(seg.crs)):
+            raise BeatwiseError(f"The hotspots ({crs}) and the pings ({seg.crs}) are in different CRSs.")
+    polygons = shapely.buffer(geoms, float(visit_buffer_m)) if visit_buffer_m > 0 else geoms
+    pause_ns = int(round(merge_pause_min * NS_PER_MIN))
+    koper_ns = int(round(koper_min * NS_PER_MIN))
+    t0, t1 = seg.t_min, seg.t_max
+    bounds, days = policing_day_bounds(t0, t1, day_start)
+    day_lo = int(np.searchsorted(bounds, t0, side="right"))
+    day_hi = int(np.searchsorted(bounds, t1, side="right"))
+    n_days = day_hi - day_lo + 1
+    n = len(polygons)
+    visit_rows, summary, how = [], [], np.zeros((n, 168), dtype=np.int64)
+    dose = np.zeros((n, n_days, 4))
+    boxes = segment_boxes(seg)
+    for h, polygon in enumerate(polygons):
+        report(progress, h / max(n, 1), f"visits: {names[h]}")
+        owner, s, e = inside_intervals(seg, polygon, boxes)
+        order = np.argsort(s, kind="stable")
+        owner, s, e = owner[order], s[order], e[order]
+        unit = seg.unit[owner]
+        _, us, ue = _groups(s, e, 0)                 # at least one unit inside
+        _, vs, ve = _groups(us, ue, pause_ns)             # visits: pauses under 2 min merged
+        nv = len(vs)
+        vid = np.searchsorted(vs, s, side="right") - 1
+        uvid = np.searchsorted(vs, us, side="right") - 1
+        patrol = np.bincount(uvid, weights=(ue - us).astype(float), minlength=nv)
+        officer = np.bincount(vid, weights=(e - s).astype(float), minlength=nv)
+        pairs = np.unique(np.c_[vid, unit], axis=0) if nv else np.zeros((0, 2), dtype=np.int64)
+        n_units = np.bincount(pairs[:, 0], minlength=nv)
+        median = _weighted_median(vid, seg.speed_kmh[owner], e - s, nv)
+        kind = np.where(median < stop_kmh, "stop", "drive-through")
+        qualifying = (ve - vs) >= koper_ns
+        visit_rows.append(pd.DataFrame({
+            "hotspot": h, "name": names[h], "start": pd.to_datetime(vs, utc=True),
+            "end": pd.to_datetime(ve, utc=True), "duration_min": (ve - vs) / NS_PER_MIN,
+            "patrol_min": patrol / NS_PER_MIN, "officer_min": officer / NS_PER_MIN, "units": n_units,
+            "median_speed_kmh": median, "kind": kind, "qualifying": qualifying}))
+        longest = float(np.max(np.r_[vs, t1] - np.r_[t0, ve]))      # the period's edges included
+        summary.append({"hotspot": h, "name": names[h], "patrol_minutes": float((ue - us).sum()) / NS_PER_MIN,
+                        "officer_minutes": float((e - s).sum()) / NS_PER_MIN, "visits": nv,
+                        "visits_qualifying": int(qualifying.sum()), "stops": int((kind == "stop").sum()),
+                        "drive_throughs": int((kind != "stop").sum()), "longest_gap_h": max(longest, 0.0) / (3600 * NS_PER_S)})
+        how[h] = hour_of_week_ns(us, ue)
+        for column, (a, b) in enumerate(((us, ue), (s, e))):
+            _, bin_, lo, hi = split_intervals(a, b, bounds)
+            np.add.at(dose[h, :, column], np.clip(bin_ - day_lo, 0, n_days - 1), (hi - lo) / NS_PER_MIN)
+        _, bin_, lo, hi = split_intervals(vs, ve, bounds)
+        keep = hi > lo
+        d = np.clip(bin_[keep] - day_lo, 0, n_days - 1)
+        np.add.at(dose[h, :, 2], d, 1)
+        np.add.at(dose[h, :, 3], d, ((hi - lo)[keep] >= koper_ns).astype(float))
+    report(progress, 1.0, "visits: done")
+    day_list = days[day_lo:day_hi + 1]
+    dosage = pd.DataFrame({
+        "hotspot": np.repeat(np.arange(n), n_days), "name": np.repeat(np.asarray(names, dtype=object), n_days),
+        "day": np.tile(np.asarray(day_list, dtype=object), n),
+        "patrol_minutes": dose[:, :, 0].ravel(), "officer_minutes": dose[:, :, 1].ravel(),
+        "visits": dose[:, :, 2].ravel().astype(int), "visits_qualifying": dose[:, :, 3].ravel().astype(int)})
+    return Visits(
+        visit_buffer_m=float(visit_buffer_m), koper_min=float(koper_min), merge_pause_min=float(merge_pause_min),
+        stop_kmh=float(stop_kmh), max_gap_min=seg.max_gap_min, day_start=day_start, names=names,
+        visits=pd.concat(visit_rows, ignore_index=True) if visit_rows else pd.DataFrame(),
+        hotspots=pd.DataFrame(summary), dosage=dosage, hour_of_week_s=how / NS_PER_S,
+        period_start_ns=t0, period_end_ns=t1)
