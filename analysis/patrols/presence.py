@@ -4,8 +4,9 @@ A unit is present along the straight segment between two consecutive pings of it
 ``max_gap_min`` apart (:mod:`analysis.patrols.segments`). That time is shared
 
 * along the grid cells the segment crosses in proportion to length: each segment is cut exactly at
-  its crossings of the grid lines (vectorised: the crossing parameters of every segment are made
-  with ``numpy.repeat`` and sorted once per chunk), each piece going to the cell holding its midpoint
+  its crossings of the grid lines, first the columns, then each part at the rows (vectorised with
+  ``numpy.repeat``, crossings made in the direction of travel so none need sorting), each piece
+  going to its cell
   (half-open cells, as :meth:`GridSpec.cell_index`, so a segment along a grid line goes to the cells
   east of / north of it);
 * across the local (Europe/London) hour-of-week slots in proportion to time, cut at hour
@@ -82,58 +83,71 @@ class Presence:
                 "hour_of_week_s": [float(v) for v in self.hour_of_week_s], "grid": self.grid.describe()}
 
 
-#: Segments cut per chunk: keeps the sort key exact to ~1e-10 of a segment and memory bounded.
-CHUNK_SEGMENTS = 1 << 18
+#: Segments cut into cell pieces at a time (bounds the memory of long or fast tracks).
+CHUNK_SEGMENTS = 1 << 20
+
+
+def split_along_axis(fa: np.ndarray, fb: np.ndarray, lo: np.ndarray, hi: np.ndarray):
+    """Cut parameter ranges ``[lo, hi]`` of segments at the integer lines of one axis.
+
+    ``fa``, ``fb`` are the segment ends on that axis in cell units (``(x - x0) / cell_m``); a
+    point at parameter ``p`` is at ``fa + p * (fb - fa)``. Pieces are made in the direction of
+    travel, so they come out in order, each with its cell index on the axis, and no sort is needed:
+    piece ``j`` of a range starting in cell ``i`` is in cell ``i + j`` (``i - j`` going back).
+    Neighbouring pieces share their boundary, so the pieces of a range add up to exactly ``hi - lo``.
+
+    Returns
+    -------
+    owner : int64 array
+        The range each piece comes from.
+    index : float64 array
+        The piece's cell on this axis (integer valued).
+    lo, hi : float64 arrays
+        The pieces' parameter ranges.
+    """
+    d = fb - fa
+    first = np.floor(fa + lo * d)
+    k = np.abs(np.floor(fa + hi * d) - first).astype(np.int64)
+    count = k + 1
+    starts = np.cumsum(count) - count
+    owner = np.repeat(np.arange(len(fa), dtype=np.int64), count)
+    step = np.arange(owner.size, dtype=np.int64) - starts[owner]
+    back = d < 0
+    index = first[owner] + np.where(back[owner], -step, step)
+    cross = np.flatnonzero(step > 0)                  # pieces starting at a grid line
+    oc = owner[cross]
+    line = index[cross] + back[oc]                    # going back, piece j starts at line i - j + 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c = (line - fa[oc]) / d[oc]
+    piece_lo = np.empty(owner.size)
+    piece_hi = np.empty(owner.size)
+    piece_lo[starts] = lo
+    piece_lo[cross] = c
+    piece_hi[starts + k] = hi
+    piece_hi[cross - 1] = c
+    return owner, index, piece_lo, piece_hi
 
 
 def cell_pieces(seg: Segments, grid: GridSpec):
-    """Cut every segment at its grid-line crossings.
+    """Cut every segment at its grid-line crossings: first at the columns, then each part at the rows.
 
     Returns
     -------
     owner : int64 array
         Segment of each piece.
     flat : int64 array
-        ``row * nx + col`` of the cell holding the piece's midpoint, ``-1`` outside the grid.
+        ``row * nx + col`` of the piece's cell, ``-1`` outside the grid. Cells are half-open as in
+        :meth:`GridSpec.cell_index`: a segment along a grid line is in the cells east / north of it.
     fraction : float64 array
-        The piece's share of its segment's length (sums to 1 per segment: the pieces of a segment
-        run from parameter 0 to 1; a segment that does not move is one piece of fraction 1).
+        The piece's share of its segment's length (sums to 1 per segment; a segment that does not
+        move is one piece of fraction 1).
     """
     c = grid.cell_m
-    fxa, fxb = (seg.xa - grid.x0) / c, (seg.xb - grid.x0) / c
+    n = len(seg)
+    o1, col, lo1, hi1 = split_along_axis((seg.xa - grid.x0) / c, (seg.xb - grid.x0) / c, np.zeros(n), np.ones(n))
     fya, fyb = (seg.ya - grid.y0) / c, (seg.yb - grid.y0) / c
-    ixa, ixb, iya, iyb = np.floor(fxa), np.floor(fxb), np.floor(fya), np.floor(fyb)
-    nxk = np.abs(ixb - ixa).astype(np.int64)
-    nyk = np.abs(iyb - iya).astype(np.int64)
-    simple = (nxk + nyk) == 0
-    # segments inside one cell: one piece, the cell of the start point
-    owners = [np.flatnonzero(simple)]
-    flats = [_flat(grid, ixa[owners[0]], iya[owners[0]])]
-    fractions = [np.ones(owners[0].size)]
-    cross = np.flatnonzero(~simple)
-    for s0 in range(0, cross.size, CHUNK_SEGMENTS):
-        ids = cross[s0:s0 + CHUNK_SEGMENTS]
-        local = np.arange(ids.size, dtype=np.float64) * 2.0        # key = 2 * local segment + param
-        keys = [local, local + 1.0]
-        for f0, f1, i0, i1, k in ((fxa, fxb, ixa, ixb, nxk), (fya, fyb, iya, iyb, nyk)):
-            kk = k[ids]
-            rep = np.repeat(np.arange(ids.size), kk)
-            step = np.arange(rep.size) - np.repeat(np.cumsum(kk) - kk, kk)
-            g = ids[rep]
-            line = np.minimum(i0, i1)[g] + 1 + step                 # the grid lines crossed
-            with np.errstate(divide="ignore", invalid="ignore"):
-                keys.append(local[rep] + np.clip((line - f0[g]) / (f1 - f0)[g], 0.0, 1.0))
-        key = np.sort(np.concatenate(keys))
-        seg_of = np.floor(key * 0.5)
-        param = key - 2.0 * seg_of
-        keep = seg_of[1:] == seg_of[:-1]
-        o = ids[seg_of[:-1][keep].astype(np.int64)]
-        lo, hi = param[:-1][keep], param[1:][keep]
-        mid = (lo + hi) * 0.5
-        owners.append(o)
-        flats.append(_flat(grid, np.floor(fxa[o] + mid * (fxb - fxa)[o]), np.floor(fya[o] + mid * (fyb - fya)[o])))
-        fractions.append(hi - lo)
-    return np.concatenate(owners), np.concatenate(flats), np.concatenate(fractions)
+    o2, row, lo, hi = split_along_axis(fya[o1], fyb[o1], lo1, hi1)
+    return o1[o2], _flat(grid, col[o2], row), hi - lo
 
 
 def _flat(grid: GridSpec, col: np.ndarray, row: np.ndarray) -> np.ndarray:
@@ -168,18 +182,24 @@ def presence(pings, grid: GridSpec, max_gap_min: float = DEFAULT_MAX_GAP_MIN, *,
     hotspots is what Koper (1995) dosage is measured from (:mod:`analysis.patrols.visits`).
     """
     seg = segments if segments is not None else patrol_segments(pings, max_gap_min)
-    report(progress, 0.1, "presence: cutting segments at grid lines")
     dur_s = seg.duration_ns / NS_PER_S
-    owner, flat, fraction = cell_pieces(seg, grid)
-    secs = dur_s[owner] * fraction
-    inside = flat >= 0
-    raster = np.bincount(flat[inside], weights=secs[inside], minlength=grid.n_cells).reshape(grid.shape)
-    report(progress, 0.6, "presence: hours of the week")
+    raster = np.zeros(grid.n_cells)
+    outside = 0.0
+    for lo in range(0, len(seg), CHUNK_SEGMENTS):     # bounded memory: pieces of one chunk at a time
+        report(progress, 0.8 * lo / max(len(seg), 1), "presence: cutting segments at grid lines")
+        part = seg.subset(slice(lo, lo + CHUNK_SEGMENTS))
+        owner, flat, fraction = cell_pieces(part, grid)
+        secs = dur_s[lo:lo + CHUNK_SEGMENTS][owner] * fraction
+        inside = flat >= 0
+        raster += np.bincount(flat[inside], weights=secs[inside], minlength=grid.n_cells)
+        outside += float(secs[~inside].sum())
+    raster = raster.reshape(grid.shape)
+    report(progress, 0.8, "presence: hours of the week")
     how = hour_of_week_ns(seg.ta, seg.tb) / NS_PER_S
     report(progress, 1.0, "presence: done")
     return Presence(
         grid=grid, max_gap_min=seg.max_gap_min, raster_s=raster, hour_of_week_s=how,
         total_s=seg.counted_s, counted_gap_s=seg.counted_s, uncounted_gap_s=seg.uncounted_s,
-        n_segments=len(seg), n_uncounted_gaps=seg.n_uncounted, outside_grid_s=float(secs[~inside].sum()),
+        n_segments=len(seg), n_uncounted_gaps=seg.n_uncounted, outside_grid_s=outside,
         units=seg.units, period_start_ns=seg.t_min, period_end_ns=seg.t_max,
     )

@@ -12,7 +12,7 @@ unit then time.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -76,6 +76,11 @@ class Segments:
     @property
     def duration_ns(self) -> np.ndarray:
         return self.tb - self.ta
+
+    def subset(self, which) -> "Segments":
+        """The segments selected by ``which`` (slice, mask or indices); the totals stay the whole's."""
+        arrays = {k: getattr(self, k)[which] for k in ("unit", "xa", "ya", "xb", "yb", "ta", "tb", "speed_kmh")}
+        return replace(self, **arrays)
 
     @property
     def counted_s(self) -> float:
