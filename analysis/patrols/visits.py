@@ -253,6 +253,7 @@ def hotspot_visits(pings, hotspots, *, names: Optional[Sequence[str]] = None,
         report(progress, h / max(n, 1), f"visits: {names[h]}")
         owner, s, e = inside_intervals(seg, polygon, boxes)
         order = np.argsort(s, kind="stable")
+        order = order[e[order] > s[order]]                 # an instant inside is no time inside
         owner, s, e = owner[order], s[order], e[order]
         unit = seg.unit[owner]
         _, us, ue = _groups(s, e, 0)                 # at least one unit inside

@@ -7,6 +7,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from shapely.geometry import Polygon, box
 
 from analysis.patrols.visits import hotspot_visits
@@ -153,3 +154,39 @@ def test_visits__points_are_not_hotspots():
     from shapely.geometry import Point
     with pytest.raises(BeatwiseError, match="polygons"):
         hotspot_visits(stay("A", T, 5), [Point(0, 0)])
+
+
+# ------------------------------------------------------------------ against a brute force
+
+def test_visits__a_hotspot_around_everything_holds_all_the_presence():
+    from analysis.hotspots.grid import GridSpec
+    from analysis.patrols.presence import presence
+    from tests.analysis.patrols.ping_frames import random_pings
+    g = random_pings(n_units=3, per_unit=200, seed=4)
+    v = hotspot_visits(g, [box(-1000, -1000, 2000, 2000)], visit_buffer_m=0)
+    p = presence(g, GridSpec(-100, -100, 50, 14, 14))
+    assert v.hotspots.iloc[0].officer_minutes * 60 == pytest.approx(p.total_s, abs=1e-6)
+    assert v.hotspots.iloc[0].patrol_minutes <= v.hotspots.iloc[0].officer_minutes
+    np.testing.assert_array_less(v.hour_of_week_s[0], p.hour_of_week_s + 1e-6)
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_visits__officer_time_inside_matches_per_second_sampling(seed):
+    from tests.analysis.patrols.ping_frames import random_pings
+    g = random_pings(n_units=3, per_unit=150, seed=seed)
+    u_shape = Polygon([(100, 100), (400, 100), (400, 400), (300, 400), (300, 200), (200, 200),
+                       (200, 400), (100, 400)])
+    v = hotspot_visits(g, [u_shape], visit_buffer_m=0)
+    # brute force: sample every counted segment at 1-second steps, count seconds inside
+    t = g["t"].astype("datetime64[ns, UTC]").astype("int64").to_numpy() // 10**9
+    x, y, u, f = g.geometry.x.to_numpy(), g.geometry.y.to_numpy(), g["unit_id"].to_numpy(), g["flagged"].to_numpy()
+    inside = 0
+    for i in range(len(g) - 1):
+        d = int(t[i + 1] - t[i])
+        if u[i] != u[i + 1] or f[i] or f[i + 1] or d > 300 or d == 0:
+            continue
+        s = (np.arange(d) + 0.5) / d
+        inside += int(shapely.contains_xy(u_shape, x[i] + s * (x[i + 1] - x[i]), y[i] + s * (y[i + 1] - y[i])).sum())
+    officer_s = v.hotspots.iloc[0].officer_minutes * 60
+    assert inside > 0
+    assert officer_s == pytest.approx(inside, abs=5)     # half a second per boundary crossing at most
