@@ -52,6 +52,10 @@ POLICE_UK_PLACES = frozenset(name.casefold() for name in (
     "Pedestrian Subway"))
 
 
+class NoStreetNames(BeatwiseError):
+    """No street to match: the incidents have no location text and no street layer was given."""
+
+
 # ---------------------------------------------------------------------------------------------
 # names
 
@@ -290,13 +294,13 @@ class StreetAssignment:
 def match_by_location(incidents: pd.DataFrame, column: str = "location") -> StreetAssignment:
     """Streets from location text (``"On or near York Road"`` or a force's street column)."""
     if column not in incidents.columns:
-        raise BeatwiseError(f"the incidents have no {column!r} column: map a location/street "
+        raise NoStreetNames(f"the incidents have no {column!r} column: map a location/street "
                             "column at import or give a street layer to snap to (--streets)")
     names = _location_names(incidents, column)
     keys = name_keys(names)
     matched = int((keys != "").sum())
     if len(incidents) and matched == 0:
-        raise BeatwiseError("no incident has a street in its location text: map a location/street "
+        raise NoStreetNames("no incident has a street in its location text: map a location/street "
                             "column at import or give a street layer to snap to (--streets)")
     return StreetAssignment(name=names, key=keys, distance_m=None, segment=None, method="location",
                             max_distance_m=None, n_matched=matched,

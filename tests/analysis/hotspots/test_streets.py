@@ -20,8 +20,9 @@ from shapely.geometry import LineString, Point
 
 from analysis.progress import BeatwiseError, Cancelled
 from analysis.hotspots.street_ranking import rank_streets, street_profile
-from analysis.hotspots.streets import (DEFAULT_MAX_DISTANCE_M, filter_street, match_by_location, name_key,
-                                       read_street_layer, snap_to_streets, street_layer_from_frame, street_name)
+from analysis.hotspots.streets import (DEFAULT_MAX_DISTANCE_M, NoStreetNames, filter_street, match_by_location,
+                                       name_key, read_street_layer, snap_to_streets, street_layer_from_frame,
+                                       street_name)
 from tests.analysis.hotspots.street_frames import BNG, ESSEXISH, incidents, layer_frame
 
 DATA = SHARED_DATA
@@ -62,11 +63,13 @@ def test_filter_street__street_not_in_area_names_the_areas_it_is_in():
 
 
 def test_match_by_location__no_location_text():
+    """NoStreetNames (a BeatwiseError): the app says 'add a street layer' instead of failing."""
     g = incidents([("", "", "Drugs", "2024-01-01", "month", 0, 0)])
-    with pytest.raises(BeatwiseError, match="street layer"):
+    with pytest.raises(NoStreetNames, match="street layer"):
         match_by_location(g)
-    with pytest.raises(BeatwiseError, match="no 'location' column"):
+    with pytest.raises(NoStreetNames, match="no 'location' column"):
         match_by_location(g.drop(columns=["location"]))
+    assert issubclass(NoStreetNames, BeatwiseError)
 
 
 # ---------------------------------------------------------------------------------------------
