@@ -124,7 +124,8 @@ def slots_text(slots) -> str:
         while (s + n) % HOURS_PER_WEEK in chosen:
             n += 1
         if n >= 24:
-            key = f"{WEEKDAY_ABBR[s // 24]} {s % 24:02d}:00 to {WEEKDAY_ABBR[((s + n) % 168) // 24]} {(s + n) % 24:02d}:00"
+            e = (s + n) % HOURS_PER_WEEK
+            key = f"{WEEKDAY_ABBR[s // 24]} {s % 24:02d}:00 to {WEEKDAY_ABBR[e // 24]} {e % 24:02d}:00"
             by_hours.setdefault(key, [])
         else:
             by_hours.setdefault(f"{s % 24:02d}:00-{(s + n) % 24:02d}:00", []).append(s // 24)

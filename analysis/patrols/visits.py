@@ -197,6 +197,46 @@ def _weighted_median(group: np.ndarray, value: np.ndarray, weight: np.ndarray, n
     return out
 
 
+VISIT_COLUMNS = ["hotspot", "name", "start", "end", "duration_min", "patrol_min", "officer_min", "units",
+                 "median_speed_kmh", "kind", "qualifying"]
+
+
+def _visit_table(seg, owner, s, e, us, ue, vs, ve, koper_ns, stop_kmh) -> pd.DataFrame:
+    """One row per visit ``[vs, ve)`` from the units' intervals ``[s, e)`` (segments ``owner``) and
+    their union ``[us, ue)``."""
+    nv = len(vs)
+    vid = np.searchsorted(vs, s, side="right") - 1
+    patrol = np.bincount(np.searchsorted(vs, us, side="right") - 1, weights=(ue - us).astype(float), minlength=nv)
+    officer = np.bincount(vid, weights=(e - s).astype(float), minlength=nv)
+    pairs = np.unique(np.c_[vid, seg.unit[owner]], axis=0) if nv else np.zeros((0, 2), dtype=np.int64)
+    median = _weighted_median(vid, seg.speed_kmh[owner], e - s, nv)
+    return pd.DataFrame({
+        "start": pd.to_datetime(vs, utc=True), "end": pd.to_datetime(ve, utc=True),
+        "duration_min": (ve - vs) / NS_PER_MIN, "patrol_min": patrol / NS_PER_MIN,
+        "officer_min": officer / NS_PER_MIN, "units": np.bincount(pairs[:, 0], minlength=nv),
+        "median_speed_kmh": median, "kind": np.where(median < stop_kmh, "stop", "drive-through"),
+        "qualifying": (ve - vs) >= koper_ns})
+
+
+def _per_day(intervals, bounds, day_lo: int, n_days: int, koper_ns: int) -> np.ndarray:
+    """``(n_days, 4)``: patrol minutes, officer minutes, visits, qualifying visits per policing day.
+
+    ``intervals`` is ``((us, ue), (s, e), (vs, ve))``: union, per-unit and visit intervals; each is
+    cut at the day starts, so a visit across 06:00 is a visit of each day with its own length.
+    """
+    out = np.zeros((n_days, 4))
+    for column, (a, b) in enumerate(intervals):
+        _, bin_, lo, hi = split_intervals(a, b, bounds)
+        keep = hi > lo
+        day = np.clip(bin_[keep] - day_lo, 0, n_days - 1)
+        if column < 2:
+            out[:, column] = np.bincount(day, weights=(hi - lo)[keep] / NS_PER_MIN, minlength=n_days)
+        else:
+            out[:, 2] = np.bincount(day, minlength=n_days)
+            out[:, 3] = np.bincount(day, weights=((hi - lo)[keep] >= koper_ns).astype(float), minlength=n_days)
+    return out
+
+
 def hotspot_visits(pings, hotspots, *, names: Optional[Sequence[str]] = None,
                    visit_buffer_m: float = DEFAULT_VISIT_BUFFER_M, koper_min: float = DEFAULT_KOPER_MIN,
                    day_start: str = DEFAULT_DAY_START, max_gap_min: float = DEFAULT_MAX_GAP_MIN,
@@ -246,7 +286,8 @@ def hotspot_visits(pings, hotspots, *, names: Optional[Sequence[str]] = None,
     day_hi = int(np.searchsorted(bounds, t1, side="right"))
     n_days = day_hi - day_lo + 1
     n = len(polygons)
-    visit_rows, summary, how = [], [], np.zeros((n, 168), dtype=np.int64)
+    visit_rows, summary = [], []
+    how = np.zeros((n, 168), dtype=np.int64)
     dose = np.zeros((n, n_days, 4))
     boxes = segment_boxes(seg)
     for h, polygon in enumerate(polygons):
@@ -255,38 +296,19 @@ def hotspot_visits(pings, hotspots, *, names: Optional[Sequence[str]] = None,
         order = np.argsort(s, kind="stable")
         order = order[e[order] > s[order]]                 # an instant inside is no time inside
         owner, s, e = owner[order], s[order], e[order]
-        unit = seg.unit[owner]
-        _, us, ue = _groups(s, e, 0)                 # at least one unit inside
-        _, vs, ve = _groups(us, ue, pause_ns)             # visits: pauses under 2 min merged
-        nv = len(vs)
-        vid = np.searchsorted(vs, s, side="right") - 1
-        uvid = np.searchsorted(vs, us, side="right") - 1
-        patrol = np.bincount(uvid, weights=(ue - us).astype(float), minlength=nv)
-        officer = np.bincount(vid, weights=(e - s).astype(float), minlength=nv)
-        pairs = np.unique(np.c_[vid, unit], axis=0) if nv else np.zeros((0, 2), dtype=np.int64)
-        n_units = np.bincount(pairs[:, 0], minlength=nv)
-        median = _weighted_median(vid, seg.speed_kmh[owner], e - s, nv)
-        kind = np.where(median < stop_kmh, "stop", "drive-through")
-        qualifying = (ve - vs) >= koper_ns
-        visit_rows.append(pd.DataFrame({
-            "hotspot": h, "name": names[h], "start": pd.to_datetime(vs, utc=True),
-            "end": pd.to_datetime(ve, utc=True), "duration_min": (ve - vs) / NS_PER_MIN,
-            "patrol_min": patrol / NS_PER_MIN, "officer_min": officer / NS_PER_MIN, "units": n_units,
-            "median_speed_kmh": median, "kind": kind, "qualifying": qualifying}))
-        longest = float(np.max(np.r_[vs, t1] - np.r_[t0, ve]))      # the period's edges included
+        _, us, ue = _groups(s, e, 0)                       # at least one unit inside
+        _, vs, ve = _groups(us, ue, pause_ns)              # visits: pauses under 2 min merged
+        table = _visit_table(seg, owner, s, e, us, ue, vs, ve, koper_ns, stop_kmh)
+        visit_rows.append(table.assign(hotspot=h, name=names[h])[VISIT_COLUMNS])
+        stop = table["kind"] == "stop"
         summary.append({"hotspot": h, "name": names[h], "patrol_minutes": float((ue - us).sum()) / NS_PER_MIN,
-                        "officer_minutes": float((e - s).sum()) / NS_PER_MIN, "visits": nv,
-                        "visits_qualifying": int(qualifying.sum()), "stops": int((kind == "stop").sum()),
-                        "drive_throughs": int((kind != "stop").sum()), "longest_gap_h": max(longest, 0.0) / (3600 * NS_PER_S)})
+                        "officer_minutes": float((e - s).sum()) / NS_PER_MIN, "visits": len(vs),
+                        "visits_qualifying": int(table["qualifying"].sum()), "stops": int(stop.sum()),
+                        "drive_throughs": int((~stop).sum()),
+                        # the period's edges included: no visit at all = the whole period
+                        "longest_gap_h": float(np.max(np.r_[vs, t1] - np.r_[t0, ve])) / (3600 * NS_PER_S)})
         how[h] = hour_of_week_ns(us, ue)
-        for column, (a, b) in enumerate(((us, ue), (s, e))):
-            _, bin_, lo, hi = split_intervals(a, b, bounds)
-            np.add.at(dose[h, :, column], np.clip(bin_ - day_lo, 0, n_days - 1), (hi - lo) / NS_PER_MIN)
-        _, bin_, lo, hi = split_intervals(vs, ve, bounds)
-        keep = hi > lo
-        d = np.clip(bin_[keep] - day_lo, 0, n_days - 1)
-        np.add.at(dose[h, :, 2], d, 1)
-        np.add.at(dose[h, :, 3], d, ((hi - lo)[keep] >= koper_ns).astype(float))
+        dose[h] = _per_day(((us, ue), (s, e), (vs, ve)), bounds, day_lo, n_days, koper_ns)
     report(progress, 1.0, "visits: done")
     day_list = days[day_lo:day_hi + 1]
     dosage = pd.DataFrame({
@@ -297,6 +319,6 @@ def hotspot_visits(pings, hotspots, *, names: Optional[Sequence[str]] = None,
     return Visits(
         visit_buffer_m=float(visit_buffer_m), koper_min=float(koper_min), merge_pause_min=float(merge_pause_min),
         stop_kmh=float(stop_kmh), max_gap_min=seg.max_gap_min, day_start=day_start, names=names,
-        visits=pd.concat(visit_rows, ignore_index=True) if visit_rows else pd.DataFrame(),
+        visits=pd.concat(visit_rows, ignore_index=True) if visit_rows else pd.DataFrame(columns=VISIT_COLUMNS),
         hotspots=pd.DataFrame(summary), dosage=dosage, hour_of_week_s=how / NS_PER_S,
         period_start_ns=t0, period_end_ns=t1)
