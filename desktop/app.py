@@ -1,8 +1,9 @@
-"""``beatwise-desktop [PROJECT_OR_DATA_FILE] [--smoke] [--screenshot PATH]``.
+"""``beatwise-desktop [PROJECT_OR_DATA_FILE ...] [--smoke] [--screenshot PATH]``.
 
-Without a file the first start opens the SYNTHETIC demo with its hotspots computed. ``--smoke``
-opens the demo (or the file), runs hotspots, When, streets and shifts through the same workers
-the buttons use, and exits 0, or 1 on any error. ``--screenshot PATH`` does the same and saves
+Without a file the first start opens the SYNTHETIC demo with its hotspots computed; several data
+files are imported together (one project). ``--smoke`` opens the demo (or the files), runs
+hotspots, When, streets and shifts through the same workers the buttons use, and exits 0, or 1 on
+any error (the message on stderr). ``--screenshot PATH`` does the same and saves
 a PNG of the whole main window before exiting. Both work with ``QT_QPA_PLATFORM=offscreen``
 and use a settings file of their own, so they never change the user's settings.
 """
@@ -24,9 +25,9 @@ SMOKE_TIMEOUT_S = 300
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="beatwise-desktop",
                                 description="Beatwise: where, when, which streets, and shift timing.")
-    p.add_argument("path", nargs="?", metavar="PROJECT_OR_DATA_FILE",
-                   help="a .beatwise project or incident data to open (default: the last project, "
-                        "or the SYNTHETIC demo on first start)")
+    p.add_argument("paths", nargs="*", metavar="PROJECT_OR_DATA_FILE",
+                   help="a .beatwise project, or incident data files to import together (default: the "
+                        "last project, or the SYNTHETIC demo on first start)")
     p.add_argument("--smoke", action="store_true",
                    help="open, run hotspots, When, streets and shifts, then exit (0 = all worked)")
     p.add_argument("--screenshot", metavar="PATH",
@@ -38,8 +39,13 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     os.environ.setdefault("LANG", "C.UTF-8")
     headless = bool(args.smoke or args.screenshot)
-    if args.path and not Path(args.path).exists():
-        print(f"beatwise-desktop: {args.path}: no such file", file=sys.stderr)
+    for path in args.paths:
+        if not Path(path).exists():
+            print(f"beatwise-desktop: {path}: no such file", file=sys.stderr)
+            return 2
+    if len(args.paths) > 1 and any(p.lower().endswith(".beatwise") for p in args.paths):
+        print("beatwise-desktop: open one .beatwise project at a time (several data files are "
+              "imported together)", file=sys.stderr)
         return 2
 
     from PySide6.QtCore import QTimer
@@ -66,7 +72,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     if os.environ.get("BEATWISE_STARTUP_REPORT"):  # tests/benchmarks/bench_startup.py
         QTimer.singleShot(0, lambda: print(f"beatwise-desktop: window shown {time.perf_counter() - T0:.3f} s "
                                            "after the app module loaded", file=sys.stderr, flush=True))
-    QTimer.singleShot(0, lambda: window.start(args.path))
+    QTimer.singleShot(0, lambda: window.start(args.paths))
     if not headless:
         return app.exec()
 

@@ -28,11 +28,13 @@ from desktop.panels.streets_panel import StreetsPanel
 from desktop.panels.temporal_panel import TemporalPanel
 from desktop.params import HotspotParams
 from desktop.project_model import ProjectModel
+from desktop.views.fit import ElidedLabel, resize_within_screen
 from desktop.views.map_view import MapView, hotspot_html
 from desktop.workers import TaskManager
 
 APP_TITLE = "Beatwise"
 DEFAULT_AUTOSAVE_MINUTES = 3
+DEFAULT_SIZE = (1500, 940)
 PROJECT_FILTER = "Beatwise project (*.beatwise)"
 TASK_LABELS = {"project": "Opening", "import": "Importing", "incidents": "Filtering",
                "hotspots": "Hotspots", "temporal": "When", "comparison": "Before/after",
@@ -142,7 +144,7 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         sb = self.statusBar()
-        self.status_message = QLabel("Ready")
+        self.status_message = ElidedLabel("Ready")
         self.coords = QLabel("")
         self.coords.setObjectName("coordinates")
         self.coords.setMinimumWidth(330)
@@ -150,7 +152,7 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, 1000)
         self.progress.setMaximumWidth(240)
         self.progress.setTextVisible(False)
-        self.progress_label = QLabel("")
+        self.progress_label = ElidedLabel("")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop the running analyses (nothing is changed)")
         self.cancel_button.clicked.connect(self.cancel_tasks)
@@ -225,6 +227,7 @@ class MainWindow(QMainWindow):
         self.temporal_panel.compareRequested.connect(self.run_comparison)
         self.streets_panel.runRequested.connect(self.run_streets)
         self.streets_panel.streetSelected.connect(self.run_street_profile)
+        self.streets_panel.addLayerRequested.connect(lambda: self.add_layer_dialog("streets"))
         self.map.cursorMoved.connect(self._cursor_moved)
         self.map.identified.connect(self._identified)
 
@@ -236,7 +239,7 @@ class MainWindow(QMainWindow):
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
         else:
-            self.resize(1500, 940)
+            resize_within_screen(self, *DEFAULT_SIZE)
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.restoreState(state)
         self.hotspots_panel.set_params(HotspotParams.from_dict(app_settings.get_json("hotspot_params")))
@@ -305,10 +308,13 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{star}{self.model.title} - {APP_TITLE}" if self.model.has_project else APP_TITLE)
 
     # ================================================================== start-up and projects
-    def start(self, path: Optional[str] = None) -> None:
-        """What to open at start: ``path``, a recovered project, the last project or the demo."""
-        if path:
-            self.open_path(path)
+    def start(self, paths=None) -> None:
+        """What to open at start: ``paths`` (a project, or data files imported together), a
+        recovered project, the last project or the demo."""
+        if isinstance(paths, (str, Path)):
+            paths = [paths]
+        if paths:
+            self.open_paths(paths)
             return
         if not self.headless and self.offer_recovery():
             return
@@ -328,18 +334,23 @@ class MainWindow(QMainWindow):
         self._start("project", load_demo, app_settings.data_dir(), on_done=self._loaded)
 
     def open_path(self, path) -> None:
-        path = Path(path)
-        if path.suffix.lower() == ".beatwise":
+        self.open_paths([path])
+
+    def open_paths(self, paths) -> None:
+        """One .beatwise project, or data files to import as one project (through the wizard;
+        straight in when headless)."""
+        paths = [Path(p) for p in paths]
+        if len(paths) == 1 and paths[0].suffix.lower() == ".beatwise":
             from desktop.tasks import open_project
 
-            self.status_message.setText(f"Opening {path.name}...")
-            self._start("project", open_project, path, on_done=self._loaded)
+            self.status_message.setText(f"Opening {paths[0].name}...")
+            self._start("project", open_project, paths[0], on_done=self._loaded)
         elif self.headless:
             from desktop.tasks import import_files
 
-            self._start("import", import_files, [path], None, on_done=self._imported)
+            self._start("import", import_files, paths, None, on_done=self._imported)
         else:
-            self.import_dialog([path])
+            self.import_dialog(paths)
 
     def open_dialog(self) -> None:
         if not self.maybe_save(self.open_dialog):

@@ -276,15 +276,30 @@ def _street_layer(streets, crs):
     return street_layer_from_frame(streets, crs, source="project")
 
 
+@dataclass(frozen=True)
+class NoStreets:
+    """Streets could not be ranked: the incidents have no location text and there is no street
+    layer to snap them to (e.g. timed force data with coordinates only)."""
+
+    reason: str
+    n_incidents: int
+    streets: tuple = ()
+
+
 @task
 def run_streets(incidents, filters: Filters, streets=None, crs: Optional[str] = None,
                 progress: Optional[ProgressFn] = None):
+    """A StreetRanking, or :class:`NoStreets` when there is nothing to match streets by."""
     from analysis.hotspots.street_ranking import rank_streets
+    from analysis.hotspots.streets import NoStreetNames
 
     report(progress, 0.0, "Applying the filters")
     pts = apply_filters(incidents, filters)
-    return rank_streets(pts, streets=_street_layer(streets, crs or str(incidents.crs)),
-                        progress=scaled(progress, 0.05, 1.0))
+    try:
+        return rank_streets(pts, streets=_street_layer(streets, crs or str(incidents.crs)),
+                            progress=scaled(progress, 0.05, 1.0))
+    except NoStreetNames as exc:
+        return NoStreets(str(exc), len(pts))
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
                                QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget,
                                QPushButton, QVBoxLayout, QWidget)
 
+from desktop.views.fit import message_label
+
 MARKINGS = ("OFFICIAL-SENSITIVE", "OFFICIAL", "none")
 
 
@@ -62,18 +64,17 @@ class ExportDialog(QDialog):
         self.area.setPlaceholderText("any area")
         self.area.setToolTip("Area of that street, e.g. Southend-on-Sea (several towns have a York Road)")
         form.addRow("Street's area", self.area)
-        self.online = QCheckBox("Online basemap in map.html (loads map tiles from the internet "
-                                "when the file is opened)")
+        self.online = QCheckBox("Online basemap in map.html")
+        self.online.setToolTip("map.html loads map tiles from the internet when it is opened "
+                               "(off: the web map works offline, with the local layers only)")
         self.online.setChecked(False)
         form.addRow("", self.online)
-        note = QLabel("Uses the current filters. The pack is made in the background: watch the "
-                      "progress bar in the status bar; Cancel leaves the folder as it was.")
-        note.setWordWrap(True)
-        note.setStyleSheet("color: #555")
+        note = message_label("Uses the current filters. The pack is made in the background: watch the "
+                             "progress bar in the status bar; Cancel leaves the folder as it was.",
+                             style="color: #555")
         if defaults.get("synthetic"):
             note.setText(note.text() + " This is the SYNTHETIC demo: every page says so.")
-        self.preview = QLabel("The first page appears here when the pack is made.")
-        self.preview.setObjectName("exportPreview")
+        self.preview = message_label("The first page appears here when the pack is made.", "exportPreview")
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.preview.setMinimumSize(300, 424)
         self.preview.setStyleSheet("background: #eee; border: 1px solid #bbb")

@@ -6,8 +6,9 @@ from typing import Optional
 
 from PySide6.QtCore import QDate, QTimer, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QHBoxLayout, QLabel, QMenu,
-                               QSizePolicy, QToolButton, QWidget)
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDateEdit, QLabel, QMenu, QSizePolicy, QToolButton, QWidget
+
+from desktop.views.flow_layout import FlowLayout, row
 
 
 class FilterBar(QWidget):
@@ -71,18 +72,15 @@ class FilterBar(QWidget):
         self.summary.setStyleSheet("color: #555;")
         self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
-        layout = QHBoxLayout(self)
+        layout = FlowLayout(self)  # wraps onto a second row rather than widening the window
         layout.setContentsMargins(8, 4, 8, 4)
         layout.addWidget(title)
         layout.addWidget(self.types_button)
-        layout.addWidget(self.use_from)
-        layout.addWidget(self.date_from)
-        layout.addWidget(self.use_to)
-        layout.addWidget(self.date_to)
-        layout.addWidget(QLabel("Area"))
-        layout.addWidget(self.area)
+        layout.addWidget(row(self.use_from, self.date_from))
+        layout.addWidget(row(self.use_to, self.date_to))
+        layout.addWidget(row(QLabel("Area"), self.area))
         layout.addWidget(self.clear_button)
-        layout.addWidget(self.summary, 1)
+        layout.addWidget(self.summary, stretch=True)
         self._set_types_text()
 
     # ------------------------------------------------------------------ populate from data

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QFileDialo
                                QVBoxLayout, QWidget)
 
 from desktop import settings as app_settings
+from desktop.views.fit import message_label, resize_within_screen
 
 FIELD_LABELS = {
     "lon": "Longitude (WGS84)", "lat": "Latitude (WGS84)", "x": "X / easting", "y": "Y / northing",
@@ -69,12 +70,13 @@ class ImportDialog(QDialog):
         ensure_analysis_loaded()  # the preview reads files on this thread
         self.setWindowTitle("Import incident data")
         self.setAcceptDrops(True)
-        self.resize(980, 680)
+        resize_within_screen(self, 980, 680)
         self.tasks = tasks
         self.result = None
         self.detected: dict = {}
         self.columns: list[str] = []
         self.error: Optional[str] = None
+        self.error_box = None  # the dialog of the last error, if any
         self.stack = QStackedWidget()
         self.stack.addWidget(self._files_page())
         self.stack.addWidget(self._columns_page())
@@ -122,10 +124,9 @@ class ImportDialog(QDialog):
         row = QHBoxLayout()
         row.addWidget(self.file_list, 1)
         row.addLayout(side)
-        hint = QLabel("Add incident files, or drop files and folders here. Beatwise reads data.police.uk "
-                      "street CSVs, force exports (CSV, TSV, Excel) and GIS point layers (GeoPackage, "
-                      "GeoJSON, Shapefile). All files of one import share the column mapping.")
-        hint.setWordWrap(True)
+        hint = message_label("Add incident files, or drop files and folders here. Beatwise reads data.police.uk "
+                             "street CSVs, force exports (CSV, TSV, Excel) and GIS point layers (GeoPackage, "
+                             "GeoJSON, Shapefile). All files of one import share the column mapping.")
         layout = QVBoxLayout(page)
         layout.addWidget(hint)
         layout.addLayout(row, 1)
@@ -189,8 +190,7 @@ class ImportDialog(QDialog):
         self.preview = QTableWidget()
         self.preview.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.preview.setAlternatingRowColors(True)
-        self.mapping_note = QLabel("")
-        self.mapping_note.setWordWrap(True)
+        self.mapping_note = message_label()
         self.combos: dict[str, QComboBox] = {}
         form = QFormLayout()
         for key, label in FIELD_LABELS.items():
@@ -317,10 +317,8 @@ class ImportDialog(QDialog):
         page = QWidget()
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
-        self.progress_label = QLabel("")
-        self.report_summary = QLabel("")
-        self.report_summary.setWordWrap(True)
-        self.report_summary.setObjectName("reportSummary")
+        self.progress_label = message_label()
+        self.report_summary = message_label("", "reportSummary")
         self.reasons = QTableWidget(0, 2)
         self.reasons.setHorizontalHeaderLabels(["Rejected because", "Rows"])
         self.reasons.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)

@@ -4,9 +4,11 @@ from __future__ import annotations
 from typing import Optional
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
-                               QSlider, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QHBoxLayout, QListWidget, QListWidgetItem, QPushButton, QSlider,
+                               QVBoxLayout, QWidget)
 
+from desktop.views.flow_layout import FlowLayout
+from desktop.views.fit import ElidedLabel
 from desktop.views.map_view import MapView
 
 
@@ -24,7 +26,7 @@ class LayersPanel(QWidget):
         self.opacity.setRange(0, 100)
         self.opacity.setToolTip("Opacity of the selected layer")
         self.opacity.valueChanged.connect(self._opacity_changed)
-        self.opacity_label = QLabel("Opacity")
+        self.opacity_label = ElidedLabel("Opacity")
         self.zoom_button = QPushButton("Zoom to layer")
         self.zoom_button.clicked.connect(self._zoom)
         self.all_button = QPushButton("Zoom to all")
@@ -32,7 +34,8 @@ class LayersPanel(QWidget):
         row = QHBoxLayout()
         row.addWidget(self.opacity_label)
         row.addWidget(self.opacity, 1)
-        buttons = QHBoxLayout()
+        buttons = FlowLayout()  # one above the other in a narrow dock
+        buttons.setContentsMargins(0, 0, 0, 0)
         buttons.addWidget(self.zoom_button)
         buttons.addWidget(self.all_button)
         layout = QVBoxLayout(self)

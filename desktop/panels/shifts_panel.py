@@ -9,18 +9,28 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTime, Qt, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QGridLayout, QGroupBox,
-                               QHBoxLayout, QHeaderView, QLabel, QPushButton, QSpinBox,
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFrame, QGridLayout, QGroupBox,
+                               QHBoxLayout, QHeaderView, QLabel, QPushButton, QScrollArea, QSpinBox,
                                QTableWidget, QTableWidgetItem, QTabWidget, QTimeEdit, QVBoxLayout,
                                QWidget)
 
 from desktop.params import SHIFT_LENGTHS_OFFERED, ShiftParams
-from desktop.views.heatmap_view import WEEKDAY_ABBR, WEEKDAYS
+from desktop.views.fit import message_label
+from desktop.views.heatmap_view import WEEKDAY_ABBR, WEEKDAYS, style_axes
 
 TIME_PRECISIONS_WITH_TIMES = ("minute", "window", "mixed")
 BLUE = (31, 95, 168)
 ORANGE = (217, 102, 31)
 GREEN = (46, 125, 50)
+
+
+def _scrolled(page: QWidget) -> QScrollArea:
+    """``page`` in a scroll area: a short dock scrolls it instead of growing the window."""
+    area = QScrollArea()
+    area.setWidget(page)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    return area
 
 
 class RotaEditor(QWidget):
@@ -123,10 +133,7 @@ class ShiftChart(pg.PlotWidget):
         self.demand_vb.setXLink(pi)
         self.demand_vb.setZValue(-10)
         pi.getViewBox().sigResized.connect(self._sync)
-        for name in ("left", "bottom", "right"):
-            ax = pi.getAxis(name)
-            ax.setTextPen(pg.mkPen(40, 40, 40))
-            ax.setPen(pg.mkPen(120, 120, 120))
+        style_axes(*(pi.getAxis(name) for name in ("left", "bottom", "right")))
         pi.getAxis("left").setLabel("officers on duty", color="#333")
         pi.getAxis("right").setLabel("incidents per week", color="#777")
         pi.getAxis("bottom").setTicks([[(24 * d + 12, WEEKDAY_ABBR[d]) for d in range(7)],
@@ -293,13 +300,8 @@ class ShiftsPanel(QWidget):
         cov.addWidget(self.current_label, 0, 1, Qt.AlignmentFlag.AlignHCenter)
         cov.addWidget(self.coverage_caption, 1, 0, Qt.AlignmentFlag.AlignHCenter)
         cov.addWidget(self.current_caption, 1, 1, Qt.AlignmentFlag.AlignHCenter)
-        self.summary = QLabel("")
-        self.summary.setObjectName("shiftSummary")
-        self.summary.setWordWrap(True)
-        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.status = QLabel("")
-        self.status.setWordWrap(True)
-        self.status.setStyleSheet("color: #555;")
+        self.summary = message_label("", "shiftSummary", selectable=True)
+        self.status = message_label(style="color: #555;")
         self.plan_choice = QComboBox()
         self.plan_choice.setToolTip("Plans for every shift length asked for, best coverage first")
         self.plan_choice.currentIndexChanged.connect(self._show_choice)
@@ -325,10 +327,8 @@ class ShiftsPanel(QWidget):
         self.tabs = QTabWidget()
         self.tabs.addTab(plan, "Plan")
         self.tabs.addTab(chart, "Demand vs on duty")
-        self.tabs.addTab(inputs, "Rules and current rota")
-        self.note = QLabel("")
-        self.note.setWordWrap(True)
-        self.note.setStyleSheet("color: #a60;")
+        self.tabs.addTab(_scrolled(inputs), "Rules and current rota")
+        self.note = message_label(style="color: #a60;")
         self.note.hide()
         layout = QVBoxLayout(self)
         layout.addWidget(self.note)
@@ -398,6 +398,7 @@ class ShiftsPanel(QWidget):
         self.plan_choice.clear()
         if run is None:
             self.plan_choice.blockSignals(False)
+            self.plan_choice.hide()
             self.coverage_label.setText("–")
             self.current_label.setText("–")
             self.summary.setText("")

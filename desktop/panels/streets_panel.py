@@ -1,28 +1,29 @@
-"""Streets dock: the street ranking; a selected street is highlighted on the map and profiled."""
+"""Streets dock: the street ranking; a selected street is highlighted on the map and profiled.
+Without location text or a street layer there is nothing to rank: the dock says so and offers to
+add a street layer."""
 from __future__ import annotations
 
 from typing import Optional
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLineEdit,
                                QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout,
                                QWidget)
 
-from desktop.views.heatmap_view import WEEKDAYS, HeatmapView
+from desktop.tasks import NoStreets
+from desktop.views.charts import ProfileView, number_item
+from desktop.views.heatmap_view import WEEKDAYS
+from desktop.views.fit import message_label
 
-
-def _num(value, text: str) -> QTableWidgetItem:
-    item = QTableWidgetItem(text)
-    item.setData(Qt.ItemDataRole.UserRole, value)
-    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-    return item
+NO_STREET_NAMES = "No street names: add a street layer (File > Add street layer)"
 
 
 class StreetsPanel(QWidget):
-    """Signals: ``runRequested()``, ``streetSelected(name, area)``."""
+    """Signals: ``runRequested()``, ``streetSelected(name, area)``, ``addLayerRequested()``."""
 
     runRequested = Signal()
     streetSelected = Signal(str, str)
+    addLayerRequested = Signal()
 
     def __init__(self, parent: Optional[QWidget] = None):
         super().__init__(parent)
@@ -36,9 +37,12 @@ class StreetsPanel(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.search, 1)
         top.addWidget(self.run_button)
-        self.summary = QLabel("")
-        self.summary.setWordWrap(True)
-        self.summary.setObjectName("streetsSummary")
+        self.summary = message_label("", "streetsSummary")
+        self.add_layer_button = QPushButton("Add street layer...")
+        self.add_layer_button.setToolTip("A GIS layer of streets (GeoPackage, GeoJSON, Shapefile) with "
+                                         "their names: incidents are snapped to the nearest street")
+        self.add_layer_button.clicked.connect(self.addLayerRequested.emit)
+        self.add_layer_button.hide()
         self.table = QTableWidget(0, 5)
         self.table.setHorizontalHeaderLabels(["#", "Street", "Area", "Incidents", "per 100 m"])
         self.table.verticalHeader().setVisible(False)
@@ -55,31 +59,36 @@ class StreetsPanel(QWidget):
                               "'per 100 m' needs a street layer (File > Add street layer).")
         self.table.itemSelectionChanged.connect(self._selected)
 
-        self.profile_title = QLabel("Select a street to see its profile.")
-        self.profile_title.setWordWrap(True)
-        self.profile_title.setObjectName("streetProfile")
-        self.profile_heatmap = HeatmapView(compact=True)
+        self.profile_title = message_label("Select a street to see its profile.", "streetProfile")
+        self.profile_view = ProfileView(compact=True)
+        self.profile_heatmap = self.profile_view.heatmap
         profile = QWidget()
         pl = QVBoxLayout(profile)
         pl.setContentsMargins(0, 0, 0, 0)
         pl.addWidget(self.profile_title)
-        pl.addWidget(self.profile_heatmap, 1)
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(self.table)
-        split.addWidget(profile)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        pl.addWidget(self.profile_view, 1)
+        self.split = QSplitter(Qt.Orientation.Vertical)
+        self.split.addWidget(self.table)
+        self.split.addWidget(profile)
+        self.split.setStretchFactor(0, 3)
+        self.split.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.summary)
-        layout.addWidget(split, 1)
+        layout.addWidget(self.add_layer_button, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.split, 1)
+        layout.addStretch(0)  # takes the room when there is no ranking to show
 
     def show_ranking(self, ranking) -> None:
         self.ranking = ranking
         self.table.blockSignals(True)
         self.table.setRowCount(0)
-        if ranking is None:
-            self.summary.setText("")
+        no_names = isinstance(ranking, NoStreets)
+        self.add_layer_button.setVisible(no_names)
+        self.split.setVisible(not no_names)  # no empty table and heatmap under the message
+        if ranking is None or no_names:
+            self.summary.setText(f"{NO_STREET_NAMES}. These {ranking.n_incidents:,} incidents have no "
+                                 "location text to rank streets by." if no_names else "")
             self.table.blockSignals(False)
             return
         how = ("matched by the location text" if ranking.method == "location"
@@ -92,13 +101,13 @@ class StreetsPanel(QWidget):
         rows = ranking.streets
         self.table.setRowCount(len(rows))
         for r, s in enumerate(rows):
-            self.table.setItem(r, 0, _num(r + 1, str(r + 1)))
+            self.table.setItem(r, 0, number_item(r + 1, str(r + 1)))
             name = QTableWidgetItem(s.name)
             name.setData(Qt.ItemDataRole.UserRole, (s.name, s.area))
             self.table.setItem(r, 1, name)
             self.table.setItem(r, 2, QTableWidgetItem(s.area))
-            self.table.setItem(r, 3, _num(s.incidents, f"{s.incidents:,}"))
-            self.table.setItem(r, 4, _num(s.per_100m if s.per_100m is not None else -1,
+            self.table.setItem(r, 3, number_item(s.incidents, f"{s.incidents:,}"))
+            self.table.setItem(r, 4, number_item(s.per_100m if s.per_100m is not None else -1,
                                           f"{s.per_100m:.1f}" if s.per_100m is not None else "-"))
         self.table.blockSignals(False)
         self._filter_rows(self.search.text())
@@ -138,7 +147,7 @@ class StreetsPanel(QWidget):
         if t.matrix is not None and t.peak is not None:
             parts.append(f"Busiest: {WEEKDAYS[t.peak.weekday]} {t.peak.hour:02d}:00-"
                          f"{(t.peak.hour + 1) % 24:02d}:00")
-            self.profile_heatmap.set_matrix(t.matrix, "incidents", t.peak)
-        else:
-            self.profile_heatmap.clear(t.message)
+        elif t.matrix is None and t.n_total:
+            parts.append("No times of day: incidents per month and per crime type")
+        self.profile_view.set_profile(t)
         self.profile_title.setText("<br>".join(parts))

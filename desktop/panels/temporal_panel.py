@@ -1,5 +1,6 @@
-"""When dock: the 7 x 24 heatmap with hover values, its own scope (street, selected hotspot) on top
-of the shared filters, and the before/after comparison."""
+"""When dock: the 7 x 24 heatmap with hover values (for month-only data, incidents per month and
+per crime type instead), its own scope (street, selected hotspot) on top of the shared filters, and
+the before/after comparison."""
 from __future__ import annotations
 
 from datetime import date
@@ -7,9 +8,12 @@ from typing import Optional
 
 from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDateEdit, QGroupBox,
-                               QHBoxLayout, QLabel, QPushButton, QRadioButton, QVBoxLayout, QWidget)
+                               QLabel, QPushButton, QRadioButton, QVBoxLayout, QWidget)
 
-from desktop.views.heatmap_view import WEEKDAYS, HeatmapView
+from desktop.views.charts import ProfileView, month_label
+from desktop.views.flow_layout import FlowLayout, row
+from desktop.views.heatmap_view import WEEKDAYS
+from desktop.views.fit import message_label
 
 
 class TemporalPanel(QWidget):
@@ -35,16 +39,14 @@ class TemporalPanel(QWidget):
         self.only_hotspot.setEnabled(False)
         self.run_button = QPushButton("Show")
         self.run_button.clicked.connect(self._run)
-        scope = QHBoxLayout()
-        scope.addWidget(QLabel("Street"))
-        scope.addWidget(self.street, 1)
+        scope = FlowLayout()  # wraps in a narrow dock
+        scope.addWidget(row(QLabel("Street"), self.street, stretch=self.street), stretch=True)
         scope.addWidget(self.only_hotspot)
         scope.addWidget(self.run_button)
 
-        self.heatmap = HeatmapView()
-        self.summary = QLabel("")
-        self.summary.setWordWrap(True)
-        self.summary.setObjectName("temporalSummary")
+        self.view = ProfileView()
+        self.heatmap = self.view.heatmap
+        self.summary = message_label("", "temporalSummary")
 
         self.compare_date = QDateEdit()
         self.compare_date.setCalendarPopup(True)
@@ -62,29 +64,19 @@ class TemporalPanel(QWidget):
         group.addButton(self.show_profile)
         group.addButton(self.show_change)
         self.show_profile.toggled.connect(self._redraw)
-        self.compare_result = QLabel("")
-        self.compare_result.setWordWrap(True)
-        self.summary.setMinimumWidth(10)
-        self.compare_result.setObjectName("compareResult")
-        cmp_row = QHBoxLayout()
-        cmp_row.addWidget(QLabel("Date of change"))
-        cmp_row.addWidget(self.compare_date)
-        cmp_row.addWidget(self.compare_button)
-        cmp_row.addStretch(1)
-        show_row = QHBoxLayout()
-        show_row.addWidget(QLabel("Show"))
-        show_row.addWidget(self.show_profile)
-        show_row.addWidget(self.show_change)
-        show_row.addStretch(1)
-        cmp_box = QGroupBox("Before / after")
+        self.compare_result = message_label("", "compareResult")
+        cmp_rows = FlowLayout()
+        cmp_rows.setContentsMargins(0, 0, 0, 0)
+        cmp_rows.addWidget(row(QLabel("Date of change"), self.compare_date, self.compare_button))
+        cmp_rows.addWidget(row(QLabel("Show"), self.show_profile, self.show_change))
+        self.cmp_box = cmp_box = QGroupBox("Before / after")
         cmp_layout = QVBoxLayout(cmp_box)
-        cmp_layout.addLayout(cmp_row)
-        cmp_layout.addLayout(show_row)
+        cmp_layout.addLayout(cmp_rows)
         cmp_layout.addWidget(self.compare_result)
 
         layout = QVBoxLayout(self)
         layout.addLayout(scope)
-        layout.addWidget(self.heatmap, 1)
+        layout.addWidget(self.view, 1)
         layout.addWidget(self.summary)
         layout.addWidget(cmp_box)
 
@@ -125,6 +117,10 @@ class TemporalPanel(QWidget):
     def show_profile_result(self, run) -> None:
         self.profile = run
         self.comparison = None
+        timed = run is not None and run.profile.matrix is not None
+        self.cmp_box.setEnabled(timed)  # the comparison is by hour of week: it needs times of day
+        self.cmp_box.setToolTip("" if timed or run is None else
+                                "Needs incidents with a time of day: these have none to compare")
         self.show_change.setEnabled(False)
         self.show_profile.setChecked(True)
         self.compare_result.setText("")
@@ -147,11 +143,11 @@ class TemporalPanel(QWidget):
 
     def _redraw(self, *_args) -> None:
         if self.show_change.isChecked() and self.comparison is not None:
-            self.heatmap.set_change(self.comparison.change, "change in incidents per week")
+            self.view.set_change(self.comparison.change, "change in incidents per week")
             return
         run = self.profile
         if run is None:
-            self.heatmap.clear("Run to see when incidents happen.")
+            self.view.clear("Run to see when incidents happen.")
             self.summary.setText("")
             return
         p = run.profile
@@ -160,12 +156,11 @@ class TemporalPanel(QWidget):
             scope.append(f"street {run.street}" + (f" ({run.street_area})" if run.street_area else ""))
         if run.hotspot_rank is not None:
             scope.append(f"hotspot {run.hotspot_rank}")
-        if p.matrix is None:
-            self.heatmap.clear(p.message)
-            self.summary.setText(f"<b>No hour-of-day profile</b>: {p.message}")
-            return
         units = "incidents" if p.weighting != "aoristic" else "incidents (aoristic)"
-        self.heatmap.set_matrix(p.matrix, units, p.peak)
+        self.view.set_profile(p, units)
+        if p.matrix is None:
+            self.summary.setText(self._no_times_text(p, scope))
+            return
         lines = [f"<b>{p.n:,} incidents</b> with a time of day ({'; '.join(scope)}), "
                  f"{p.weighting} weighting."]
         if p.peak is not None:
@@ -174,6 +169,20 @@ class TemporalPanel(QWidget):
         if p.n_excluded_no_time:
             lines.append(f"<span style='color:#a60'>{p.n_excluded_no_time:,} left out: "
                          f"{p.excluded_reason}</span>")
-        if p.message and (p.n_excluded_no_time or p.n_window):
-            lines.append(p.message)
+        if p.n_window:
+            lines.append(f"{p.n_window:,} with a from-to window spread over its hours (aoristic)"
+                         + (f"; {p.n_window_over_week:,} longer than a week spread evenly over the week"
+                            if p.n_window_over_week else "") + ".")
         self.summary.setText("<br>".join(lines))
+
+    @staticmethod
+    def _no_times_text(p, scope: list[str]) -> str:
+        """What the month view shows, and why there is no heatmap."""
+        if not p.n_total:
+            return p.message
+        months = list(p.by_month)
+        span = ""
+        if months:
+            span = (f" from {month_label(months[0])} to {month_label(months[-1])}" if len(months) > 1
+                    else f" in {month_label(months[0])}")
+        return f"<b>{p.n_total:,} incidents</b>{span} ({'; '.join(scope)}). <b>No times of day</b>: {p.message}"

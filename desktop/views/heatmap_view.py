@@ -6,7 +6,9 @@ from typing import Optional
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Signal
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from desktop.views.fit import message_label
 
 # = analysis.temporal.matrix.WEEKDAYS / WEEKDAY_ABBR (row 0 = Monday); local so the window opens
 # before pandas and scipy are imported (tests/desktop/test_params.py checks they agree)
@@ -15,6 +17,13 @@ WEEKDAY_ABBR = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 SEQUENTIAL = "CET-L18"
 DIVERGING = "CET-D1A"
+
+
+def style_axes(*axes) -> None:
+    """The charts' look: dark grey tick labels, mid-grey axis lines."""
+    for axis in axes:
+        axis.setTextPen(pg.mkPen(40, 40, 40))
+        axis.setPen(pg.mkPen(120, 120, 120))
 
 
 class HeatmapView(QWidget):
@@ -52,19 +61,13 @@ class HeatmapView(QWidget):
         bottom = item.getAxis("bottom")
         bottom.setTicks([[(h + 0.5, f"{h:02d}") for h in range(0, 24, 3)],
                          [(h + 0.5, "") for h in range(24)]])
-        for axis in (left, bottom):
-            axis.setTextPen(pg.mkPen(40, 40, 40))
-            axis.setPen(pg.mkPen(120, 120, 120))
+        style_axes(left, bottom)
         bottom.setLabel("hour of day", color="#333")
         self.bar = pg.ColorBarItem(values=(0, 1), colorMap=pg.colormap.get(SEQUENTIAL), width=12,
                                    interactive=False, colorMapMenu=False)
         self.bar.setImageItem(self.image, insert_in=item)
-        bar_axis = self.bar.getAxis("right")
-        bar_axis.setTextPen(pg.mkPen(40, 40, 40))
-        bar_axis.setPen(pg.mkPen(120, 120, 120))
-        self.hover_label = QLabel("Hover over a cell to see its value.")
-        self.hover_label.setObjectName("hoverLabel")
-        self.hover_label.setStyleSheet("color: #333;")
+        style_axes(self.bar.getAxis("right"))
+        self.hover_label = message_label("Hover over a cell to see its value.", "hoverLabel", style="color: #333;")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)

@@ -384,14 +384,15 @@ class MapView(QWidget):
         layer.apply()
         self.layersChanged.emit()
 
-    def zoom_to(self, bounds, padding: float = 0.05) -> None:
+    def zoom_to(self, bounds, padding: float = 0.05, min_extent_m: float = 200.0) -> None:
+        """Show ``bounds`` (x0, y0, x1, y1), widened to at least ``min_extent_m`` each way."""
         if bounds is None:
             return
         x0, y0, x1, y1 = (float(b) for b in bounds)
-        if x1 - x0 < 50:
-            x0, x1 = x0 - 100, x1 + 100
-        if y1 - y0 < 50:
-            y0, y1 = y0 - 100, y1 + 100
+        if x1 - x0 < min_extent_m:
+            x0, x1 = (x0 + x1 - min_extent_m) / 2, (x0 + x1 + min_extent_m) / 2
+        if y1 - y0 < min_extent_m:
+            y0, y1 = (y0 + y1 - min_extent_m) / 2, (y0 + y1 + min_extent_m) / 2
         self.vb.setRange(QRectF(x0, y0, x1 - x0, y1 - y0), padding=padding)
         self.overlay.update()
 
@@ -617,7 +618,9 @@ class MapView(QWidget):
         boxes = [b for b in boxes if b is not None]
         if zoom and boxes:
             b = np.asarray(boxes, dtype=float)
-            self.zoom_to((b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()), padding=0.4)
+            # at least 800 m: a street of one data.police.uk snap point is shown among its neighbours
+            self.zoom_to((b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()), padding=0.4,
+                         min_extent_m=800.0)
 
     # ------------------------------------------------------------------ legend
     def _update_legend(self) -> None:

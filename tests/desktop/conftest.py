@@ -58,6 +58,34 @@ def reference_hotspots(demo):
     return surface, areas, gi
 
 
+@pytest.fixture(scope="session")
+def rutland_months():
+    """The Rutland data.police.uk file read (month-only times): (incidents, its TemporalProfile)."""
+    from analysis.ingest.incidents import read_incidents
+    from analysis.temporal.matrix import hour_weekday_matrix
+    from tests.conftest import shared_path
+
+    incidents = read_incidents([shared_path("police_uk", "2024-01_to_2024-04-rutland-street.csv")]).incidents
+    return incidents, hour_weekday_matrix(incidents)
+
+
+@pytest.fixture
+def coordinates_only_csv(tmp_path) -> Path:
+    """Timed incidents with coordinates and no location text (like the Memphis robberies export):
+    200 seeded points around Memphis, 2023, to the minute."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(7)
+    n = 200
+    t = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 365 * 24 * 60, n), unit="min")
+    path = tmp_path / "memphis_robberies.csv"
+    pd.DataFrame({"latitude": (35.15 + rng.normal(0, 0.03, n)).round(6),
+                  "longitude": (-90.03 + rng.normal(0, 0.04, n)).round(6),
+                  "date": t.strftime("%Y-%m-%d %H:%M")}).to_csv(path, index=False)
+    return path
+
+
 @pytest.fixture
 def window(qtbot):
     """A main window with no project and nothing running automatically."""
@@ -97,3 +125,15 @@ def demo_window(window, demo, reference_hotspots, qtbot):
 
 def wait_idle(window, qtbot, timeout=60_000):
     qtbot.waitUntil(lambda: not window.tasks.is_running(), timeout=timeout)
+
+
+def import_with_wizard(window, qtbot, paths, timeout=120_000):
+    """File > Import data on ``paths``: Next (columns), Next (import), Finish; the dialog once the
+    window has the new project."""
+    d = window.import_dialog(paths)
+    d.next()
+    d.next()
+    qtbot.waitUntil(lambda: d.result is not None, timeout=timeout)
+    d.finish()
+    qtbot.waitUntil(lambda: window.model.has_project, timeout=10_000)
+    return d

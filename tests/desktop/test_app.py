@@ -1,13 +1,15 @@
-"""``beatwise-desktop`` flags: --screenshot and --smoke, offscreen, through the real entry point."""
+"""``beatwise-desktop`` flags: --screenshot and --smoke, offscreen, through the real entry point,
+on every file of ../shared/data."""
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
 
+import pytest
 from PySide6.QtGui import QImage
 
-from tests.conftest import shared_path
+from tests.conftest import SHARED_DATA
 
 
 def _run(args, data_dir, timeout=240):
@@ -21,9 +23,11 @@ def test_parser__flags():
     from desktop.app import build_parser
 
     a = build_parser().parse_args(["x.beatwise", "--smoke"])
-    assert (a.path, a.smoke, a.screenshot) == ("x.beatwise", True, None)
+    assert (a.paths, a.smoke, a.screenshot) == (["x.beatwise"], True, None)
     a = build_parser().parse_args(["--screenshot", "out.png"])
-    assert (a.path, a.smoke, a.screenshot) == (None, False, "out.png")
+    assert (a.paths, a.smoke, a.screenshot) == ([], False, "out.png")
+    a = build_parser().parse_args(["a.csv", "b.csv", "--smoke"])
+    assert a.paths == ["a.csv", "b.csv"]
 
 
 def test_screenshot__demo_offscreen(demo_cache, tmp_path):
@@ -38,13 +42,54 @@ def test_screenshot__demo_offscreen(demo_cache, tmp_path):
     assert "ok" in run.stderr.splitlines()[-1]
 
 
-def test_smoke__data_file_and_errors(tmp_path):
-    path = shared_path("police_uk", "2024-01_to_2024-04-rutland-street.csv")
-    run = _run([path, "--smoke"], tmp_path / "data")
-    assert run.returncode == 0, run.stderr
+def test_smoke__errors(tmp_path):
     bad = tmp_path / "broken.beatwise"
     bad.write_bytes(b"nonsense" * 100)
     run = _run([bad, "--smoke"], tmp_path / "data")
     assert run.returncode == 1 and "not a Beatwise project" in run.stderr
     run = _run([tmp_path / "missing.csv", "--smoke"], tmp_path / "data")
     assert run.returncode == 2 and "no such file" in run.stderr
+    run = _run([bad, bad, "--smoke"], tmp_path / "data")
+    assert run.returncode == 2 and "one .beatwise project at a time" in run.stderr
+
+
+def _shared_files() -> list:
+    """Every data file in ../shared/data, by kind; the four Essex months as one import."""
+    def files(*patterns):
+        return sorted(p for pattern in patterns for p in SHARED_DATA.glob(pattern))
+
+    essex = files("police_uk/*-essex-street.csv")
+    cases = [pytest.param("incidents", [p], id=p.name) for p in files("police_uk/*.csv", "timed/*.csv")
+             if p not in essex]
+    if essex:
+        cases.append(pytest.param("incidents", essex, id="essex-all-months"))
+    cases += [pytest.param("not incidents", [p], id=p.name)
+              for p in files("patrol/*.csv", "patrol/*.gpx", "streets/*.geojson", "boundaries/*.geojson")]
+    return cases or [pytest.param("incidents", [], id="no-shared-data")]
+
+
+@pytest.mark.parametrize("kind, paths", _shared_files())
+def test_smoke__every_shared_data_file(tmp_path, kind, paths):
+    """``--smoke`` on every file in ../shared/data: incidents open and every analysis runs (exit 0);
+    a file that is not incidents (streets, boundaries, patrol GPS) is refused with a message,
+    never a traceback."""
+    if not paths:
+        pytest.skip(f"shared data folder {SHARED_DATA} is absent")
+    run = _run([*paths, "--smoke"], tmp_path / "data")
+    assert "Traceback" not in run.stderr, run.stderr
+    if kind == "incidents":
+        assert run.returncode == 0, run.stderr
+        assert run.stderr.splitlines()[-1].startswith("beatwise-desktop: ok")
+    else:
+        assert run.returncode == 1, run.stderr
+        messages = [line for line in run.stderr.splitlines()
+                    if line.startswith("beatwise-desktop: ") and "FAILED" not in line]
+        assert messages and paths[0].name in messages[0], run.stderr
+
+
+def test_smoke__timed_data_without_location_text_exits_0(tmp_path, coordinates_only_csv):
+    """Regression: --smoke exited 1 on timed data without location text (Memphis robberies): the
+    Streets panel failed instead of saying 'no street names: add a street layer'."""
+    run = _run([coordinates_only_csv, "--smoke"], tmp_path / "data")
+    assert run.returncode == 0, run.stderr
+    assert "Streets failed" not in run.stderr

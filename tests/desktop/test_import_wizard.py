@@ -8,9 +8,11 @@ import pandas as pd
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from analysis.ingest.incidents import read_incidents
 from tests.conftest import shared_path
+from tests.desktop.conftest import import_with_wizard
 
 
 @pytest.fixture
@@ -91,7 +93,7 @@ def test_wizard__validation_report_and_rejected_rows_to_csv(qtbot, tasks, tmp_pa
     assert [model.data(model.index(r, 1)) for r in range(3)] == [r.row for r in ref.rejected] == [3, 4, 5]
     assert [model.data(model.index(r, 2)) for r in range(3)] == [r.reason for r in ref.rejected]
     out = d.export_rejects(tmp_path / "rejects.csv")
-    with open(out, newline="", encoding="utf-8") as fh:
+    with open(out, newline="", encoding="utf-8-sig") as fh:  # the CSV writer adds a BOM for Excel
         rows = list(csv.reader(fh))
     assert rows[0] == ["file", "row", "reason"]
     assert [(int(r[1]), r[2]) for r in rows[1:]] == [(r.row, r.reason) for r in ref.rejected]
@@ -125,15 +127,38 @@ def test_wizard__drop_files_and_folders(qtbot, tasks, tmp_path):
 def test_wizard__import_into_the_window(window, qtbot, tmp_path):
     """Finish makes a new project of the import (unsaved), drawn on the map."""
     path = shared_path("police_uk", "2024-01_to_2024-04-southend-on-sea-street.csv")
-    d = window.import_dialog([path])
-    d.next()
-    d.next()
-    qtbot.waitUntil(lambda: d.result is not None, timeout=60_000)
-    d.finish()
-    qtbot.waitUntil(lambda: window.model.has_project, timeout=10_000)
+    d = import_with_wizard(window, qtbot, [path])
     qtbot.waitUntil(lambda: not window.tasks.is_running(), timeout=30_000)
     p = window.model.project
     assert len(p.incidents) == d.result.report.accepted and window.model.dirty
     assert not window.banner.isVisible()
     assert window.map.layers["incidents"].count == len(p.incidents)
     assert not window.shifts_panel.applicable(window.model)  # month-only
+
+
+def test_wizard__mixed_utc_offsets_import_without_an_error(window, qtbot, tmp_path):
+    """Regression: times with mixed UTC offsets in one column (GMT, then BST after the clocks
+    changed on 31 March 2024) crashed the desktop import; they arrive as Europe/London local times."""
+    path = tmp_path / "offsets.csv"
+    path.write_text("id,date,offence,longitude,latitude\n"
+                    "1,2024-03-30T23:30:00+00:00,Robbery,0.71,51.54\n"
+                    "2,2024-03-31T12:00:00+01:00,Burglary,0.72,51.53\n"
+                    "3,2024-03-31T00:30:00+00:00,Drugs,0.70,51.545\n", encoding="utf-8")
+    d = window.import_dialog([path])
+    d.next()
+    assert d.stack.currentIndex() == 1 and d.error is None
+    d.next()
+    qtbot.waitUntil(lambda: d.result is not None or d.error is not None, timeout=30_000)
+    assert d.error is None and d.error_box is None
+    rep = d.result.report
+    assert (rep.rows_read, rep.accepted, len(rep.rejected)) == (3, 3, 0)
+    assert any("UTC offsets" in w for w in rep.warnings)
+    assert d.warnings.count() == len(rep.warnings)
+    d.finish()
+    qtbot.waitUntil(lambda: window.model.has_project, timeout=10_000)
+    inc = window.model.project.incidents.sort_values("source_row")
+    assert [str(t) for t in inc["t_start"]] == ["2024-03-30 23:30:00", "2024-03-31 12:00:00",
+                                                "2024-03-31 00:30:00"]
+    assert inc["time_precision"].tolist() == ["minute"] * 3
+    assert not window.errors and window.error_box is None
+    assert not [m for m in QApplication.topLevelWidgets() if isinstance(m, QMessageBox) and m.isVisible()]

@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QMessageBox
 
-from tests.desktop.conftest import wait_idle
+from tests.desktop.conftest import import_with_wizard, wait_idle
 
 
 def test_first_start__opens_the_demo_with_hotspots_and_a_synthetic_banner(window, demo_cache, qtbot):
@@ -360,3 +360,32 @@ def test_drop__data_opens_the_wizard_and_a_project_opens(demo_window, tmp_path, 
     saved = save_project(w.model.project, tmp_path / "dropped.beatwise")
     drop(saved)
     qtbot.waitUntil(lambda: w.model.path == saved, timeout=60_000)
+
+
+SOUTHEND = ("2024-01_to_2024-04-southend-on-sea-street.csv",)
+ESSEX = tuple(f"2024-0{m}-essex-street.csv" for m in range(1, 5))
+
+
+@pytest.mark.parametrize("names", [SOUTHEND, ESSEX], ids=["southend", "essex-4-months"])
+def test_police_uk_file__main_window_fits_the_screen(window, qtbot, names):
+    """Regression: with a data.police.uk file the main window grew to 2,297 px on a 1,600 px screen
+    (the When panel's month-only message in an unwrapped label set the window's minimum width)."""
+    from tests.conftest import shared_path
+
+    paths = [shared_path("police_uk", n) for n in names]
+    w = window
+    w.auto_run = True  # as the app: every analysis runs when the data arrives
+    import_with_wizard(w, qtbot, paths)
+    wait_idle(w, qtbot, timeout=180_000)
+    assert not w.errors and w.error_box is None
+    assert w.temporal_panel.profile.profile.matrix is None  # month-only: the message is shown
+    assert w.temporal_panel.summary.text()
+    for key in ("streets", "shifts", "hotspots"):  # every tab laid out once
+        w.docks[key].raise_()
+        qtbot.wait(20)
+    room = w.screen().availableGeometry()
+    limit = min(1600, room.width())  # the offscreen screen is 800 x 800
+    hint = w.minimumSizeHint()
+    assert hint.width() <= limit, f"minimum width {hint.width()} px > {limit} px"
+    assert w.width() <= limit and w.frameGeometry().width() <= room.width()
+    assert hint.height() <= room.height(), f"minimum height {hint.height()} px > {room.height()} px"

@@ -48,6 +48,7 @@ def test_layers__visibility_opacity_and_zoom(demo_window, qtbot):
 
 
 def test_map__scale_bar_and_legend(demo_window, qtbot):
+    demo_window.resize(1500, 940)  # a map wider than the bar (the offscreen screen is 800 px wide)
     m = demo_window.map
     m.zoom_to((588_000, 185_000, 590_000, 186_000), padding=0)
     m.overlay.repaint()
