@@ -199,6 +199,8 @@ def _weighted_median(group: np.ndarray, value: np.ndarray, weight: np.ndarray, n
 
 VISIT_COLUMNS = ["hotspot", "name", "start", "end", "duration_min", "patrol_min", "officer_min", "units",
                  "median_speed_kmh", "kind", "qualifying"]
+HOTSPOT_COLUMNS = ["hotspot", "name", "patrol_minutes", "officer_minutes", "visits", "visits_qualifying", "stops",
+                   "drive_throughs", "longest_gap_h"]
 
 
 def _visit_table(seg, owner, s, e, us, ue, vs, ve, koper_ns, stop_kmh) -> pd.DataFrame:
@@ -320,5 +322,5 @@ def hotspot_visits(pings, hotspots, *, names: Optional[Sequence[str]] = None,
         visit_buffer_m=float(visit_buffer_m), koper_min=float(koper_min), merge_pause_min=float(merge_pause_min),
         stop_kmh=float(stop_kmh), max_gap_min=seg.max_gap_min, day_start=day_start, names=names,
         visits=pd.concat(visit_rows, ignore_index=True) if visit_rows else pd.DataFrame(columns=VISIT_COLUMNS),
-        hotspots=pd.DataFrame(summary), dosage=dosage, hour_of_week_s=how / NS_PER_S,
+        hotspots=pd.DataFrame(summary, columns=HOTSPOT_COLUMNS), dosage=dosage, hour_of_week_s=how / NS_PER_S,
         period_start_ns=t0, period_end_ns=t1)

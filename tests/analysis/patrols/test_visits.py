@@ -190,3 +190,12 @@ def test_visits__officer_time_inside_matches_per_second_sampling(seed):
     officer_s = v.hotspots.iloc[0].officer_minutes * 60
     assert inside > 0
     assert officer_s == pytest.approx(inside, abs=5)     # half a second per boundary crossing at most
+
+
+def test_visits__empty__no_hotspots_and_no_movement():
+    from analysis.patrols.gap import patrol_gap
+    v = hotspot_visits(stay("A", T, 0), [])
+    assert list(v.hotspots.columns)[:2] == ["hotspot", "name"] and len(v.visits) == 0
+    assert patrol_gap(v, np.zeros((0, 168))).gaps == ()
+    v = hotspot_visits(stay("A", T, 0), [SQUARE])
+    assert v.hotspots.iloc[0].visits == 0 and v.dosage["patrol_minutes"].sum() == 0
