@@ -30,6 +30,7 @@ CASES = {
     "shifts --per-weekday": SHIFTS + ("--officers", "7", "--per-weekday"),
     "shifts --max-starts 4": SHIFTS + ("--officers", "7", "--max-starts", "4"),
     "brief": ("brief", "{demo}/demo.beatwise", "--out", "{tmp}/out"),
+    "patrols": ("patrols", "{demo}/demo.beatwise", "--patrols", "{demo}/patrols.csv"),
 }
 
 
