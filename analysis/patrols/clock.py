@@ -25,6 +25,8 @@ NS_PER_S = 1_000_000_000
 NS_PER_MIN = 60 * NS_PER_S
 NS_PER_HOUR = 3600 * NS_PER_S
 NS_PER_DAY = 24 * NS_PER_HOUR
+#: Intervals split at a time (bounds the memory of the pieces).
+CHUNK = 1 << 20
 
 
 def utc_ns(times) -> np.ndarray:
@@ -115,18 +117,22 @@ def hour_of_week_ns(start: np.ndarray, end: np.ndarray, weights=None, groups=Non
     -------
     int64 array of shape ``(168,)`` (no groups) or ``(n_groups, 168)``; sums exactly to the total.
     """
-    owner, slot, dur = hour_pieces(start, end)
-    if weights is not None:
-        dur = dur * np.asarray(weights, dtype=np.int64)[owner]
-    cell = slot if groups is None else np.asarray(groups, dtype=np.int64)[owner] * HOURS_PER_WEEK + slot
-    out = np.zeros((1 if groups is None else n_groups) * HOURS_PER_WEEK, dtype=np.int64)
-    # exact integer sums: bincount's float weights would round above 2**53 ns (104 days)
-    order = np.argsort(cell, kind="stable")
-    cell, dur = cell[order], dur[order]
-    starts = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]]) if cell.size else np.zeros(0, dtype=np.int64)
-    if cell.size:
-        out[cell[starts]] = np.add.reduceat(dur, starts)
-    return out if groups is None else out.reshape(n_groups, HOURS_PER_WEEK)
+    start = np.asarray(start, dtype=np.int64)
+    end = np.asarray(end, dtype=np.int64)
+    shape = HOURS_PER_WEEK if groups is None else (n_groups, HOURS_PER_WEEK)
+    out = np.zeros(shape, dtype=np.int64).reshape(-1)
+    for lo in range(0, len(start), CHUNK):            # bounded memory for millions of segments
+        sl = slice(lo, lo + CHUNK)
+        owner, slot, dur = hour_pieces(start[sl], end[sl])
+        if weights is not None:
+            dur = dur * np.asarray(weights, dtype=np.int64)[sl][owner]
+        cell = slot if groups is None else np.asarray(groups, dtype=np.int64)[sl][owner] * HOURS_PER_WEEK + slot
+        # exact integer sums: bincount's float weights would round above 2**53 ns (104 days)
+        order = np.argsort(cell, kind="stable")
+        cell, dur = cell[order], dur[order]
+        first = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
+        out[cell[first]] += np.add.reduceat(dur, first)
+    return out.reshape(shape)
 
 
 def parse_day_start(day_start: str | dt.time) -> dt.time:

@@ -84,7 +84,7 @@ class Presence:
 
 
 #: Segments cut into cell pieces at a time (bounds the memory of long or fast tracks).
-CHUNK_SEGMENTS = 1 << 20
+CHUNK_SEGMENTS = 1 << 18
 
 
 def split_along_axis(fa: np.ndarray, fb: np.ndarray, lo: np.ndarray, hi: np.ndarray):

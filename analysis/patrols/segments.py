@@ -103,7 +103,8 @@ def ping_arrays(pings) -> dict:
     for col in ("unit_id", "t"):
         if col not in pings.columns:
             raise BeatwiseError(f"The pings have no {col!r} column; read them with analysis.ingest.tracks.")
-    codes, units = pd.factorize(pings["unit_id"].astype(str), sort=False)
+    ids = pings["unit_id"]
+    codes, units = pd.factorize(ids if pd.api.types.is_string_dtype(ids.dtype) else ids.astype(str), sort=False)
     t = utc_ns(pings["t"])
     if crs_is_geographic(getattr(pings, "crs", None)):
         raise BeatwiseError("The pings are in longitude/latitude (degrees); presence is measured in "
@@ -115,11 +116,17 @@ def ping_arrays(pings) -> dict:
     flagged = (pings["flagged"].to_numpy(dtype=bool, na_value=False) if "flagged" in pings.columns
                else np.zeros(n, dtype=bool))
     codes = codes.astype(np.int64)
-    if n > 1 and not np.all((np.diff(codes) > 0) | ((np.diff(codes) == 0) & (np.diff(t) >= 0))):
+    if n > 1 and not _sorted_by_unit_then_time(codes, t):
         order = np.lexsort((t, codes))
         codes, t, xy, speed, flagged = codes[order], t[order], xy[order], speed[order], flagged[order]
     return {"unit": codes, "units": tuple(str(u) for u in units), "x": xy[:, 0], "y": xy[:, 1], "t": t,
             "speed": speed, "flagged": flagged, "crs": crs}
+
+
+def _sorted_by_unit_then_time(codes: np.ndarray, t: np.ndarray) -> bool:
+    """True when each unit's pings are together and in time order (codes are by first appearance)."""
+    same = codes[1:] == codes[:-1]
+    return bool(np.all(codes[1:] >= codes[:-1]) and np.all(t[1:][same] >= t[:-1][same]))
 
 
 def patrol_segments(pings, max_gap_min: float = DEFAULT_MAX_GAP_MIN) -> Segments:
@@ -140,28 +147,41 @@ def patrol_segments(pings, max_gap_min: float = DEFAULT_MAX_GAP_MIN) -> Segments
     if not (max_gap_min > 0 and math.isfinite(max_gap_min)):
         raise BeatwiseError(f"The longest counted gap must be a positive number of minutes, got {max_gap_min!r}.")
     a = ping_arrays(pings)
-    t, unit = a["t"], a["unit"]
-    if len(t) < 2:
-        pairs = np.zeros(0, dtype=np.int64)
-        same = np.zeros(0, dtype=bool)
-    else:
-        same = unit[1:] == unit[:-1]
-        pairs = np.flatnonzero(same)
-    dt = t[pairs + 1] - t[pairs]
-    ok = (dt <= int(round(max_gap_min * NS_PER_MIN))) & ~a["flagged"][pairs] & ~a["flagged"][pairs + 1]
-    i = pairs[ok]
-    j = i + 1
-    xa, ya, xb, yb = a["x"][i], a["y"][i], a["x"][j], a["y"][j]
-    dur = t[j] - t[i]
-    si, sj = a["speed"][i], a["speed"][j]
-    reported = np.where(np.isnan(si), sj, np.where(np.isnan(sj), si, (si + sj) / 2))
+    t, flagged = a["t"], a.pop("flagged")
+    t_min, t_max = (int(t.min()), int(t.max())) if len(t) else (0, 0)
+    same = a["unit"][1:] == a["unit"][:-1]              # consecutive pings of one unit
+    dt = np.diff(t)
+    ok = same & (dt <= int(round(max_gap_min * NS_PER_MIN))) & ~flagged[:-1] & ~flagged[1:]
+    lost = same & ~ok
+    uncounted_ns, n_uncounted = int(dt[lost].sum()), int(lost.sum())
+    del dt, lost, same, flagged
+    # one segment array at a time, each ping array dropped once used (10 million pings: ~1 GB less)
+    i = np.flatnonzero(ok)
+    del ok
+    unit = a.pop("unit")[i]
+    ta, tb = t[i], t[i + 1]
+    del t
+    a.pop("t")
+    x = a.pop("x")
+    xa, xb = x[i], x[i + 1]
+    y = a.pop("y")
+    ya, yb = y[i], y[i + 1]
+    del x, y
+    sp = a.pop("speed")
+    speed, sj = sp[i], sp[i + 1]                        # the two pings' mean where both are known
+    del sp, i
+    both = ~np.isnan(speed) & ~np.isnan(sj)
+    speed[both] = (speed[both] + sj[both]) / 2
+    speed[np.isnan(speed)] = sj[np.isnan(speed)]
+    del sj, both
+    unknown = np.flatnonzero(np.isnan(speed))           # else displacement / time (0 if no time)
+    secs = (tb[unknown] - ta[unknown]) / NS_PER_S
     with np.errstate(divide="ignore", invalid="ignore"):
-        moved = np.hypot(xb - xa, yb - ya) / (dur / NS_PER_S) * 3.6
-    moved = np.where(dur > 0, moved, 0.0)
-    speed = np.where(np.isfinite(reported), reported, moved)
+        moved = np.hypot(xb[unknown] - xa[unknown], yb[unknown] - ya[unknown]) / secs * 3.6
+    speed[unknown] = np.where(secs > 0, moved, 0.0)
+    del moved, secs, unknown
     return Segments(
-        max_gap_min=max_gap_min, units=a["units"], unit=unit[i], xa=xa, ya=ya, xb=xb, yb=yb,
-        ta=t[i], tb=t[j], speed_kmh=speed, counted_ns=int(dur.sum()), uncounted_ns=int(dt[~ok].sum()),
-        n_uncounted=int((~ok).sum()), t_min=int(t.min()) if len(t) else 0,
-        t_max=int(t.max()) if len(t) else 0, crs=a["crs"],
+        max_gap_min=max_gap_min, units=a["units"], unit=unit, xa=xa, ya=ya, xb=xb, yb=yb, ta=ta, tb=tb,
+        speed_kmh=speed, counted_ns=int((tb - ta).sum()), uncounted_ns=uncounted_ns, n_uncounted=n_uncounted,
+        t_min=t_min, t_max=t_max, crs=a["crs"],
     )
