@@ -38,9 +38,9 @@ def readable_number(value: float, *, direction: str = "nearest") -> float:
     ----------
     value : float
         A positive, finite number.
-    direction : {"nearest", "up"}
+    direction : {"nearest", "up", "down"}
         ``nearest`` picks the closest readable value on a log scale; ``up`` the smallest readable
-        value ``>= value``.
+        value ``>= value``; ``down`` the largest ``<= value``.
 
     Returns
     -------
@@ -57,6 +57,11 @@ def readable_number(value: float, *, direction: str = "nearest") -> float:
             if c >= value * (1 - 1e-12):
                 return float(round(c, 12))
         return float(candidates[-1])  # pragma: no cover - the candidate list always reaches 10**(e+1)
+    if direction == "down":
+        for c in reversed(candidates):
+            if c <= value * (1 + 1e-12):
+                return float(round(c, 12))
+        return float(candidates[0])  # pragma: no cover
     if direction != "nearest":
         raise ValueError(f"direction must be 'nearest' or 'up', got {direction!r}")
     best = min(candidates, key=lambda c: abs(math.log(c / value)))
@@ -89,6 +94,33 @@ def auto_cell_m(width_m: float, height_m: float) -> float:
             "margin was given. Give a cell size (--cell-m) or a bandwidth."
         )
     return readable_number(min(sides) / AUTO_CELLS_ON_SHORT_SIDE)
+
+
+#: The automatic cell is at most this fraction of the narrowest kernel used.
+CELL_PER_BANDWIDTH = 0.2
+
+
+def cell_for_bandwidths(smallest_bandwidth_m: float, width_m: float, height_m: float,
+                        max_cells: int = MAX_CELLS) -> float:
+    """The automatic cell size for a density surface: follows the detail the kernels can show.
+
+    The smaller of :func:`auto_cell_m` (the extent / 250) and a fifth of the narrowest kernel
+    used (``smallest_bandwidth_m``: the fixed bandwidth, or an adaptive surface's smallest
+    bandwidth class), rounded down to a readable number; but never so small that the grid
+    exceeds ``max_cells`` (:func:`suggest_cell_m`).
+
+    Parameters
+    ----------
+    smallest_bandwidth_m : float
+        Metres.
+    width_m, height_m : float
+        The extent to grid, margins included.
+    """
+    cell = auto_cell_m(width_m, height_m)
+    h = float(smallest_bandwidth_m)
+    if h > 0 and math.isfinite(h):
+        cell = min(cell, readable_number(CELL_PER_BANDWIDTH * h, direction="down"))
+    return max(cell, suggest_cell_m(width_m, height_m, max_cells))
 
 
 def _crs_text(crs) -> Optional[str]:

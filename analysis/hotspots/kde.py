@@ -35,7 +35,7 @@ from typing import Mapping, Optional, Union
 import numpy as np
 from scipy import fft as sp_fft
 
-from analysis.hotspots.grid import GridSpec, crs_is_geographic, points_xy
+from analysis.hotspots.grid import GridSpec, cell_for_bandwidths, crs_is_geographic, points_xy
 from analysis.progress import BeatwiseError, ProgressFn, report
 
 KERNELS = ("quartic", "epanechnikov", "triangular", "uniform", "gaussian")
@@ -65,19 +65,21 @@ DENSITY_UNITS = "incidents per km^2"
 WeightsArg = Union[None, str, Mapping[str, float], np.ndarray, "list[float]"]
 
 
-def fft_convolve(a: np.ndarray, kernel: np.ndarray, mode: str = "same") -> np.ndarray:
+def fft_convolve(a: np.ndarray, kernel: np.ndarray, mode: str = "same", *,
+                 workers: Optional[int] = None) -> np.ndarray:
     """2-D convolution of ``a`` (over its last two axes) with a 2-D ``kernel`` by real FFTs.
 
     Same result as ``scipy.signal.fftconvolve(a, kernel[None...], mode, axes=(-2, -1))``:
     ``full``, ``same`` (centred like ``a``) or ``valid`` (where ``kernel`` fits entirely).
+    ``workers``: threads for :mod:`scipy.fft` (a stack of tiles is split between them).
     """
     s1 = a.shape[-2:]
     s2 = kernel.shape
     full = (s1[0] + s2[0] - 1, s1[1] + s2[1] - 1)
     fshape = (sp_fft.next_fast_len(full[0], True), sp_fft.next_fast_len(full[1], True))
-    spec = sp_fft.rfftn(a, fshape, axes=(-2, -1))
+    spec = sp_fft.rfftn(a, fshape, axes=(-2, -1), workers=workers)
     spec *= sp_fft.rfftn(kernel, fshape)
-    out = sp_fft.irfftn(spec, fshape, axes=(-2, -1))
+    out = sp_fft.irfftn(spec, fshape, axes=(-2, -1), workers=workers)
     del spec
     if mode == "full":
         start, shape = (0, 0), full
@@ -323,6 +325,11 @@ class DensitySurface:
     density_units : str
     oversample : int
         Internal binning lattice was ``oversample`` times finer than the grid (1 = the grid itself).
+    bandwidth_classes : tuple of float
+        Adaptive surfaces (:mod:`analysis.hotspots.adaptive`): the bandwidth classes used, ascending;
+        empty for a fixed bandwidth.
+    class_counts : tuple of int
+        Incidents in each class.
     """
 
     grid: GridSpec
@@ -336,10 +343,21 @@ class DensitySurface:
     warnings: tuple[str, ...] = ()
     density_units: str = DENSITY_UNITS
     oversample: int = 1
+    bandwidth_classes: tuple[float, ...] = ()
+    class_counts: tuple[int, ...] = ()
 
     @property
     def max_density(self) -> float:
         return float(self.values.max())
+
+    @property
+    def adaptive(self) -> bool:
+        return bool(self.bandwidth_classes)
+
+    @property
+    def smallest_bandwidth_m(self) -> float:
+        """The narrowest kernel used: the smallest class, else the fixed bandwidth."""
+        return float(self.bandwidth_classes[0]) if self.bandwidth_classes else float(self.bandwidth_m)
 
 
 def resolve_weights(points, weights: WeightsArg, n: int) -> tuple[np.ndarray, bool]:
@@ -556,5 +574,8 @@ def grid_for_kde(points, *, cell_m: Optional[float] = None, kernel: str = "quart
     w, weighted = resolve_weights(points, weights, len(xy))
     choice = select_bandwidth(xy, bandwidth_m, kernel=kernel, weights=w if weighted else None, cell_m=cell_m)
     margin = _SUPPORT[kernel] * choice.bandwidth_m
+    if cell_m is None:  # a fifth of the bandwidth at most (issue 20 item 3)
+        span = xy.max(axis=0) - xy.min(axis=0) + 2 * margin
+        cell_m = cell_for_bandwidths(choice.bandwidth_m, span[0], span[1])
     grid = GridSpec.for_points(xy, cell_m=cell_m, margin_m=margin, crs=crs)
     return grid, choice

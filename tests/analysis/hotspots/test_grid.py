@@ -160,3 +160,16 @@ def test_gridspec__frozen_and_validated():
     with pytest.raises(BeatwiseError):
         GridSpec(0, 0, 10, 0, 2)
     assert g.describe() == {"nx": 2, "ny": 2, "x0": 0.0, "y0": 0.0, "cell_m": 10.0, "crs": None}
+
+
+def test_cell_for_bandwidths__a_fifth_of_the_narrowest_kernel_within_the_limit():
+    from analysis.hotspots.grid import MAX_CELLS, cell_for_bandwidths, readable_number
+
+    # a county: the extent rule alone gives 250 m; a 260 m smallest class asks for <= 52 m -> 50 m
+    assert cell_for_bandwidths(260.0, 90_000, 70_000) == 50.0
+    # a town: the extent rule (6 km / 250 = 24 -> 25 m) is already finer than a fifth of the bandwidth
+    assert cell_for_bandwidths(400.0, 10_000, 6_000) == 25.0
+    # never above the grid-size limit: 1 m kernels over 100 km give the smallest cell that fits
+    c = cell_for_bandwidths(1.0, 100_000, 100_000)
+    assert (100_000 / c) ** 2 <= MAX_CELLS * 1.01 and c == 25.0
+    assert readable_number(52.0, direction="down") == 50.0 and readable_number(24.0, direction="down") == 20.0
