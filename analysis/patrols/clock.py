@@ -1,5 +1,8 @@
 """UTC instants against the local clock: hour-of-week slots and policing days, in integer nanoseconds.
 
+Presence time is "shared across hour-of-week slots in proportion to time" (DESIGN.md section 7);
+visits are counted per policing day (Koper 1995 dosage is a daily habit). This module does both cuts.
+
 Pings carry UTC instants (DESIGN.md section 2); people read the week on the local clock
 (Europe/London). Slot ``24 * weekday + hour`` of local time, Monday 00:00 = slot 0 (the same week as
 ``analysis.staffing.week``). UK offsets are whole hours, so every UTC hour is exactly one local hour:

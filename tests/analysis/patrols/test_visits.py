@@ -46,8 +46,13 @@ def test_visits__two_units_overlapping_10_minutes_give_10_patrol_and_20_officer_
     v = hotspot_visits(concat(stay("A", T, 10), stay("B", T, 10, x=60)), [SQUARE])
     row = v.visits.iloc[0]
     assert len(v.visits) == 1 and row.units == 2
-    assert row.patrol_min == 10 and row.officer_min == 20
+    assert row.patrol_min == 10 and row.officer_min == 20 and row.qualifying     # 10 >= 10 minutes
     assert v.hotspots.iloc[0].patrol_minutes == 10 and v.hotspots.iloc[0].officer_minutes == 20
+
+
+def test_visits__koper_minimum_is_inclusive_and_adjustable():
+    assert not hotspot_visits(stay("A", T, 9.5), [SQUARE]).visits.iloc[0].qualifying
+    assert hotspot_visits(stay("A", T, 9.5), [SQUARE], koper_min=9).visits.iloc[0].qualifying
 
 
 def test_visits__staggered_units_unite_into_one_visit():
@@ -199,3 +204,11 @@ def test_visits__empty__no_hotspots_and_no_movement():
     assert patrol_gap(v, np.zeros((0, 168))).gaps == ()
     v = hotspot_visits(stay("A", T, 0), [SQUARE])
     assert v.hotspots.iloc[0].visits == 0 and v.dosage["patrol_minutes"].sum() == 0
+
+
+def test_visits__the_autumn_policing_day_has_25_hours():
+    # 06:00 BST Saturday 24 October (05:00 UTC) to 06:00 GMT Sunday (06:00 UTC): one day, 1,500 min
+    v = hotspot_visits(stay("A", "2026-10-24 05:00", 25 * 60, every_s=60), [SQUARE])
+    d = v.dosage.set_index("day")
+    assert d.loc[dt.date(2026, 10, 24), "patrol_minutes"] == 1500
+    assert d["patrol_minutes"].sum() == 1500
