@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from analysis.progress import BeatwiseError
 from analysis.commands._common import (add_filter_arguments, add_input_arguments, add_street_arguments,
                       filters_from_args, finish, import_summary, load_input, on_street, out_dir, say,
@@ -42,6 +44,9 @@ def register(sub) -> None:
                    help="let each weekday have its own start times and head-counts")
     r.add_argument("--current", metavar="SPEC",
                    help='current rota to compare with, e.g. "07:00-17:00x4,14:00-00:00x3"')
+    r.add_argument("--current-from-patrols", nargs="+", metavar="PINGS",
+                   help="use the officers on duty observed in patrol GPS (units reporting per hour of "
+                        "the week) as the current rota, scored like for like")
     r.add_argument("--time-limit-s", type=float, default=None, metavar="S",
                    help="solver time limit per shift length; a plan not proven optimal by then "
                         "is reported as such with its bound (default 30)")
@@ -86,13 +91,28 @@ def run(args) -> int:
 
     lengths = parse_shift_hours(args.shift_hours)
     starts = parse_starts(args.starts)
+    if args.current and args.current_from_patrols:
+        raise BeatwiseError("give --current SPEC or --current-from-patrols PINGS, not both")
     current = parse_rota(args.current) if args.current else None
+    if args.current_from_patrols:
+        from analysis.ingest.tracks import read_pings
+        from analysis.patrols.on_duty import on_duty
+
+        current = np.asarray(on_duty(read_pings(args.current_from_patrols).pings).to_list(), dtype=float)
+        if not np.isfinite(current).all():
+            covered = np.isfinite(current)
+            say(f"the patrol GPS covers {int(covered.sum())} of the 168 hours of the week; the others "
+                "count as nobody on duty")
+            current = np.where(covered, current, 0.0)
     officers = args.officers
     if officers is None:
         if current is None:
             raise BeatwiseError("give --officers N (officers working each day) or --current SPEC "
                                 "to plan for as many officers as the current rota")
-        officers = sum(s.officers for s in current)
+        if isinstance(current, np.ndarray):  # officer-hours a day over the mean shift length
+            officers = max(1, int(round(current.sum() / 7 / (sum(lengths) / len(lengths)))))
+        else:
+            officers = sum(s.officers for s in current)
     if args.streets and not args.street:
         raise BeatwiseError("--streets LAYER is used with --street NAME")
     folder = out_dir(args.out)

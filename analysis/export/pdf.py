@@ -841,7 +841,8 @@ def _page_shifts(doc: _Doc) -> None:
     every = "every day" if all(x.weekdays == tuple(range(7)) for x in best.shifts) else "by day"
     rows = [["Recommended", "; ".join(x.label() for x in best.shifts), _pct(best.coverage), best.status]]
     if r.current is not None:
-        rows.append(["Current", "; ".join(x.label() for x in r.current.shifts), _pct(r.current.coverage), "as given"])
+        rows.append(["Current", "; ".join(x.label() for x in r.current.shifts) or r.current.label,
+                     _pct(r.current.coverage), "as given"])
     doc.table(["Rota", f"Shifts (start-end x officers, {every})", "Coverage", "Status"], rows,
               widths=[0.16, 0.47, 0.14, 0.23], align=["left", "left", "right", "left"], size=8.5)
     if best.feasible:

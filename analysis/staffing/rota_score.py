@@ -42,6 +42,18 @@ class RotaScore:
                 "load_per_officer_hour": self.load_per_officer_hour}
 
 
+def score_on_duty(demand, on_duty, label: str = "observed on duty (patrol GPS)") -> RotaScore:
+    """Score an observed on-duty profile (168 values, e.g. units reporting per hour of the week
+    from patrol GPS: :func:`analysis.patrols.on_duty.on_duty`) like a given rota, like for like."""
+    d = as_demand(demand)
+    on = np.asarray(on_duty, dtype=float).ravel()
+    if on.shape != (HOURS_PER_WEEK,) or not np.isfinite(on).all() or on.sum() <= 0:
+        raise BeatwiseError("the observed on-duty profile needs 168 finite values with someone on duty")
+    return RotaScore(shifts=(), on_duty=tuple(float(v) for v in on), coverage=coverage(d, on),
+                     load_per_officer_hour=float(d.sum() / on.sum()), label=label,
+                     understaffed=understaffed(d, on))
+
+
 def parse_rota(spec: str) -> tuple[Shift, ...]:
     """Parse a rota like ``"07:00-17:00x4,14:00-00:00x3"`` (every day).
 

@@ -35,7 +35,7 @@ import numpy as np
 from analysis.progress import BeatwiseError, ProgressFn, report, scaled
 from analysis.staffing import explain, methods, milp
 from analysis.staffing.demand import OBJECTIVE, UnderstaffedHour, as_demand, coverage, understaffed
-from analysis.staffing.rota_score import RotaScore, score_rota
+from analysis.staffing.rota_score import RotaScore, score_on_duty, score_rota
 from analysis.staffing.week import HOURS_PER_WEEK, WEEKDAY_ABBR, Shift
 
 DEFAULT_TIME_LIMIT_S = 30.0
@@ -257,8 +257,9 @@ def recommend_shifts(demand, *, officers: int, shift_hours: Sequence[int] = (8,)
         ``S`` sergeants a day, planned after the constables to be on duty whenever they are
         (see :mod:`analysis.staffing.milp`); 0 for none. At most :data:`MAX_OFFICERS` a day of
         either (:data:`MAX_OFFICERS_PER_WEEKDAY` with ``per_weekday``).
-    current : str or sequence of Shift, optional
-        The current rota, scored with the same coverage and compared in the summary.
+    current : str, sequence of Shift or ndarray of 168, optional
+        The current rota, scored with the same coverage and compared in the summary; an array is
+        an observed on-duty profile (e.g. units reporting per hour of the week in patrol GPS).
     time_limit_s : float
         Solver time limit per shift length (and sergeant stage); a plan not proven optimal by
         then is reported with status ``"not proven optimal: ..."`` and its proven bound.
@@ -299,7 +300,12 @@ def recommend_shifts(demand, *, officers: int, shift_hours: Sequence[int] = (8,)
                              max_starts=max_starts, min_on_duty=min_on_duty,
                              per_weekday=bool(per_weekday), sergeants=sergeants,
                              time_limit_s=float(time_limit_s))
-    cur = None if current is None else score_rota(d, current)
+    if current is None:
+        cur = None
+    elif isinstance(current, np.ndarray):  # an observed on-duty profile (168 values)
+        cur = score_on_duty(d, current)
+    else:
+        cur = score_rota(d, current)
 
     plans = []
     for i, length_h in enumerate(lengths):

@@ -168,3 +168,25 @@ def test_shifts_cli__officers_100000_refused_before_allocating(demo_dir, capsys)
     assert err.startswith("beatwise shifts: error: 100,000 officers a day is more than one plan "
                           "can take: at most 1,000")
     assert "Split the team by area" in err and "Traceback" not in err
+
+
+def test_shifts_cli__current_from_patrols_scored_like_for_like(demo_dir, capsys):
+    """Issue 13 item 6: officers on duty from the pings as the current rota."""
+    import numpy as np
+
+    from analysis.ingest.tracks import read_pings
+    from analysis.patrols.on_duty import on_duty
+    from analysis.staffing.demand import coverage, demand_from_incidents
+    from analysis.ingest.incidents import read_incidents
+
+    code = main(["shifts", str(demo_dir / "incidents.csv"), "--current-from-patrols", str(demo_dir / "patrols.csv"),
+                 "--shift-hours", "8", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    d = json.loads(out)
+    observed = np.asarray(on_duty(read_pings(demo_dir / "patrols.csv").pings).to_list(), dtype=float)
+    observed = np.where(np.isfinite(observed), observed, 0)
+    demand = demand_from_incidents(read_incidents(demo_dir / "incidents.csv").incidents).per_hour
+    assert d["current"]["coverage"] == pytest.approx(coverage(demand, observed), abs=1e-12)
+    assert d["current"]["label"].startswith("observed on duty")
+    assert d["coverage"] > d["current"]["coverage"]
