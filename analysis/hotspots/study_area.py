@@ -213,7 +213,11 @@ def _lattice_factor(grid: GridSpec, reach_m: float) -> int:
     """
     f = max(REACH_LATTICE_PER_CELL, int(math.ceil(10 * grid.cell_m / reach_m - 1e-9)))
     f += 1 - f % 2
-    while f > 1 and f * f * grid.n_cells > REACH_LATTICE_MAX_CELLS:
+    # the lattice is padded by the reach on every side: count the padding in the budget (a few
+    # incidents far apart have a reach of kilometres on a grid of small cells)
+    pad_cells = 2 * reach_m / grid.cell_m
+    padded = (grid.ny + pad_cells) * (grid.nx + pad_cells)
+    while f > 1 and f * f * padded > REACH_LATTICE_MAX_CELLS:
         f -= 2
     return f
 

@@ -180,3 +180,19 @@ def test_read_study_area__not_polygons_or_missing(tmp_path):
         read_study_area(points, BNG)
     with pytest.raises(BeatwiseError, match="no such study area"):
         read_study_area(tmp_path / "missing.geojson", BNG)
+
+
+def test_reach_lattice__padding_counted_in_the_budget__six_incidents_far_apart():
+    """Regression: 6 incidents km apart (reach 3.5 km) on a grid of 230 x 207 small cells built a
+    lattice of 12 million nodes (26 s on a busy machine): the reach padding was not in the budget."""
+    import math
+
+    from analysis.hotspots.grid import GridSpec
+    from analysis.hotspots.study_area import REACH_LATTICE_MAX_CELLS, _lattice_factor
+
+    grid = GridSpec(580_000.0, 180_000.0, 15.0, nx=207, ny=230, crs="EPSG:27700")
+    reach_m = 3549.0
+    f = _lattice_factor(grid, reach_m)
+    pad = math.floor(reach_m / (grid.cell_m / f)) + 1
+    nodes = (grid.ny * f + 2 * pad) * (grid.nx * f + 2 * pad)
+    assert nodes <= 1.05 * REACH_LATTICE_MAX_CELLS
