@@ -12,19 +12,35 @@ variation in kernel estimates - a square root law"; Silverman 1986, *Density Est
 
 where ``f_pilot`` is a **pilot** estimate, ``g`` the (weighted) geometric mean of ``f_pilot`` at
 the incidents, so that ``h0`` is the bandwidth of a typical incident, and each ``h_i`` is clipped
-to ``[min_bandwidth_m, max_bandwidth_m]``. Two pilots are offered:
+to ``[min_bandwidth_m, max_bandwidth_m]`` (default ``h0 / 4`` to ``4 h0``).
+
+**The scale h0 from k** (default): ``h0 = sqrt(k / (pi g))``, so that ``h_i = sqrt(k / (pi
+f_pilot(x_i)))`` - each incident's kernel is the circle that holds about ``k`` incidents at the
+pilot density around it (default ``k = 30``): the k-th nearest-neighbour radius, read from the
+smoothed pilot instead of the raw distances (hundreds of data.police.uk incidents share one snap
+point, where the raw k-th neighbour distance is 0). This is Abramson's law (``h ~ f^-1/2``)
+with the k-NN scale of CrimeStat's adaptive kernel (Levine, CrimeStat IV ch. 10, which sets each
+bandwidth to the radius holding a minimum sample of k incidents). A bandwidth in metres given by
+the user is taken as ``h0`` instead. Two pilots are offered:
 
 * ``pilot="kde"`` (default, Silverman §5.3.1): the fixed-bandwidth binned KDE of
-  :mod:`analysis.hotspots.kde` with ``pilot_bandwidth_m`` (default ``h0``), read at each incident
-  by bilinear interpolation of a grid a tenth of the pilot bandwidth fine;
+  :mod:`analysis.hotspots.kde` with ``pilot_bandwidth_m`` (default the ArcGIS rule of
+  :func:`analysis.hotspots.kde.select_bandwidth`), read at each incident by bilinear
+  interpolation of a grid a tenth of the pilot bandwidth fine;
 * ``pilot="knn"``: the k-th nearest-neighbour density ``k / (n pi d_k^2)`` (Loftsgaarden &
   Quesenberry 1965), with which ``h_i`` is proportional to the distance to the incident's k-th
   nearest neighbour - the idea of CrimeStat's adaptive kernel (Levine, CrimeStat IV ch. 10), which
   sets each bandwidth to the radius holding a minimum sample of k incidents. We implement
   Abramson's law with this pilot, normalised by ``g``, not CrimeStat's raw k-NN radius.
 
-``h0`` is the fixed bandwidth the data would get otherwise (default the ArcGIS rule of
-:func:`analysis.hotspots.kde.select_bandwidth`).
+
+When to use it (:func:`choose_bandwidth_mode`, ``--kernel-bandwidth auto``): adaptive when the
+fixed (ArcGIS) bandwidth is more than :data:`AUTO_RATIO` (3) times the median adaptive one, i.e.
+the typical incident's fixed kernel would hold over 9 ``k`` incidents where its neighbourhood
+supports ``k``: the data spans places of very different density (a force: towns and countryside),
+and one bandwidth fits neither. Measured: Essex 2024 7.3 (adaptive), Southend-on-Sea 1.8 and
+Rutland 2.4 (fixed). The ratio of the 90th to the 10th percentile of the pilot densities is
+reported too, but does not separate a force from a town (Essex 19, Southend 22, Rutland 45).
 
 Fast evaluation
 ---------------
@@ -49,7 +65,7 @@ import numpy as np
 
 from analysis.hotspots.grid import GridSpec, crs_is_geographic, points_xy
 from analysis.hotspots.kde import (_SUPPORT, DENSITY_UNITS, KERNEL_SD, KERNELS, OVERSAMPLE_TARGET_SD_CELLS,
-                                   BandwidthChoice, oversample_factor,
+                                   oversample_factor,
                                    DensitySurface, WeightsArg, fft_convolve, kde, kernel_stencil, linear_bin,
                                    resolve_weights, select_bandwidth)
 from analysis.progress import BeatwiseError, ProgressFn, report
@@ -59,10 +75,12 @@ ALPHA = 0.5
 #: Geometric step between bandwidth classes.
 CLASS_RATIO = 2.0 ** 0.25
 #: Default bounds on the per-incident bandwidth, as multiples of ``h0``.
-MIN_FACTOR = 0.1
-MAX_FACTOR = 3.0
-#: Default k of the ``knn`` pilot.
-DEFAULT_K = 10
+MIN_FACTOR = 0.25
+MAX_FACTOR = 4.0
+#: Default k: each kernel holds about k incidents at the pilot density (and the ``knn`` pilot's k).
+DEFAULT_K = 30
+#: ``--kernel-bandwidth auto`` is adaptive when fixed / median adaptive bandwidth exceeds this.
+AUTO_RATIO = 3.0
 #: A class is convolved on the coarsest lattice (2^L output cells) on which the kernel's standard
 #: deviation is still at least this many lattice cells (the accuracy target of the fixed KDE's
 #: oversampling, :data:`analysis.hotspots.kde.OVERSAMPLE_TARGET_SD_CELLS`).
@@ -165,29 +183,44 @@ def bilinear_at(values: np.ndarray, grid: GridSpec, xy: np.ndarray) -> np.ndarra
             + ty * ((1 - tx) * flat[k + i1] + tx * flat[k + i1 + j1]))
 
 
-def abramson_bandwidths(xy: np.ndarray, w: Optional[np.ndarray], h0: float, *, kernel: str = "quartic",
+def abramson_bandwidths(xy: np.ndarray, w: Optional[np.ndarray], h0: Optional[float] = None, *,
+                        kernel: str = "quartic",
                         pilot: str = "kde", pilot_bandwidth_m: Optional[float] = None, k: int = DEFAULT_K,
                         min_bandwidth_m: Optional[float] = None, max_bandwidth_m: Optional[float] = None,
                         class_ratio: float = CLASS_RATIO, alpha: float = ALPHA, crs=None) -> AdaptiveBandwidths:
     """Per-incident bandwidths ``h_i = h0 (g / f_pilot(x_i))^alpha``, clipped, and their classes.
 
-    Classes are ``min_bandwidth_m * class_ratio^j``; each incident gets the class nearest to its
-    bandwidth on a log scale (so ``h_class / h_exact`` is within ``class_ratio^(+-1/2)``).
+    ``h0`` None: ``sqrt(k / (pi g))`` (module docstring). Classes are ``min_bandwidth_m *
+    class_ratio^j``; each incident gets the class nearest to its bandwidth on a log scale (so
+    ``h_class / h_exact`` is within ``class_ratio^(+-1/2)``).
     """
-    h0 = float(h0)
+    if pilot_bandwidth_m is None:
+        pchoice = select_bandwidth(xy, "auto", kernel=kernel, weights=w)
+        hp, pilot_from = pchoice.bandwidth_m, "the ArcGIS rule"
+    else:
+        hp, pilot_from = float(pilot_bandwidth_m), "given"
+    if not (hp > 0 and math.isfinite(hp)):
+        raise BeatwiseError(f"The pilot bandwidth must be a positive number of metres, got {hp!r}.")
+    if int(k) < 1:
+        raise BeatwiseError(f"k must be at least 1, got {k!r}.")
+    f = pilot_density(xy, w, kernel=kernel, pilot=pilot, pilot_bandwidth_m=hp, k=k, crs=crs)
+    lw = np.ones(len(xy)) if w is None else w
+    logf = np.log(f)
+    g = float(np.exp((logf * lw).sum() / lw.sum())) if lw.sum() > 0 else float(np.exp(logf.mean()))
+    if h0 is None:
+        h0 = 1000.0 * math.sqrt(int(k) / (math.pi * g))
+        h0_text = f"{h0:.0f} m = sqrt(k / (pi g)), k = {int(k)}"
+    else:
+        h0 = float(h0)
+        h0_text = f"{h0:.0f} m (given)"
     if not (h0 > 0 and math.isfinite(h0)):
         raise BeatwiseError(f"The adaptive kernel's global bandwidth must be positive, got {h0!r}.")
-    hp = h0 if pilot_bandwidth_m is None else float(pilot_bandwidth_m)
     hmin = MIN_FACTOR * h0 if min_bandwidth_m is None else float(min_bandwidth_m)
     hmax = MAX_FACTOR * h0 if max_bandwidth_m is None else float(max_bandwidth_m)
     if not (0 < hmin <= hmax and math.isfinite(hmax)):
         raise BeatwiseError(f"The adaptive bandwidth bounds must satisfy 0 < min <= max, got {hmin:g} and {hmax:g} m.")
     if not (class_ratio > 1):
         raise BeatwiseError(f"The bandwidth class ratio must be more than 1, got {class_ratio!r}.")
-    f = pilot_density(xy, w, kernel=kernel, pilot=pilot, pilot_bandwidth_m=hp, k=k, crs=crs)
-    lw = np.ones(len(xy)) if w is None else w
-    logf = np.log(f)
-    g = float(np.exp((logf * lw).sum() / lw.sum())) if lw.sum() > 0 else float(np.exp(logf.mean()))
     h = np.clip(h0 * np.exp(alpha * (math.log(g) - logf)), hmin, hmax)
     j = np.rint(np.log(h / hmin) / math.log(class_ratio)).astype(np.int64)
     jmax = min(int(math.floor(math.log(hmax / hmin) / math.log(class_ratio) + 1e-9)), 1000)
@@ -195,9 +228,10 @@ def abramson_bandwidths(xy: np.ndarray, w: Optional[np.ndarray], h0: float, *, k
     used, counts = np.unique(j, return_counts=True)
     classes = tuple(float(hmin * class_ratio ** int(u)) for u in used)
     h_class = hmin * class_ratio ** j.astype(float)
-    pilot_text = (f"fixed {kernel} KDE with {hp:.0f} m" if pilot == "kde"
+    pilot_text = (f"fixed {kernel} KDE with {hp:.0f} m ({pilot_from})" if pilot == "kde"
                   else f"{k}th nearest-neighbour density")
-    rule = (f"adaptive (Abramson 1982 square-root law): h_i = {h0:.0f} m * (g / pilot)^{alpha:g}, pilot {pilot_text}, "
+    rule = (f"adaptive (Abramson 1982 square-root law): h_i = h0 * (g / pilot)^{alpha:g}, h0 = {h0_text}, "
+            f"pilot {pilot_text}, "
             f"g = {g:.1f} per km^2 (geometric mean at the incidents), bounded to {hmin:.0f}-{hmax:.0f} m, "
             f"{len(classes)} classes in steps of x{class_ratio:.3f} from {classes[0]:.0f} to {classes[-1]:.0f} m; "
             f"median {float(np.median(h)):.0f} m")
@@ -292,7 +326,7 @@ def _bin_and_convolve(pts: np.ndarray, w: Optional[np.ndarray], x0: float, y0: f
 
 
 def adaptive_kde(points, grid: GridSpec, *, kernel: str = "quartic",
-                 bandwidth_m: Union[str, float, BandwidthChoice] = "auto", weights: WeightsArg = None,
+                 bandwidth_m: Optional[float] = None, weights: WeightsArg = None,
                  pilot: str = "kde", pilot_bandwidth_m: Optional[float] = None, k: int = DEFAULT_K,
                  min_bandwidth_m: Optional[float] = None, max_bandwidth_m: Optional[float] = None,
                  class_ratio: float = CLASS_RATIO, bandwidths: Optional[AdaptiveBandwidths] = None,
@@ -306,8 +340,8 @@ def adaptive_kde(points, grid: GridSpec, *, kernel: str = "quartic",
         Make it with :func:`grid_for_adaptive` (the margin is the largest class bandwidth).
     kernel : str
         Any of :data:`~analysis.hotspots.kde.KERNELS`.
-    bandwidth_m : float, "auto", "silverman" or BandwidthChoice
-        ``h0``, the bandwidth of a typical incident (:func:`~analysis.hotspots.kde.select_bandwidth`).
+    bandwidth_m : float, optional
+        ``h0``, the bandwidth of a typical incident; default ``sqrt(k / (pi g))``.
     weights : see :func:`~analysis.hotspots.kde.resolve_weights`.
     pilot, pilot_bandwidth_m, k, min_bandwidth_m, max_bandwidth_m, class_ratio
         See :func:`abramson_bandwidths` and the module docstring.
@@ -333,14 +367,13 @@ def adaptive_kde(points, grid: GridSpec, *, kernel: str = "quartic",
         raise BeatwiseError("All incident weights are 0: there is nothing to map.")
     wv = w if weighted else None
     report(progress, 0.0, "Adaptive bandwidths")
-    choice = select_bandwidth(xy, bandwidth_m, kernel=kernel, weights=wv, cell_m=grid.cell_m)
     if bandwidths is None:
-        bandwidths = abramson_bandwidths(xy, wv, choice.bandwidth_m, kernel=kernel, pilot=pilot,
+        bandwidths = abramson_bandwidths(xy, wv, bandwidth_m, kernel=kernel, pilot=pilot,
                                          pilot_bandwidth_m=pilot_bandwidth_m, k=k, min_bandwidth_m=min_bandwidth_m,
                                          max_bandwidth_m=max_bandwidth_m, class_ratio=class_ratio, crs=grid.crs)
     values = surface_for_classes(xy, wv, bandwidths.h_class, grid, kernel=kernel, progress=progress,
                                  class_index=bandwidths.class_index)
-    warnings = list(choice.warnings)
+    warnings = []
     hmin = bandwidths.classes[0]
     if hmin < 2 * grid.cell_m:
         warnings.append(f"The smallest bandwidth class ({hmin:.0f} m) is less than 2 cells of {grid.cell_m:g} m: "
@@ -355,6 +388,17 @@ def adaptive_kde(points, grid: GridSpec, *, kernel: str = "quartic",
                           bandwidth_rule=bandwidths.rule, n_points=n, total_weight=total_weight, integral=integral,
                           warnings=tuple(warnings), density_units=units, oversample=1,
                           bandwidth_classes=bandwidths.classes, class_counts=bandwidths.class_counts)
+
+
+def _window(pts: np.ndarray, grid: GridSpec, reach_m: float) -> tuple[GridSpec, tuple[int, int]]:
+    """The part of ``grid`` (same cells) within ``reach_m`` plus a cell of ``pts``, and its offset."""
+    c = grid.cell_m
+    j0 = max(int(math.floor((pts[:, 0].min() - reach_m - grid.x0) / c)) - 1, 0)
+    i0 = max(int(math.floor((pts[:, 1].min() - reach_m - grid.y0) / c)) - 1, 0)
+    j1 = min(int(math.floor((pts[:, 0].max() + reach_m - grid.x0) / c)) + 2, grid.nx)
+    i1 = min(int(math.floor((pts[:, 1].max() + reach_m - grid.y0) / c)) + 2, grid.ny)
+    window = GridSpec(grid.x0 + j0 * c, grid.y0 + i0 * c, c, max(j1 - j0, 1), max(i1 - i0, 1), grid.crs)
+    return window, (i0, j0)
 
 
 def surface_for_classes(xy: np.ndarray, w: Optional[np.ndarray], h_class: np.ndarray, grid: GridSpec, *,
@@ -398,12 +442,17 @@ def surface_for_classes(xy: np.ndarray, w: Optional[np.ndarray], h_class: np.nda
         P = pads[L]
         if acc[L] is None:
             acc[L] = np.zeros((ny_l + 2 * P, nx_l + 2 * P))
-        if L == 0 and oversample_factor(kernel, h, grid) > 1:
-            # narrower than the target on the output cells, and the grid is small enough to refine:
-            # the fixed KDE's oversampled binning for this class (kde.py), added in density units
-            part = kde(xy[idx], grid, kernel=kernel, bandwidth_m=float(h), weights=None if w is None else w[idx])
-            fine = part.values if fine is None else fine + part.values
-            continue
+        if L == 0 and KERNEL_SD[kernel] * h / cell < TARGET_SD_CELLS:
+            # narrower than the accuracy target on the output cells: the fixed KDE's oversampled
+            # binning (kde.py) on a window of the grid around this class's incidents, when it fits
+            window, (i0, j0) = _window(xy[idx], grid, _SUPPORT[kernel] * h)
+            if oversample_factor(kernel, h, window) > 1:
+                part = kde(xy[idx], window, kernel=kernel, bandwidth_m=float(h),
+                           weights=None if w is None else w[idx])
+                if fine is None:
+                    fine = np.zeros(grid.shape)
+                fine[i0:i0 + window.ny, j0:j0 + window.nx] += part.values
+                continue
         stencil = kernel_stencil(kernel, h, cell)
         _bin_and_convolve(xy[idx], None if w is None else w[idx], grid.x0, grid.y0, cell, stencil, acc[L], P)
     report(progress, 0.9, "Combining the bandwidth classes")
@@ -422,6 +471,7 @@ def surface_for_classes(xy: np.ndarray, w: Optional[np.ndarray], h_class: np.nda
     total = np.zeros(grid.shape) if total is None else np.ascontiguousarray(total[:grid.ny, :grid.nx])
     if fine is not None:
         total += fine
+        del fine
     vmax = float(total.max()) if total.size else 0.0
     total[total < ZERO_BELOW * vmax] = 0.0
     total.flags.writeable = False
@@ -429,24 +479,95 @@ def surface_for_classes(xy: np.ndarray, w: Optional[np.ndarray], h_class: np.nda
 
 
 def grid_for_adaptive(points, *, cell_m: Optional[float] = None, kernel: str = "quartic",
-                      bandwidth_m: Union[str, float] = "auto", weights: WeightsArg = None, crs=None,
-                      **params) -> tuple[GridSpec, BandwidthChoice, AdaptiveBandwidths]:
+                      bandwidth_m: Optional[float] = None, weights: WeightsArg = None, crs=None,
+                      **params) -> tuple[GridSpec, AdaptiveBandwidths]:
     """The grid for :func:`adaptive_kde`: the incidents' extent plus the largest class's support;
-    the automatic cell is from the bandwidths (:func:`analysis.hotspots.grid.cell_for_bandwidths`).
-    Returns ``(grid, h0 choice, bandwidths)``; pass both on to :func:`adaptive_kde`."""
+    the automatic cell follows the smallest class (:func:`analysis.hotspots.grid.cell_for_bandwidths`).
+
+    Returns ``(grid, bandwidths)``; pass ``bandwidths`` on to :func:`adaptive_kde`. ``params`` are
+    those of :func:`abramson_bandwidths`.
+    """
     from analysis.hotspots.grid import cell_for_bandwidths
 
     xy, crs = points_xy(points, crs=crs)
     if len(xy) == 0:
         raise BeatwiseError("No incidents to map: none are left after the filters. Widen the filters.")
     w, weighted = resolve_weights(points, weights, len(xy))
-    wv = w if weighted else None
-    choice = select_bandwidth(xy, bandwidth_m, kernel=kernel, weights=wv, cell_m=cell_m)
-    bw = abramson_bandwidths(xy, wv, choice.bandwidth_m, kernel=kernel, crs=crs, **params)
+    bw = abramson_bandwidths(xy, w if weighted else None, bandwidth_m, kernel=kernel, crs=crs, **params)
     margin = _SUPPORT[kernel] * bw.classes[-1]
-    lo = xy.min(axis=0) - margin
-    hi = xy.max(axis=0) + margin
     if cell_m is None:
-        cell_m = cell_for_bandwidths(bw.classes[0], hi[0] - lo[0], hi[1] - lo[1])
+        span = xy.max(axis=0) - xy.min(axis=0) + 2 * margin
+        cell_m = cell_for_bandwidths(bw.classes[0], span[0], span[1])
     grid = GridSpec.for_points(xy, cell_m=cell_m, margin_m=margin, crs=crs)
-    return grid, choice, bw
+    return grid, bw
+
+
+@dataclass(frozen=True)
+class BandwidthMode:
+    """Fixed or adaptive bandwidth, and why (``--kernel-bandwidth``).
+
+    Attributes
+    ----------
+    mode : {"adaptive", "fixed"}
+    requested : {"auto", "adaptive", "fixed"}
+    reason : str
+    fixed_m : float or None
+        The fixed (ArcGIS) bandwidth the rule compared with.
+    median_adaptive_m : float or None
+        The median adaptive bandwidth ``sqrt(k / (pi f_pilot))`` at the incidents.
+    ratio : float or None
+        ``fixed_m / median_adaptive_m`` (adaptive above :data:`AUTO_RATIO`).
+    density_spread : float or None
+        90th / 10th percentile of the pilot density at the incidents.
+    """
+
+    mode: str
+    requested: str
+    reason: str
+    fixed_m: Optional[float] = None
+    median_adaptive_m: Optional[float] = None
+    ratio: Optional[float] = None
+    density_spread: Optional[float] = None
+
+    def summary(self) -> dict:
+        return {"mode": self.mode, "requested": self.requested, "reason": self.reason, "fixed_m": self.fixed_m,
+                "median_adaptive_m": self.median_adaptive_m, "ratio": self.ratio,
+                "density_spread_p90_p10": self.density_spread}
+
+
+MODES = ("auto", "adaptive", "fixed")
+
+
+def choose_bandwidth_mode(points, requested: str = "auto", *, kernel: str = "quartic", weights: WeightsArg = None,
+                          bandwidth_m: Union[str, float] = "auto", k: int = DEFAULT_K,
+                          ratio: float = AUTO_RATIO) -> BandwidthMode:
+    """Adaptive or fixed: the user's choice, else the rule of the module docstring.
+
+    A bandwidth given in metres with ``auto`` means fixed (the user chose the scale).
+    """
+    requested = str(requested).strip().lower()
+    if requested not in MODES:
+        raise BeatwiseError(f"--kernel-bandwidth must be one of {', '.join(MODES)}, got {requested!r}.")
+    if requested != "auto":
+        return BandwidthMode(requested, requested, f"{requested} bandwidth chosen by the user (--kernel-bandwidth "
+                                                   f"{requested})")
+    if not (isinstance(bandwidth_m, str) and bandwidth_m.strip().lower() == "auto"):
+        return BandwidthMode("fixed", "auto", f"fixed: a bandwidth was given ({bandwidth_m})")
+    xy, _ = points_xy(points)
+    w, weighted = resolve_weights(points, weights, len(xy))
+    wv = w if weighted else None
+    fixed = select_bandwidth(xy, "auto", kernel=kernel, weights=wv)
+    if len(np.unique(xy, axis=0)) < max(int(k), 2) or fixed.warnings:
+        return BandwidthMode("fixed", "auto", f"fixed: too few distinct locations for an adaptive kernel "
+                                              f"(it needs at least k = {int(k)})", fixed_m=fixed.bandwidth_m)
+    f = pilot_density(xy, wv, kernel=kernel, pilot="kde", pilot_bandwidth_m=fixed.bandwidth_m, k=k)
+    h_med = float(np.median(1000.0 * np.sqrt(int(k) / (math.pi * f))))
+    r = fixed.bandwidth_m / h_med
+    spread = density_spread(f)
+    mode = "adaptive" if r > ratio else "fixed"
+    reason = (f"{mode}: the fixed (ArcGIS) bandwidth {fixed.bandwidth_m:.0f} m is {r:.1f} times the median "
+              f"adaptive one ({h_med:.0f} m, the radius holding k = {int(k)} incidents at the local density); "
+              f"adaptive above {ratio:g} (data spanning places of very different density, such as towns and "
+              f"countryside); pilot density 90th/10th percentile ratio {spread:.1f}")
+    return BandwidthMode(mode, "auto", reason, fixed_m=fixed.bandwidth_m, median_adaptive_m=h_med, ratio=r,
+                         density_spread=spread)

@@ -51,7 +51,7 @@ def test_abramson_bandwidths__square_root_law_by_hand():
 
 def test_abramson_bandwidths__pilot_value_matches_a_fixed_kde_at_the_points():
     xy = _points()
-    bw = abramson_bandwidths(xy, None, 500.0)
+    bw = abramson_bandwidths(xy, None, 500.0, pilot_bandwidth_m=500.0)
     grid = GridSpec.for_points(xy, cell_m=10, margin_m=500, crs=None)
     ref = kde(xy, grid, bandwidth_m=500.0)
     at = bilinear_at(ref.values, grid, xy)
@@ -83,8 +83,10 @@ def test_adaptive_kde__equals_brute_force_variable_kernel_sum():
     bandwidths) wherever the density exceeds 1 % of its maximum; and how far the class
     quantisation itself moves the surface from the one with each incident's exact bandwidth."""
     xy = _points()
-    grid, choice, bw = grid_for_adaptive(xy, cell_m=10, crs="EPSG:27700")
-    s = adaptive_kde(xy, grid, bandwidth_m=choice, bandwidths=bw)
+    # h0 500 m: classes ~130-2000 m, every one at least 13 cells of 10 m (the accuracy the lattice
+    # levels keep; narrower kernels on grids too large to oversample are as coarse as the fixed KDE's)
+    grid, bw = grid_for_adaptive(xy, cell_m=10, bandwidth_m=500.0, crs="EPSG:27700")
+    s = adaptive_kde(xy, grid, bandwidths=bw)
     assert len(bw.classes) >= 6  # several classes, several lattice levels
     ref = brute_force(xy, grid, bw.h_class)
     big = ref > 0.01 * ref.max()
@@ -103,11 +105,11 @@ def test_adaptive_kde__equals_brute_force_variable_kernel_sum():
 
 def test_adaptive_kde__integral_is_the_total_weight():
     xy = _points()
-    grid, choice, bw = grid_for_adaptive(xy, cell_m=25, crs="EPSG:27700")
-    s = adaptive_kde(xy, grid, bandwidth_m=choice, bandwidths=bw)
+    grid, bw = grid_for_adaptive(xy, cell_m=25, crs="EPSG:27700")
+    s = adaptive_kde(xy, grid, bandwidths=bw)
     assert s.integral == pytest.approx(300, rel=1e-4) and s.total_weight == 300
     w = np.linspace(0.5, 2.0, len(xy))
-    sw = adaptive_kde(xy, grid, bandwidth_m=choice.bandwidth_m, weights=w)
+    sw = adaptive_kde(xy, grid, bandwidth_m=bw.h0, weights=w)
     assert sw.integral == pytest.approx(w.sum(), rel=1e-4)
     assert sw.density_units == "weighted incidents per km^2"
 
@@ -124,8 +126,8 @@ def test_adaptive_kde__coarse_levels_on_a_large_grid():
     """A grid too large for oversampling: the wide classes go to coarser lattices and back."""
     rng = np.random.default_rng(2)
     xy = np.vstack([rng.normal([10000, 10000], 300, (3000, 2)), rng.uniform(0, 30000, (2000, 2))])
-    grid, choice, bw = grid_for_adaptive(xy, cell_m=10, crs="EPSG:27700")
-    s = adaptive_kde(xy, grid, bandwidth_m=choice, bandwidths=bw)
+    grid, bw = grid_for_adaptive(xy, cell_m=10, bandwidth_m=1000.0, crs="EPSG:27700")
+    s = adaptive_kde(xy, grid, bandwidths=bw)
     assert s.integral == pytest.approx(len(xy), rel=1e-3)
     # spot-check 400 cells above 1 % of the maximum against the brute force
     idx = rng.choice(np.flatnonzero(s.values.ravel() > 0.01 * s.values.max()), 400, replace=False)
@@ -155,3 +157,33 @@ def test_adaptive_kde__errors():
         adaptive_kde(xy, grid, kernel="box")
     with pytest.raises(BeatwiseError, match="weights are 0"):
         adaptive_kde(xy, grid, weights=np.zeros(len(xy)))
+
+
+def test_abramson_bandwidths__scale_from_k():
+    xy = _points()
+    bw = abramson_bandwidths(xy, None, None, k=20, min_bandwidth_m=1, max_bandwidth_m=1e6)
+    # h_i = sqrt(k / (pi f_pilot)): each kernel holds about k incidents at the pilot density
+    np.testing.assert_allclose(bw.h_exact, 1000 * np.sqrt(20 / (math.pi * bw.pilot_at_points)), rtol=1e-9)
+    assert bw.h0 == pytest.approx(1000 * math.sqrt(20 / (math.pi * bw.g)))
+    assert "k = 20" in bw.rule
+
+
+def test_choose_bandwidth_mode__towns_and_countryside_vs_one_town():
+    from analysis.hotspots.adaptive import choose_bandwidth_mode
+
+    rng = np.random.default_rng(4)
+    towns = np.array([[10_000, 10_000], [40_000, 15_000], [25_000, 40_000]])
+    county = np.vstack([towns[rng.integers(0, 3, 6000)] + rng.normal(0, 700, (6000, 2)),
+                        rng.uniform(0, 50_000, (1500, 2))])
+    m = choose_bandwidth_mode(county)
+    assert m.mode == "adaptive" and m.ratio > 3 and "towns and countryside" in m.reason
+    town = rng.normal([10_000, 10_000], 1500, (6000, 2))
+    t = choose_bandwidth_mode(town)
+    assert t.mode == "fixed" and t.ratio < 3
+    assert choose_bandwidth_mode(county, "fixed").mode == "fixed"
+    assert choose_bandwidth_mode(town, "adaptive").mode == "adaptive"
+    g = choose_bandwidth_mode(county, bandwidth_m=250.0)
+    assert g.mode == "fixed" and "given" in g.reason
+    with pytest.raises(BeatwiseError, match="kernel-bandwidth"):
+        choose_bandwidth_mode(town, "wobbly")
+    assert set(m.summary()) >= {"mode", "reason", "ratio", "density_spread_p90_p10"}
