@@ -21,6 +21,7 @@ from typing import Optional
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from analysis.ingest import columns as colmod
 from analysis.ingest import frame, police_uk, schema, sources, tables
@@ -33,6 +34,7 @@ from analysis.ingest.times import PRECISIONS, incident_times
 from analysis.progress import BeatwiseError, ProgressFn, report
 
 NUMBER_KEYS = ("lon", "lat", "x", "y", "weight")
+READ_WORKERS = 2   # files read at once (a national year is 12 monthly files)
 CODED_KEYS = ("crime_type", "area")   # few distinct values: dictionary-encoded by the reader
 
 
@@ -89,7 +91,7 @@ def table_part(raw: tables.RawTable, chosen: dict, mapping: ColumnMapping,
 
     prefix = f"{re.sub(r'[^A-Za-z0-9]+', '-', path.stem)}-"
     if "id" in chosen:
-        incident_id = schema.text(schema.ids_or_made(raw.columns[chosen["id"]], raw.lines, prefix), ok)
+        incident_id = schema.ids_or_made(raw.columns[chosen["id"]], raw.lines, prefix).filter(pa.array(ok))
     else:
         incident_id = schema.text(schema.row_ids(prefix, raw.lines[ok]))
     out = {
@@ -237,9 +239,22 @@ def read_incidents(paths, mapping: ColumnMapping | None = None, *,
     mapping = mapping or ColumnMapping()
     files, notes = sources.expand_paths(paths)
     parts: list[schema.Part] = []
-    for i, f in enumerate(files):
-        report(progress, 0.9 * i / len(files), f"reading {f.name}")
-        parts.append(read_file_part(f, mapping))
+    report(progress, 0.0, f"reading {files[0].name}")
+    if len(files) == 1:
+        parts.append(read_file_part(files[0], mapping))
+    else:  # two files at a time: Arrow parses one while Python checks the other
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:
+            futures = [pool.submit(read_file_part, f, mapping) for f in files]
+            try:
+                for i, fut in enumerate(futures):
+                    parts.append(fut.result())
+                    report(progress, 0.9 * (i + 1) / len(files), f"read {files[i].name}")
+            except BaseException:
+                for fut in futures:
+                    fut.cancel()
+                raise
     report(progress, 0.9, "projecting")
     result = frame.assemble(parts, working_crs=working_crs, extra_warnings=notes)
     report(progress, 1.0, f"{result.report.accepted:,} incidents imported")

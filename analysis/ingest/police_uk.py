@@ -74,7 +74,7 @@ def read(path: Path) -> schema.Part:
     t_start = month.values[ok]
     t_end = (t_start.astype("datetime64[M]") + np.timedelta64(1, "M")).astype("datetime64[ns]")
     out = {
-        "incident_id": schema.text(ids, ok),
+        "incident_id": ids.filter(pa.array(ok)),
         "crime_type": _dict_column(raw.columns["Crime type"], ok),
         "location": _dict_column(raw.columns["Location"], ok),
         "area": _dict_column(raw.columns["LSOA name"], ok, _district),

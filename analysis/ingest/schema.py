@@ -60,7 +60,7 @@ class Part:
     def keep(self, mask: np.ndarray) -> None:
         """Keep only the rows where ``mask`` holds."""
         m = pa.array(np.asarray(mask, dtype=bool))
-        self.data = {k: (a.filter(m) if isinstance(a, pa.Array) else a[mask])
+        self.data = {k: (a.filter(m) if isinstance(a, (pa.Array, pa.ChunkedArray)) else a[mask])
                      for k, a in self.data.items()}
         self.x, self.y = self.x[mask], self.y[mask]
 
@@ -71,7 +71,8 @@ def to_frame(parts: Sequence[Part]) -> pd.DataFrame:
     for c in COLUMNS:
         arrays = [p.data[c] for p in parts]
         if c in STRING_COLUMNS:
-            out[c] = pd.array(pa.chunked_array(arrays, type=pa.large_string()), dtype="str")
+            chunks = [ch for a in arrays for ch in (a.chunks if isinstance(a, pa.ChunkedArray) else [a])]
+            out[c] = pd.array(pa.chunked_array(chunks, type=pa.large_string()), dtype="str")
         else:
             out[c] = np.concatenate(arrays) if len(arrays) > 1 else arrays[0]
     return pd.DataFrame(out)
@@ -121,7 +122,6 @@ def ids_or_made(arr, lines: np.ndarray, prefix: str) -> pa.Array:
     none with spaces); an id of only spaces counts as empty.
     """
     ids = arr.cast(pa.large_string()).fill_null("")
-    ids = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
     empty = pc.or_(pc.equal(ids, ""), pc.utf8_is_space(ids))
     if not pc.any(empty).as_py():
         return ids
