@@ -91,41 +91,9 @@ def _hotspots(incidents, top_percent):
     return surface, areas
 
 
-def _demand_by_hotspot(incidents, polygons) -> tuple[np.ndarray, np.ndarray, int]:
-    """Incident weight per hotspot and hour-of-week (aoristic), all incidents' 168, timed count."""
-    from shapely import contains_xy
-
-    from analysis.temporal.matrix import aoristic_week_weights, exact_week_weights
-
-    prec = incidents["time_precision"].to_numpy()
-    exact, window = prec == "minute", prec == "window"
-    timed = exact | window
-    t0, t1 = incidents["t_start"].to_numpy(), incidents["t_end"].to_numpy()
-    x, y = incidents.geometry.x.to_numpy(), incidents.geometry.y.to_numpy()
-
-    def week(rows):  # exact times count in their hour; from/to windows aoristically (Ratcliffe 2000)
-        out = np.zeros(168)
-        if (rows & exact).any():
-            out += exact_week_weights(t0[rows & exact])
-        if (rows & window).any():
-            out += aoristic_week_weights(t0[rows & window], t1[rows & window])
-        return out
-
-    by = np.zeros((len(polygons), 168))
-    for i, poly in enumerate(polygons):
-        by[i] = week(timed & contains_xy(poly, x, y))
-    overall = week(timed)
-    counts = np.array([contains_xy(poly, x, y).sum() for poly in polygons], dtype=float)
-    return by, overall, counts, int(timed.sum())
-
-
 def run(args) -> int:
     from analysis.ingest.tracks import PingMapping, read_pings
-    from analysis.patrols.gap import patrol_gap
-    from analysis.patrols.on_duty import on_duty
-    from analysis.patrols.presence import presence
-    from analysis.patrols.segments import patrol_segments
-    from analysis.patrols.visits import hotspot_visits
+    from analysis.patrols.report import NO_TIMES_WARNING, PatrolParams, patrol_report
 
     folder = out_dir(args.out)
     result = load_input(args)
@@ -139,23 +107,10 @@ def run(args) -> int:
     pr = read_pings(args.patrols, mapping, working_crs=str(result.report.crs or incidents.crs))
     pings = pr.pings
     surface, areas = _hotspots(incidents, args.top_percent)
-    hs = areas.to_geodataframe()
-    names = [f"Hotspot {h.rank} ({h.locations[0]})" if h.locations else f"Hotspot {h.rank}"
-             for h in areas.hotspots]
-    seg = patrol_segments(pings, args.max_gap_min)
-    pres = presence(pings, surface.grid, args.max_gap_min, segments=seg)
-    visits = hotspot_visits(pings, hs.geometry, names=names, visit_buffer_m=args.visit_buffer_m,
-                            koper_min=args.koper_min, day_start=args.day_start,
-                            max_gap_min=args.max_gap_min, segments=seg)
-    by_hour, overall, counts, n_timed = _demand_by_hotspot(incidents, list(hs.geometry))
-    if n_timed:
-        gap = patrol_gap(visits, by_hour, presence=pres, total_incidents=float(n_timed),
-                         demand_by_hour=overall)
-    else:  # month-only data: shares of incidents, no hours
-        by_hour = np.zeros_like(by_hour)
-        by_hour[:, 0] = counts
-        gap = patrol_gap(visits, by_hour, presence=pres, total_incidents=float(len(incidents)))
-    duty = on_duty(pings)
+    params = PatrolParams(max_gap_min=args.max_gap_min, visit_buffer_m=args.visit_buffer_m,
+                          koper_min=args.koper_min, day_start=args.day_start)
+    rp = patrol_report(incidents, pings, areas, surface, params)
+    pres, visits, gap, duty, n_timed = rp.presence, rp.visits, rp.gap, rp.on_duty, rp.n_timed
     rep = pr.report
     c = pr.cleaning
     summary = {
@@ -175,8 +130,7 @@ def run(args) -> int:
         "parameters": {"max_gap_min": args.max_gap_min, "visit_buffer_m": args.visit_buffer_m,
                        "koper_min": args.koper_min, "day_start": args.day_start,
                        "top_percent": areas.top_percent},
-        "warnings": list(rep.warnings) + ([] if n_timed else [
-            "the incidents have no time of day (month only): shares are overall, no peak hours"]),
+        "warnings": list(rep.warnings) + ([] if n_timed else [NO_TIMES_WARNING]),
     }
     files = []
     if folder is not None:
@@ -236,54 +190,14 @@ def _write_outputs(folder: Path, pres, visits, pings, surface, areas, gap, repor
 
 
 def _gap_map(path: Path, surface, minutes, areas, gap, report) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.patheffects as pe
     import matplotlib.pyplot as plt
-    from matplotlib.colors import PowerNorm
 
     from analysis.atomic import atomic_write
+    from analysis.export.patrol_page import gap_map_figure
 
-    g = surface.grid
-    extent = (g.x0, g.x0 + g.nx * g.cell_m, g.y0, g.y0 + g.ny * g.cell_m)
-    # the view: the hotspots and 800 m around them (the question is about them), square-ish
-    if areas.hotspots:
-        import shapely
-
-        x0, y0, x1, y1 = shapely.union_all([h.geometry for h in areas.hotspots]).buffer(800).bounds
-        half = max(x1 - x0, y1 - y0) / 2
-        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-        view = (cx - half, cx + half, cy - half, cy + half)
-    else:
-        view = extent
-    fig, axes = plt.subplots(1, 2, figsize=(11.7, 6.2), dpi=150)
-    for ax, data, title, cmap in ((axes[0], surface.values, "Incident density (per km²)", "Reds"),
-                                  (axes[1], np.where(minutes > 0, minutes, np.nan),
-                                   "Observed patrol presence (minutes per cell)", "Blues")):
-        finite = data[np.isfinite(data)]
-        vmax = float(np.percentile(finite[finite > 0], 99.5)) if (finite > 0).any() else 1.0
-        im = ax.imshow(data, origin="lower", extent=extent, cmap=cmap,
-                       norm=PowerNorm(0.5, vmin=0, vmax=max(vmax, 1e-9)))
-        fig.colorbar(im, ax=ax, shrink=0.7, extend="max")
-        ax.set_xlim(view[0], view[1])
-        ax.set_ylim(view[2], view[3])
-        for h, hg in zip(areas.hotspots, gap.hotspots):
-            geom = h.geometry
-            polys = getattr(geom, "geoms", [geom])
-            for poly in polys:
-                xs, ys = poly.exterior.xy
-                ax.plot(xs, ys, color="black", lw=0.8)
-            c = geom.representative_point()
-            ax.annotate(str(h.rank), (c.x, c.y), fontsize=11, ha="center", va="center", weight="bold",
-                        color="#b2182b" if hg.under_patrolled else "black",
-                        path_effects=[pe.withStroke(linewidth=3, foreground="white")])
-        ax.set_title(title, fontsize=10)
-        ax.set_aspect("equal")
-        ax.tick_params(labelsize=6)
-    fig.suptitle(titled(report, "Patrol presence against demand at the hotspots (red numbers: "
-                                "under-patrolled)"), fontsize=11)
-    fig.tight_layout()
+    fig = gap_map_figure(surface, minutes, areas, gap,
+                         titled(report, "Patrol presence against demand at the hotspots (red numbers: "
+                                        "under-patrolled)"))
     with atomic_write(path) as tmp:
         fig.savefig(tmp, format="png")
     plt.close(fig)
