@@ -194,3 +194,18 @@ def test_segments__speed_from_pings_else_displacement():
     g = track("A", MONDAY, [0, 10, 20], [0, 100, 200], [0, 0, 0], speed=[np.nan, np.nan, 20.0])
     s = patrol_segments(g)
     np.testing.assert_allclose(s.speed_kmh, [36.0, 20.0])
+
+
+def test_presence__real_bus_gps_csv_and_gpx_through_the_importer_agree():
+    from analysis.ingest.tracks import read_pings
+    a = read_pings(shared_path("patrol", "wmata_bus_avl_gtfsrt_2026-02-16.csv")).pings
+    b = read_pings(shared_path("patrol", "wmata_bus_avl_2026-02-16.gpx")).pings
+    b = b.to_crs(a.crs)
+    grid = GridSpec.for_points(a, cell_m=250, margin_m=500)
+    pa, pb = presence(a, grid), presence(b, grid)
+    assert pa.total_s > 0 and pa.total_s == pb.total_s and pa.uncounted_gap_s == pb.uncounted_gap_s
+    np.testing.assert_array_equal(pa.hour_of_week_s, pb.hour_of_week_s)
+    # positions differ by under a metre (float32 degrees against 7 decimals): cells nearly agree
+    assert np.abs(pa.raster_s - pb.raster_s).sum() <= 0.002 * pa.total_s
+    raster, slots, counted = brute_force(a, grid, 300)   # and the importer's frame against the brute force
+    assert round(pa.total_s) == counted
