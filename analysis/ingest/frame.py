@@ -16,7 +16,7 @@ import pandas as pd
 from analysis.ingest import crs as crsmod
 from analysis.ingest import validation as v
 from analysis.ingest.schema import ImportResult, Part, empty_incidents, to_frame
-from analysis.ingest.timeparse import LOCAL_TZ
+from analysis.ingest.timeparse import LOCAL_TZ, clock_changes
 
 SAMPLE_POINTS = 20_000
 
@@ -74,13 +74,11 @@ def clock_change_warnings(frame: pd.DataFrame, tz: str = LOCAL_TZ) -> list[str]:
     if not near.any():
         return []
     idx = np.flatnonzero(cand)[near]
-    local = pd.DatetimeIndex(t[idx])
-    gap = local.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").isna()
-    twice = local.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward").isna()
+    gap, twice = clock_changes(t[idx], tz)
     out = []
     rows = frame["source_row"].to_numpy()
     files = frame["source_file"].to_numpy()
-    for mask, what in ((gap & ~twice, "do not exist (the clocks went forward)"),
+    for mask, what in ((gap, "do not exist (the clocks went forward)"),
                        (twice, "happened twice (the clocks went back)")):
         if mask.any():
             i = idx[np.flatnonzero(mask)[0]]

@@ -110,6 +110,19 @@ def _arrow_iso(u: pa.Array) -> np.ndarray | None:
         return None
 
 
+def clock_changes(local: np.ndarray, tz: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(missing, repeated)`` masks of naive local times at ``tz``'s clock changes.
+
+    ``missing``: the time does not exist (the hour skipped when clocks go forward);
+    ``repeated``: it happens twice (the hour repeated when they go back).
+    """
+    idx = pd.DatetimeIndex(np.asarray(local, dtype="datetime64[ns]"))
+    twice = np.asarray(idx.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward").isna())
+    gap = np.asarray(idx.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").isna()) & ~twice
+    nat = np.isnat(idx.to_numpy())
+    return gap & ~nat, twice & ~nat
+
+
 def utc_to_local(values: np.ndarray, tz: str) -> np.ndarray:
     """Naive UTC datetime64 values as naive local time in ``tz``."""
     idx = pd.DatetimeIndex(values).tz_localize("UTC").tz_convert(tz).tz_localize(None)

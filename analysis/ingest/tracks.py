@@ -17,7 +17,6 @@ dwell is uncertain at coarse intervals). ``accepted + rejected == rows_read``, a
 from __future__ import annotations
 
 import os
-import xml.parsers.expat
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional
@@ -25,7 +24,6 @@ from typing import Optional
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from analysis.ingest import columns as colmod
 from analysis.ingest import crs as crsmod
@@ -35,7 +33,7 @@ from analysis.ingest.columns import ColumnMapping
 from analysis.ingest.coordinates import coordinates, numbers
 from analysis.ingest.layers import point_layer
 from analysis.ingest.times import EARLIEST
-from analysis.ingest.timeparse import LOCAL_TZ, parse_times
+from analysis.ingest.timeparse import LOCAL_TZ, clock_changes, parse_times
 from analysis.progress import BeatwiseError, ProgressFn, report
 
 PING_COLUMNS = ["unit_id", "t", "speed_kmh", "accuracy_m", "flagged", "source_file", "source_row"]
@@ -208,69 +206,6 @@ def _table(path: Path, mapping: PingMapping) -> _Raw:
                 {str(path): {"format": raw.fmt, **chosen}})
 
 
-def _gpx(path: Path, mapping: PingMapping) -> _Raw:
-    """GPX 1.0/1.1: track points (unit = the track's name) and waypoints (unit = their name)."""
-    points, stack, state = [], [], {"trk": None, "n_trk": 0, "pt": None, "text": ""}
-    parser = xml.parsers.expat.ParserCreate()
-
-    def start(name, attrs):
-        tag = name.rsplit(":", 1)[-1]
-        stack.append(tag)
-        state["text"] = ""
-        if tag == "trk":
-            state["n_trk"] += 1
-            state["trk"] = f"track {state['n_trk']}"
-        elif tag in ("trkpt", "wpt"):
-            state["pt"] = {"lat": attrs.get("lat", ""), "lon": attrs.get("lon", ""), "time": "",
-                           "speed": "", "name": "", "kind": tag, "line": parser.CurrentLineNumber,
-                           "unit": state["trk"] if tag == "trkpt" else None}
-
-    def end(name):
-        tag = stack.pop() if stack else name
-        text = state["text"].strip()
-        pt = state["pt"]
-        if pt is not None and tag in ("time", "speed", "name") and stack and stack[-1] in ("trkpt", "wpt"):
-            pt[tag] = text
-        elif tag == "name" and stack and stack[-1] == "trk":
-            state["trk"] = text or state["trk"]
-        elif tag in ("trkpt", "wpt") and pt is not None:
-            if pt["kind"] == "wpt":
-                pt["unit"] = pt["name"] or "waypoints"
-            points.append(pt)
-            state["pt"] = None
-        state["text"] = ""
-
-    def chars(data):
-        state["text"] += data
-
-    parser.StartElementHandler, parser.EndElementHandler = start, end
-    parser.CharacterDataHandler = chars
-    try:
-        with open(path, "rb") as fh:
-            parser.ParseFile(fh)
-    except (xml.parsers.expat.ExpatError, OSError) as exc:
-        raise BeatwiseError(f"{path}: cannot read this GPX file ({exc})") from None
-    if not points:
-        raise BeatwiseError(f"{path}: the GPX file has no track points or waypoints")
-    frame = pd.DataFrame(points)
-    if (frame["time"] == "").all():
-        raise BeatwiseError(f"{path}: the GPX points have no times; presence needs the time of "
-                            "each position")
-    reasons = np.full(len(frame), "", dtype=object)
-    lon = pd.to_numeric(frame["lon"], errors="coerce").to_numpy(dtype=float)
-    lat = pd.to_numeric(frame["lat"], errors="coerce").to_numpy(dtype=float)
-    v.coordinate_reasons(lon, lat, (frame["lon"] == "").to_numpy() | (frame["lat"] == "").to_numpy(), reasons)
-    times = parse_times(pa.array(frame["time"].tolist(), type=pa.string()), column="time", tz="UTC")
-    v.first_reason(reasons, times.missing, v.NO_TIME)
-    v.first_reason(reasons, times.bad, f"{v.BAD_TIME} in '<time>'")
-    speed = pd.to_numeric(frame["speed"], errors="coerce").to_numpy(dtype=float) * 3.6  # GPX: m/s
-    return _Raw(str(path), frame["unit"].astype(str).to_numpy(dtype=object), times.values,
-                times.absolute, lon, lat, crsmod.WGS84, speed, np.full(len(frame), np.nan),
-                frame["line"].to_numpy(dtype=np.int64), reasons, [], [],
-                {str(path): {"format": "gpx", "unit": "trk/name", "time": "time", "lon": "lon",
-                             "lat": "lat"}})
-
-
 def _layer(path: Path, mapping: PingMapping) -> _Raw:
     raw, x, y, not_point, src, warnings = point_layer(path, mapping.crs)
     unit = _pick(raw.header, UNIT_CANDIDATES, mapping.unit)
@@ -295,10 +230,9 @@ def _to_utc(r: _Raw, tz: str) -> tuple[np.ndarray, int, int]:
     local = ~r.absolute & ~np.isnat(t)
     moved = repeated = 0
     if local.any():
+        gap, twice = clock_changes(t[local], tz)
+        moved, repeated = int(gap.sum()), int(twice.sum())
         idx = pd.DatetimeIndex(t[local])
-        gap = idx.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").isna()
-        twice = idx.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward").isna()
-        moved, repeated = int((gap & ~twice).sum()), int(twice.sum())
         utc = idx.tz_localize(tz, ambiguous=np.ones(len(idx), bool), nonexistent=pd.Timedelta(hours=1))
         t[local] = utc.tz_convert("UTC").tz_localize(None).to_numpy("datetime64[ns]")
     return t, moved, repeated
@@ -306,7 +240,11 @@ def _to_utc(r: _Raw, tz: str) -> tuple[np.ndarray, int, int]:
 
 def _read(path: Path, mapping: PingMapping) -> _Raw:
     if path.suffix.lower() == ".gpx":
-        return _gpx(path, mapping)
+        from analysis.ingest.gpx import read_gpx
+
+        p = read_gpx(path)
+        return _Raw(str(path), p.unit, p.times.values, p.times.absolute, p.lon, p.lat, crsmod.WGS84,
+                    p.speed_kmh, np.full(len(p.unit), np.nan), p.lines, p.reasons, [], [], p.columns)
     if sources.kind_of(path) == "layer":
         return _layer(path, mapping)
     return _table(path, mapping)
@@ -384,7 +322,6 @@ def read_pings(paths, mapping: PingMapping | None = None, *, working_crs: str | 
 
 def _clean(c: dict, max_speed_kmh: float) -> tuple[pd.DataFrame, PingCleaning, list]:
     """Sort by unit and time, reject exact duplicates, flag impossible jumps, measure intervals."""
-    n = len(c["t"])
     t_ns = c["t"].astype("datetime64[ns]").astype(np.int64)
     unit_codes, unit_names = pd.factorize(pd.Series(c["unit"], dtype=object))
     by_unit_in_file_order = np.argsort(unit_codes, kind="stable")
