@@ -35,12 +35,14 @@ def register(sub) -> None:
     g.add_argument("--bandwidth-m", default="auto", metavar="M|auto|silverman",
                    help="kernel radius in metres, 'auto' (ArcGIS rule, default) or 'silverman'")
     g.add_argument("--kernel", default="quartic", choices=KERNELS, help="kernel (default quartic)")
+    add_kernel_bandwidth_arguments(g)
     g.add_argument("--weights", metavar="COL|TABLE",
                    help="weight incidents by a numeric column, or by a crime type -> weight table "
                         "(a CSV of crime_type,weight or a JSON object), e.g. harm weights")
     g.add_argument("--top-percent", type=float, default=DEFAULT_TOP_PERCENT, metavar="P",
                    help=f"hotspot areas are the top P%% of the study area's cells by density "
                         f"(default {DEFAULT_TOP_PERCENT:g})")
+    add_max_hotspot_argument(g)
     add_study_area_argument(g)
     add_outlier_argument(g)
     g = p.add_argument_group("Gi* significance")
@@ -48,7 +50,8 @@ def register(sub) -> None:
     g.add_argument("--gi-cell-m", type=float, default=DEFAULT_GI_CELL_M, metavar="M",
                    help=f"Gi* counting cell size in metres (default {DEFAULT_GI_CELL_M:g})")
     g.add_argument("--gi-distance-m", type=float, metavar="M",
-                   help="Gi* distance band in metres, inclusive (default: the kernel bandwidth)")
+                   help="Gi* distance band in metres, inclusive (default from the data: the average distance "
+                        "from an occupied Gi* cell to its 8 nearest occupied cells, at least two cells)")
     g.add_argument("--no-fdr", action="store_true",
                    help="classify Gi* on raw p-values instead of Benjamini-Hochberg FDR")
     p.add_argument("--out", metavar="DIR", required=True,
@@ -63,6 +66,33 @@ def add_study_area_argument(group) -> None:
                        help="boundary polygons (GeoJSON, GeoPackage, Shapefile) of the study area: the top "
                             "percent, the PAI's area and Gi* are over its cells only (default: the cells "
                             "within reach of the incidents, stated in the output)")
+
+
+def add_kernel_bandwidth_arguments(group) -> None:
+    """``--kernel-bandwidth auto|adaptive|fixed`` and the adaptive kernel's parameters."""
+    from analysis.hotspots.adaptive import AUTO_RATIO, DEFAULT_K, MODES
+
+    group.add_argument("--kernel-bandwidth", default="auto", choices=MODES,
+                       help="fixed bandwidth, adaptive (Abramson's square-root law: narrow kernels where "
+                            "incidents are dense), or auto (default): adaptive when the fixed bandwidth is over "
+                            f"{AUTO_RATIO:g} times the median adaptive one, e.g. a force's towns and countryside; "
+                            "the reason is printed")
+    group.add_argument("--adaptive-k", type=int, default=DEFAULT_K, metavar="K",
+                       help=f"adaptive: each kernel holds about K incidents at the local density (default {DEFAULT_K})")
+    group.add_argument("--min-bandwidth-m", type=float, metavar="M",
+                       help="adaptive: smallest bandwidth (default a quarter of the typical one)")
+    group.add_argument("--max-bandwidth-m", type=float, metavar="M",
+                       help="adaptive: largest bandwidth (default four times the typical one)")
+
+
+def add_max_hotspot_argument(group) -> None:
+    """``--max-hotspot-km2 A``: split larger hotspot areas at their density peaks."""
+    from analysis.hotspots.areas import DEFAULT_MAX_HOTSPOT_KM2
+
+    group.add_argument("--max-hotspot-km2", type=float, default=DEFAULT_MAX_HOTSPOT_KM2, metavar="A",
+                       help="largest patrollable hotspot area in km^2: larger areas are split at their density "
+                            f"peaks, and any part still larger is flagged (default {DEFAULT_MAX_HOTSPOT_KM2:g}; "
+                            "0 to keep whole areas)")
 
 
 def add_outlier_argument(group) -> None:
@@ -142,10 +172,11 @@ def run(args) -> int:
     from analysis.export.raster import write_density_geotiff
     from analysis.hotspots.grid import points_xy
     from analysis.hotspots.areas import hotspot_areas
-    from analysis.hotspots.gistar import GiStarUndefined, default_gi_distance_m, gi_star
+    from analysis.hotspots.gistar import GiStarUndefined, data_gi_distance_m, gi_star
     from analysis.hotspots.outliers import without_outliers
     from analysis.hotspots.study_area import read_study_area, study_area_for
-    from analysis.hotspots.kde import grid_for_kde, kde, resolve_weights
+    from analysis.hotspots.kde import resolve_weights
+    from analysis.hotspots.surface import density_surface
 
     weights, weights_text = _weights_option(args)
     folder = out_dir(args.out, required=True)
@@ -164,26 +195,25 @@ def run(args) -> int:
     xy, crs = points_xy(incidents)
     w, weighted = resolve_weights(incidents, weights, len(xy))
     w = w if weighted else None
-    grid, choice = grid_for_kde(xy, cell_m=args.cell_m, kernel=args.kernel, bandwidth_m=args.bandwidth_m,
-                                weights=w, crs=crs)
-    surface = kde(xy, grid, kernel=args.kernel, bandwidth_m=choice, weights=w)
-    band = default_gi_distance_m(surface.bandwidth_m, args.gi_cell_m)
+    surface, mode = density_surface(xy, weights=w, crs=crs, kernel=args.kernel, bandwidth_m=args.bandwidth_m,
+                                    mode=args.kernel_bandwidth, cell_m=args.cell_m, k=args.adaptive_k,
+                                    min_bandwidth_m=args.min_bandwidth_m, max_bandwidth_m=args.max_bandwidth_m)
+    grid = surface.grid
+    gi_grid = grid.with_cell_m(args.gi_cell_m)
+    band, band_rule = data_gi_distance_m(xy, gi_grid)
     study = study_area_for(xy, grid, band_m=band, boundary_path=args.study_area)
-    areas = hotspot_areas(surface, incidents, top_percent=args.top_percent, study_area=study)
+    areas = hotspot_areas(surface, incidents, top_percent=args.top_percent, study_area=study,
+                          max_hotspot_km2=args.max_hotspot_km2 or None)
     gi = None
     extra_warnings: list[str] = []
+    distance_rule = None
     if args.gi_star:
         distance = args.gi_distance_m
+        distance_rule = f"given: {distance:g} m (--gi-distance-m)" if distance is not None else band_rule
         if distance is None:
             distance = band
-            if distance > surface.bandwidth_m:
-                extra_warnings.append(
-                    f"Gi* distance band {distance:g} m (two {args.gi_cell_m:g} m cells), not the "
-                    f"{surface.bandwidth_m:.0f} m bandwidth: a band shorter than a cell would leave "
-                    "every cell without neighbours")
         try:
-            gi = gi_star(xy, grid.with_cell_m(args.gi_cell_m), distance_m=distance, fdr=not args.no_fdr,
-                         study_area=study)
+            gi = gi_star(xy, gi_grid, distance_m=distance, fdr=not args.no_fdr, study_area=study)
         except GiStarUndefined as exc:  # e.g. one incident: its own cell is the whole study area
             extra_warnings.append(f"Gi* not computed: {exc}")
 
@@ -205,8 +235,12 @@ def run(args) -> int:
         "total_weight": surface.total_weight,
         "weights": weights_text,
         "kernel": surface.kernel,
+        "kernel_bandwidth": mode.summary(),
         "bandwidth_m": surface.bandwidth_m,
         "bandwidth_rule": surface.bandwidth_rule,
+        "bandwidth_classes_m": list(surface.bandwidth_classes),
+        "bandwidth_class_counts": list(surface.class_counts),
+        "smallest_bandwidth_m": surface.smallest_bandwidth_m,
         "cell_m": grid.cell_m,
         "grid": grid.describe(),
         "density_units": surface.density_units,
@@ -218,8 +252,10 @@ def run(args) -> int:
         "study_area_km2": areas.study_area_km2,
         "study_area": study.summary(),
         "ranked_by": areas.ranked_by,
+        "max_hotspot_km2": areas.max_hotspot_km2,
+        "n_split": areas.n_split,
         "hotspots": [h.summary() for h in areas.hotspots],
-        "gi_star": gi.summary() if gi is not None else None,
+        "gi_star": None if gi is None else {**gi.summary(), "distance_rule": distance_rule},
         "warnings": list(rep.warnings) + list(surface.warnings) + list(areas.warnings)
         + (list(gi.warnings) if gi is not None else []) + extra_warnings,
         "files": [str(tif), str(gpkg), str(json_path)],
@@ -234,8 +270,13 @@ def run(args) -> int:
 
 def _say_summary(s: dict) -> None:
     say(s["out_of_area"]["sentence"])
-    say(f"{s['n_incidents']:,} incidents; {s['kernel']} kernel, bandwidth {s['bandwidth_m']:.0f} m "
-        f"({s['bandwidth_rule']})")
+    say(f"bandwidth: {s['kernel_bandwidth']['reason']}")
+    if s["bandwidth_classes_m"]:
+        say(f"{s['n_incidents']:,} incidents; {s['kernel']} kernel, adaptive bandwidths "
+            f"{s['bandwidth_classes_m'][0]:.0f}-{s['bandwidth_classes_m'][-1]:.0f} m ({s['bandwidth_rule']})")
+    else:
+        say(f"{s['n_incidents']:,} incidents; {s['kernel']} kernel, bandwidth {s['bandwidth_m']:.0f} m "
+            f"({s['bandwidth_rule']})")
     g = s["grid"]
     say(f"grid {g['nx']} x {g['ny']} cells of {s['cell_m']:g} m ({g['crs']}); peak {s['max_density']:.1f} "
         f"{s['density_units']}; integral {s['integral']:.1f}")
@@ -246,13 +287,14 @@ def _say_summary(s: dict) -> None:
     for h in s["hotspots"][:10]:
         names = "; ".join(h["locations"]) or "-"
         say(f"  {h['rank']:>3}. {h['incidents']:>6,} incidents  {h['area_km2']:.3f} km^2  "
-            f"share {100 * h['share']:.1f}%  PAI {h['pai']:.1f}  {names}")
+            f"share {100 * h['share']:.1f}%  PAI {h['pai']:.1f}  {names}"
+            + ("  [larger than the patrollable size]" if h.get("oversized") else ""))
     if len(s["hotspots"]) > 10:
         say(f"  ... {len(s['hotspots']) - 10} more in hotspots.gpkg")
     if s["gi_star"] is not None:
         gi = s["gi_star"]
         say(f"Gi* ({gi['cell_m']:g} m cells, band {gi['distance_m']:.0f} m, "
-            f"{'FDR' if gi['fdr'] else 'raw p'}): hot cells 99/95/90% = "
+            f"{'FDR' if gi['fdr'] else 'raw p'}; {gi['distance_rule']}): hot cells 99/95/90% = "
             f"{gi['hot']['99']}/{gi['hot']['95']}/{gi['hot']['90']}, cold = "
             f"{gi['cold']['99']}/{gi['cold']['95']}/{gi['cold']['90']}")
     for w in s["warnings"]:

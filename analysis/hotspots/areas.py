@@ -26,6 +26,9 @@ from analysis.hotspots.streets import POLICE_UK_PLACES, street_name
 #: Default share of the study area's cells that make the hotspot areas (percent).
 DEFAULT_TOP_PERCENT = 5.0
 
+#: Default largest patrollable hotspot area (km^2); larger areas are split at their density peaks.
+DEFAULT_MAX_HOTSPOT_KM2 = 1.0
+
 
 # ---------------------------------------------------------------------------------------------- hotspots
 @dataclass(frozen=True)
@@ -55,6 +58,10 @@ class Hotspot:
         (ties alphabetical).
     location_counts : tuple of int
         Their counts.
+    split : bool
+        Part of a larger connected area cut at its density peaks (:func:`split_at_peaks`).
+    oversized : bool
+        Still larger than the patrollable size (a single broad peak).
     """
 
     rank: int
@@ -68,13 +75,16 @@ class Hotspot:
     n_cells: int
     locations: tuple[str, ...] = ()
     location_counts: tuple[int, ...] = ()
+    split: bool = False
+    oversized: bool = False
 
     def summary(self) -> dict:
         """JSON-ready dict (no geometry)."""
         return {"rank": self.rank, "incidents": self.incidents, "weight": self.weight,
                 "area_km2": self.area_km2, "share": self.share, "pai": self.pai,
                 "peak_density": self.peak_density, "n_cells": self.n_cells,
-                "locations": list(self.locations), "location_counts": list(self.location_counts)}
+                "locations": list(self.locations), "location_counts": list(self.location_counts),
+                "split": self.split, "oversized": self.oversized}
 
 
 @dataclass(frozen=True)
@@ -101,6 +111,10 @@ class HotspotAreas:
     ranked_by : str
     density_units : str
     warnings : tuple of str
+    max_hotspot_km2 : float or None
+        Areas larger than this were split at their density peaks (None: not split).
+    n_split : int
+        Connected areas that were split.
     """
 
     hotspots: tuple[Hotspot, ...]
@@ -114,6 +128,8 @@ class HotspotAreas:
     ranked_by: str = "incidents inside, then peak density"
     density_units: str = "incidents per km^2"
     warnings: tuple[str, ...] = ()
+    max_hotspot_km2: Optional[float] = None
+    n_split: int = 0
 
     def to_geodataframe(self):
         """GeoDataFrame with one row per hotspot (``rank`` field, ``locations`` joined by '; ')."""
@@ -126,7 +142,7 @@ class HotspotAreas:
             d["location_counts"] = "; ".join(str(c) for c in h.location_counts)
             rows.append(d)
         columns = ["rank", "incidents", "weight", "area_km2", "share", "pai", "peak_density", "n_cells",
-                   "locations", "location_counts"]
+                   "locations", "location_counts", "split", "oversized"]
         return gpd.GeoDataFrame(rows, columns=columns, geometry=[h.geometry for h in self.hotspots],
                                 crs=self.grid.crs)
 
@@ -182,8 +198,95 @@ def _top_locations(point_labels: np.ndarray, locations, n_labels: int, top: int 
     return result
 
 
+def _flood(v: np.ndarray, inside: np.ndarray, markers: np.ndarray) -> np.ndarray:
+    """Priority-flood watershed: labels spread from ``markers`` to 4-neighbours inside, the highest
+    ``v`` first, so each cell joins the peak whose flood reaches it from above."""
+    import heapq
+
+    out = markers.astype(np.int64).copy()
+    ny, nx = v.shape
+    heap = [(-float(v[r, c]), int(r * nx + c)) for r, c in zip(*np.nonzero(out))]
+    heapq.heapify(heap)
+    flat_v = v.ravel()
+    flat_in = inside.ravel()
+    flat_out = out.ravel()
+    while heap:
+        _, k = heapq.heappop(heap)
+        lab = flat_out[k]
+        r, c = divmod(k, nx)
+        for q in ((k - nx) if r > 0 else -1, (k + nx) if r < ny - 1 else -1,
+                  (k - 1) if c > 0 else -1, (k + 1) if c < nx - 1 else -1):
+            if q >= 0 and flat_in[q] and flat_out[q] == 0:
+                flat_out[q] = lab
+                heapq.heappush(heap, (-float(flat_v[q]), q))
+    return out
+
+
+def split_at_peaks(labels: np.ndarray, n_labels: int, values: np.ndarray, max_cells: int,
+                   peak_window: int, split_in: Optional[np.ndarray] = None) -> tuple[np.ndarray, int, np.ndarray, int]:
+    """Split every labelled area of more than ``max_cells`` cells at its density peaks (watershed).
+
+    The peaks are the local maxima of ``values`` in a ``peak_window`` x ``peak_window`` window
+    (connected plateaus are one peak); each cell of the area joins the peak it drains to, flooding
+    from the peaks downhill, highest cell first (a priority-flood watershed, Beucher & Meyer 1993;
+    :func:`scipy.ndimage.watershed_ift` was tried and floods across the area's edge).
+    An area with one peak stays whole. ``split_in`` (per input label) marks labels already split
+    by an earlier pass; they keep the mark.
+
+    Returns
+    -------
+    labels : int array
+        New labels 1..n (areas renumbered).
+    n : int
+    split : bool array (n + 1,)
+        True for the labels that came from a split area.
+    n_split : int
+        Areas that were split.
+    """
+    sizes = np.bincount(labels.ravel(), minlength=n_labels + 1)
+    big = np.flatnonzero(sizes[1:] > max_cells) + 1
+    split = np.zeros(n_labels + 1, dtype=bool) if split_in is None else np.asarray(split_in, dtype=bool)
+    if len(big) == 0:
+        return labels, n_labels, split, 0
+    out = labels.astype(np.int64).copy()
+    next_label = n_labels + 1
+    extra_split: list[int] = []
+    n_done = 0
+    slices = ndimage.find_objects(labels)
+    for lab in big:
+        sl = slices[lab - 1]
+        sl = tuple(slice(max(s.start - 1, 0), s.stop + 1) for s in sl)
+        inside = labels[sl] == lab
+        v = np.where(inside, values[sl], 0.0)
+        peak = (v >= ndimage.maximum_filter(v, size=peak_window, mode="constant")) & inside & (v > 0)
+        markers, n_peaks = ndimage.label(peak, structure=np.ones((3, 3)))
+        if n_peaks < 2:
+            continue
+        basins = _flood(v, inside, markers)
+        region = out[sl]
+        ids = np.arange(next_label, next_label + n_peaks)
+        region[inside] = ids[basins[inside] - 1]
+        extra_split.extend(ids.tolist())
+        next_label += n_peaks
+        n_done += 1
+    # renumber 1..n in order of appearance of the remaining labels
+    present = np.unique(out)
+    present = present[present > 0]
+    lookup = np.zeros(next_label, dtype=np.int64)
+    lookup[present] = np.arange(1, len(present) + 1)
+    new_split = np.zeros(len(present) + 1, dtype=bool)
+    old = present[present <= n_labels]
+    new_split[lookup[old]] = split[old]
+    if extra_split:
+        es = np.asarray(extra_split)
+        es = es[np.isin(es, present)]
+        new_split[lookup[es]] = True
+    return lookup[out].astype(labels.dtype), len(present), new_split, n_done
+
+
 def hotspot_areas(surface: DensitySurface, incidents, *, top_percent: float = DEFAULT_TOP_PERCENT,
                   study_area: Optional[StudyArea] = None, study_area_km2: Optional[float] = None,
+                  max_hotspot_km2: Optional[float] = DEFAULT_MAX_HOTSPOT_KM2,
                   progress: Optional[ProgressFn] = None) -> HotspotAreas:
     """Hotspot polygons: the top ``top_percent`` % of cells by density, dissolved and ranked.
 
@@ -202,6 +305,10 @@ def hotspot_areas(surface: DensitySurface, incidents, *, top_percent: float = DE
     study_area_km2 : float, optional
         The A of PAI when it is known better than the study area's cells give it (e.g. a
         district's published area). Default: the study area's area.
+    max_hotspot_km2 : float or None
+        The largest patrollable area (default 1 km^2): a connected area larger than this is split
+        at its density peaks (:func:`split_at_peaks`, peaks at least about the narrowest kernel
+        apart); a part still larger (one broad peak) is flagged ``oversized``. None: no splitting.
     progress : ProgressFn, optional
 
     Returns
@@ -251,10 +358,32 @@ def hotspot_areas(surface: DensitySurface, incidents, *, top_percent: float = DE
     if not study_area_km2 > 0:
         raise BeatwiseError(f"The study area must be positive, got {study_area_km2!r} km^2.")
     labels, n_lab = ndimage.label(selected)  # 4-connectivity
+    n_connected = n_lab
+    split_flags = np.zeros(n_lab + 1, dtype=bool)
+    n_split = 0
+    if max_hotspot_km2 is not None:
+        max_hotspot_km2 = float(max_hotspot_km2)
+        if not max_hotspot_km2 > 0:
+            raise BeatwiseError(f"The largest hotspot area must be positive, got {max_hotspot_km2:g} km^2.")
+        max_cells = int(math.floor(max_hotspot_km2 / grid.cell_area_km2 + 1e-9))
+        # peaks at least about the narrowest kernel apart; parts still too large are split again with
+        # half the window, down to 3 x 3 cells
+        half = max(1, int(round(surface.smallest_bandwidth_m / grid.cell_m)))
+        while True:
+            labels, n_lab, split_flags, done = split_at_peaks(labels, n_lab, values, max_cells, 2 * half + 1,
+                                                              split_flags)
+            n_split += done
+            if half == 1:
+                break
+            half = max(1, half // 2)
     report(progress, 0.3, f"Dissolving {n_lab:,} areas")
-    idx = np.arange(1, n_lab + 1)
     cells = np.bincount(labels.ravel(), minlength=n_lab + 1)[1:]
-    peaks = np.asarray(ndimage.maximum(values, labels, idx), dtype=float).reshape(-1) if n_lab else np.empty(0)
+    # peak density per area, over the selected cells only (ndimage.maximum sorts the whole grid)
+    flat_labels = labels.ravel()
+    in_area = flat_labels > 0
+    peaks = np.full(n_lab + 1, -np.inf)
+    np.maximum.at(peaks, flat_labels[in_area], values.ravel()[in_area])
+    peaks = peaks[1:]
     rows, cols = grid.cell_index(xy)
     inside_grid = rows >= 0
     point_labels = np.zeros(n_inc, dtype=np.int64)
@@ -280,11 +409,19 @@ def hotspot_areas(surface: DensitySurface, incidents, *, top_percent: float = DE
         hotspots.append(Hotspot(
             rank=rank, geometry=polys[li], incidents=int(counts[li]), weight=float(wsum[li]), area_km2=area,
             share=share, pai=float(share / (area / study_area_km2)), peak_density=float(peaks[li]),
-            n_cells=int(cells[li]), locations=locs[li + 1][0], location_counts=locs[li + 1][1]))
+            n_cells=int(cells[li]), locations=locs[li + 1][0], location_counts=locs[li + 1][1],
+            split=bool(split_flags[li + 1]),
+            oversized=bool(max_hotspot_km2 is not None and area > max_hotspot_km2 * (1 + 1e-9))))
     ranked = rank_of_label[labels]
     ranked.flags.writeable = False
+    if n_split:
+        n_over = sum(h.oversized for h in hotspots)
+        warnings.append(f"{n_split:,} of {n_connected:,} connected areas were larger than {max_hotspot_km2:g} km^2 and "
+                        f"were split at their density peaks into {int(split_flags.sum()):,} areas"
+                        + (f"; {n_over:,} still larger (one broad peak) are flagged oversized" if n_over else ""))
     report(progress, 1.0, f"{n_lab:,} hotspot areas")
     return HotspotAreas(hotspots=tuple(hotspots), labels=ranked, grid=grid, top_percent=top_percent,
                         threshold_density=threshold, n_incidents=n_inc, study_area_km2=study_area_km2,
                         study_area=study,
-                        density_units=surface.density_units, warnings=tuple(warnings))
+                        density_units=surface.density_units, warnings=tuple(warnings),
+                        max_hotspot_km2=max_hotspot_km2, n_split=n_split)
