@@ -32,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="open, run hotspots, When, streets and shifts, then exit (0 = all worked)")
     p.add_argument("--screenshot", metavar="PATH",
                    help="as --smoke, then save a PNG of the main window to PATH")
+    p.add_argument("--panel", metavar="NAME",
+                   help="bring this dock to the front first (hotspots, streets, shifts, patrols, when...)")
     return p
 
 
@@ -86,6 +88,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             status["code"] = 1
         elif window.smoke_ready():
             code = 0
+            if args.panel and args.panel in window.docks:
+                window.docks[args.panel].raise_()
             if args.screenshot:
                 code = save_screenshot(window, args.screenshot)
             status["code"] = code

@@ -40,7 +40,7 @@ TASK_LABELS = {"project": "Opening", "import": "Importing", "incidents": "Filter
                "hotspots": "Hotspots", "temporal": "When", "comparison": "Before/after",
                "streets": "Streets", "street_profile": "Street profile", "shifts": "Shifts",
                "save": "Saving", "autosave": "Autosaving", "layer": "Reading layer",
-               "export": "Exporting briefing"}
+               "export": "Exporting briefing", "patrols": "Patrols"}
 ANALYSES = ("hotspots", "temporal", "streets", "shifts")
 
 
@@ -91,6 +91,7 @@ class MainWindow(QMainWindow):
         self.temporal_panel = TemporalPanel()
         self.streets_panel = StreetsPanel()
         self.shifts_panel = self._make_shifts_panel()
+        self.patrols_panel = self._make_patrols_panel()
         self.layers_panel = LayersPanel(self.map)
         self.identify_view = QTextBrowser()
         self.identify_view.setObjectName("identify")
@@ -101,9 +102,11 @@ class MainWindow(QMainWindow):
         self._add_dock("hotspots", "Hotspots", self.hotspots_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self._add_dock("streets", "Streets", self.streets_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self._add_dock("shifts", "Shifts", self.shifts_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self._add_dock("patrols", "Patrols", self.patrols_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self._add_dock("temporal", "When", self.temporal_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.docks["hotspots"], self.docks["streets"])
         self.tabifyDockWidget(self.docks["streets"], self.docks["shifts"])
+        self.tabifyDockWidget(self.docks["shifts"], self.docks["patrols"])
         self.docks["hotspots"].raise_()
         self.resizeDocks([self.docks["layers"], self.docks["hotspots"]], [250, 540],
                          Qt.Orientation.Horizontal)
@@ -130,6 +133,14 @@ class MainWindow(QMainWindow):
 
         panel = ShiftsPanel()
         panel.runRequested.connect(lambda: self.run_shifts(store=True))
+        return panel
+
+    def _make_patrols_panel(self) -> QWidget:
+        from desktop.panels.patrols_panel import PatrolsPanel
+
+        panel = PatrolsPanel(self.model, self.tasks, self.map)
+        panel.failed.connect(lambda message: self.show_error("Patrols failed", message))
+        panel.message.connect(lambda text: self.status_message.setText(text))
         return panel
 
     def _add_dock(self, key: str, title: str, widget: QWidget, area) -> None:
@@ -181,6 +192,8 @@ class MainWindow(QMainWindow):
         self._action(f, "&Open project...", self.open_dialog, QKeySequence.StandardKey.Open)
         self._action(f, "&Import data...", lambda: self.import_dialog(), "Ctrl+I",
                      "Import incidents from CSV, Excel or GIS files")
+        self._action(f, "Import &patrol data...", lambda: self.import_patrols_dialog(),
+                     tip="Import patrol GPS (vehicle AVL, radio location) to compare with demand")
         self._action(f, "Add &street layer...", lambda: self.add_layer_dialog("streets"),
                      tip="Draw a street layer under the map and use it to match incidents to streets")
         self._action(f, "Add &boundaries...", lambda: self.add_layer_dialog("boundaries"))
@@ -208,6 +221,7 @@ class MainWindow(QMainWindow):
         self._action(a, "&When (hour x weekday)", lambda: self.run_temporal(), "F6")
         self._action(a, "Rank &streets", self.run_streets, "F7")
         self._action(a, "Recommend s&hifts", lambda: self.run_shifts(store=True), "F8")
+        self._action(a, "&Patrols against demand", lambda: self.patrols_panel.start(store=True), "F9")
         h = mb.addMenu("&Help")
         self._action(h, "&About Beatwise", self.about)
 
@@ -368,6 +382,27 @@ class MainWindow(QMainWindow):
         dialog.open()
         self.import_window = dialog
         return dialog
+
+    def import_patrols_dialog(self, paths=None):
+        """File > Import patrol data: the wizard for pings, into the open project's CRS."""
+        from desktop.panels.patrol_import import PatrolImportDialog
+
+        if not self.model.has_project:
+            self.show_error("No project", "Open a project or import incidents first: patrol data is "
+                                          "compared with their demand.")
+            return None
+        dialog = PatrolImportDialog(self.tasks, self.model.project.crs, self, paths)
+        dialog.imported.connect(self._patrols_imported)
+        dialog.open()
+        self.import_window = dialog
+        return dialog
+
+    def _patrols_imported(self, result) -> None:
+        c = result.cleaning
+        self.model.set_patrols(result.pings)
+        self.status_message.setText(f"Patrol data: {len(result.pings):,} pings of {c.units} units "
+                                    "(saved with the project).")
+        self.docks["patrols"].raise_()
 
     def _imported(self, result) -> None:
         from analysis.project import Project
@@ -740,6 +775,7 @@ class MainWindow(QMainWindow):
                 self.map.zoom_to_hotspots(10)
             self.hotspots_panel.show_run(r)
             self.model.select_hotspot(None)
+            self.patrols_panel.hotspots_ready(auto_run=self.auto_run)
         elif kind == "temporal":
             self.temporal_panel.show_profile_result(r)
         elif kind == "comparison" and r is not None:
@@ -759,6 +795,8 @@ class MainWindow(QMainWindow):
             self.map.highlight(lines, r.xy)
         elif kind == "shifts":
             self.shifts_panel.show_plan(r)
+        elif kind == "patrols":
+            self.patrols_panel.show_run(r)
 
     def _selection_changed(self) -> None:
         rank = self.model.selected_hotspot
@@ -849,4 +887,6 @@ class MainWindow(QMainWindow):
         needed = ["hotspots", "temporal", "streets"]
         if self.shifts_panel.applicable(self.model):
             needed.append("shifts")
+        if self.model.has_patrols and self.patrols_panel.applicable():
+            needed.append("patrols")
         return all(self.model.result(k) is not None for k in needed)

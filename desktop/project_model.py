@@ -53,6 +53,8 @@ class ProjectModel(QObject):
         ``street_profile``, ``shifts``.
     selectionChanged()
         The selected hotspot or street changed.
+    patrolsChanged()
+        The project's patrol pings were replaced (File > Import patrol data).
     dirtyChanged(bool), pathChanged()
     """
 
@@ -60,6 +62,7 @@ class ProjectModel(QObject):
     filtersChanged = Signal()
     resultReady = Signal(str)
     selectionChanged = Signal()
+    patrolsChanged = Signal()
     dirtyChanged = Signal(bool)
     pathChanged = Signal()
 
@@ -122,6 +125,20 @@ class ProjectModel(QObject):
             self.project.settings[key] = value
             if mark_dirty:
                 self.set_dirty(True)
+
+    @property
+    def has_patrols(self) -> bool:
+        return self.project is not None and self.project.patrols is not None and len(self.project.patrols) > 0
+
+    def set_patrols(self, pings) -> None:
+        """The project's patrol pings (the importer's frame; saved with the project)."""
+        if self.project is None:
+            return
+        self.project.patrols = pings
+        self.results.pop("patrols", None)
+        self.set_dirty(True)
+        self.patrolsChanged.emit()
+        self.resultReady.emit("patrols")
 
     # ------------------------------------------------------------------ filters
     def set_filters(self, filters: "Filters") -> None:

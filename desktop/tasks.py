@@ -29,7 +29,9 @@ _loaded = False
 ANALYSIS_MODULES = ("analysis.filters", "analysis.ingest.incidents", "analysis.project", "analysis.demo",
                     "analysis.hotspots.kde", "analysis.hotspots.areas", "analysis.hotspots.gistar",
                     "analysis.temporal.matrix", "analysis.temporal.compare", "analysis.hotspots.streets",
-                    "analysis.hotspots.street_ranking",
+                    "analysis.hotspots.street_ranking", "analysis.ingest.tracks", "analysis.patrols.report",
+                    "analysis.patrols.presence", "analysis.patrols.visits", "analysis.patrols.gap",
+                    "analysis.patrols.on_duty",
                     "analysis.staffing.timing", "pyproj", "shapely", "geopandas")
 
 
@@ -354,3 +356,40 @@ def run_shifts(incidents, filters: Filters, params, current: Optional[str] = Non
                            time_limit_s=params.time_limit_s, current=current or None,
                            progress=scaled(progress, 0.2, 1.0))
     return ShiftRun(rec, demand, params, current or None, filters)
+
+
+# ---------------------------------------------------------------------------------- patrols
+@task
+def import_pings(paths: Sequence[Union[str, Path]], mapping=None, crs: Optional[str] = None,
+                 progress: Optional[ProgressFn] = None):
+    """``read_pings`` into the project's CRS (the patrol import wizard's job)."""
+    from analysis.ingest.tracks import read_pings
+
+    return read_pings([Path(p) for p in paths], mapping, working_crs=crs, progress=progress)
+
+
+@dataclass(frozen=True)
+class PatrolRun:
+    """A :class:`~analysis.patrols.report.PatrolReport` and what made it (the hotspot run's
+    parameters and filters: the areas compared are the ones on the map)."""
+
+    report: Any
+    params: Any
+    filters: Filters
+    hotspot_params: Any
+
+
+@task
+def run_patrols(incidents, filters: Filters, patrols, hotspots: HotspotRun, params,
+                progress: Optional[ProgressFn] = None) -> PatrolRun:
+    """Observed patrol presence against demand at the hotspot areas of ``hotspots``."""
+    from analysis.patrols.report import patrol_report, pings_from_layer
+
+    report(progress, 0.0, "Reading the patrol pings")
+    pings = pings_from_layer(patrols, str(incidents.crs), progress=scaled(progress, 0.0, 0.15))
+    if pings is None:
+        raise BeatwiseError("This project has no patrol data: File > Import patrol data.")
+    pts = apply_filters(incidents, hotspots.filters if hotspots.filters is not None else filters)
+    rp = patrol_report(pts, pings, hotspots.areas, hotspots.surface, params,
+                       progress=scaled(progress, 0.15, 1.0))
+    return PatrolRun(rp, params, hotspots.filters, hotspots.params)

@@ -14,10 +14,15 @@ from typing import Any, Optional
 
 import numpy as np
 
-from analysis.patrols.segments import DEFAULT_MAX_GAP_MIN
-from analysis.patrols.visits import DEFAULT_DAY_START, DEFAULT_KOPER_MIN, DEFAULT_VISIT_BUFFER_M
 from analysis.progress import BeatwiseError, ProgressFn, report, scaled
 
+# = analysis.patrols.segments.DEFAULT_MAX_GAP_MIN and analysis.patrols.visits.DEFAULT_VISIT_BUFFER_M,
+#   DEFAULT_KOPER_MIN, DEFAULT_DAY_START (tests/analysis/patrols/test_report.py checks they agree):
+#   literal here so the app's window can hold PatrolParams before pandas is imported
+DEFAULT_MAX_GAP_MIN = 5.0
+DEFAULT_VISIT_BUFFER_M = 15.0
+DEFAULT_KOPER_MIN = 10.0
+DEFAULT_DAY_START = "06:00"
 NO_TIMES_WARNING = "the incidents have no time of day (month only): shares are overall, no peak hours"
 
 

@@ -63,12 +63,21 @@ class ImportDialog(QDialog):
 
     imported = Signal(object)
 
+    #: what this wizard imports: the mapping fields, the file dialog's filter, the texts
+    field_labels = FIELD_LABELS
+    file_filter = FILE_FILTER
+    title = "Import incident data"
+    what = "incident"
+    hint = ("Add incident files, or drop files and folders here. Beatwise reads data.police.uk "
+            "street CSVs, force exports (CSV, TSV, Excel) and GIS point layers (GeoPackage, "
+            "GeoJSON, Shapefile). All files of one import share the column mapping.")
+
     def __init__(self, tasks, parent: Optional[QWidget] = None, paths=None):
         super().__init__(parent)
         from desktop.tasks import ensure_analysis_loaded
 
         ensure_analysis_loaded()  # the preview reads files on this thread
-        self.setWindowTitle("Import incident data")
+        self.setWindowTitle(self.title)
         self.setAcceptDrops(True)
         resize_within_screen(self, 980, 680)
         self.tasks = tasks
@@ -124,9 +133,7 @@ class ImportDialog(QDialog):
         row = QHBoxLayout()
         row.addWidget(self.file_list, 1)
         row.addLayout(side)
-        hint = message_label("Add incident files, or drop files and folders here. Beatwise reads data.police.uk "
-                             "street CSVs, force exports (CSV, TSV, Excel) and GIS point layers (GeoPackage, "
-                             "GeoJSON, Shapefile). All files of one import share the column mapping.")
+        hint = message_label(self.hint)
         layout = QVBoxLayout(page)
         layout.addWidget(hint)
         layout.addLayout(row, 1)
@@ -145,14 +152,14 @@ class ImportDialog(QDialog):
         self._update_buttons()
 
     def _browse_files(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(self, "Add incident files", app_settings.last_folder(),
-                                                FILE_FILTER)
+        files, _ = QFileDialog.getOpenFileNames(self, f"Add {self.what} files", app_settings.last_folder(),
+                                                self.file_filter)
         if files:
             app_settings.set_last_folder(files[0])
             self.add_paths(files)
 
     def _browse_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder of incident files",
+        folder = QFileDialog.getExistingDirectory(self, f"Add a folder of {self.what} files",
                                                   app_settings.last_folder())
         if folder:
             app_settings.set_last_folder(folder)
@@ -193,7 +200,7 @@ class ImportDialog(QDialog):
         self.mapping_note = message_label()
         self.combos: dict[str, QComboBox] = {}
         form = QFormLayout()
-        for key, label in FIELD_LABELS.items():
+        for key, label in self.field_labels.items():
             combo = QComboBox()
             combo.setObjectName(f"map_{key}")
             self.combos[key] = combo
@@ -250,8 +257,14 @@ class ImportDialog(QDialog):
         self.preview_file.blockSignals(False)
         return self._load_preview(0)
 
+    def detect(self, path: Path) -> dict:
+        """The columns the importer would use for ``path`` (pre-fills the mapping)."""
+        from analysis.ingest.incidents import detect_columns
+
+        return detect_columns(path)
+
     def _load_preview(self, index: int) -> bool:
-        from analysis.ingest.incidents import detect_columns, preview_rows
+        from analysis.ingest.incidents import preview_rows
         from analysis.progress import BeatwiseError
 
         if index < 0 or index >= self.preview_file.count():
@@ -259,7 +272,7 @@ class ImportDialog(QDialog):
         path = Path(self.preview_file.itemText(index))
         try:
             head = preview_rows(path, 20)
-            detected = detect_columns(path)
+            detected = self.detect(path)
         except BeatwiseError as exc:
             self._error(str(exc))
             return False
@@ -282,29 +295,40 @@ class ImportDialog(QDialog):
             combo.blockSignals(False)
         is_layer = path.suffix.lower() in (".gpkg", ".geojson", ".json", ".shp")
         for key in ("lon", "lat", "x", "y", "wkt"):
-            self.combos[key].setEnabled(not is_layer)
+            if key in self.combos:
+                self.combos[key].setEnabled(not is_layer)
         notes = []
         if detected.get("time") == "Month" and detected.get("lon") == "Longitude":
             notes.append("data.police.uk street-level file: month only (no day, no time of day), "
                          "so the When and Shifts panels cannot use it.")
         if is_layer:
             notes.append("GIS layer: coordinates come from its point geometry.")
+        notes += self.notes(detected)
         if not any(k in detected for k in ("lon", "x", "wkt")) and not is_layer:
             notes.append("<span style='color:#b00'>No coordinate columns found: map longitude/latitude "
                          "or x/y.</span>")
         self.mapping_note.setText(" ".join(notes))
         return True
 
-    def mapping(self):
-        """The ColumnMapping to import with: None when every choice equals the detection."""
-        from analysis.ingest.columns import ColumnMapping
+    def notes(self, detected: dict) -> list:
+        """Extra notes under the preview about what was detected."""
+        return []
 
+    def chosen(self) -> tuple[dict, dict, Optional[str], Optional[bool]]:
+        """(chosen columns, detected columns, crs, dayfirst) of the mapping page."""
         chosen = {k: c.currentText() for k, c in self.combos.items()
                   if c.isEnabled() and c.currentText() != NOT_MAPPED}
         detected = {k: v for k, v in self.detected.items()
                     if self.combos.get(k) is not None and self.combos[k].isEnabled()}
         crs = self.crs.text().strip() or None
         dayfirst = {0: None, 1: True, 2: False}[self.dayfirst.currentIndex()]
+        return chosen, detected, crs, dayfirst
+
+    def mapping(self):
+        """The ColumnMapping to import with: None when every choice equals the detection."""
+        from analysis.ingest.columns import ColumnMapping
+
+        chosen, detected, crs, dayfirst = self.chosen()
         if chosen == detected and crs is None and dayfirst is None:
             return None
         return ColumnMapping(**chosen, crs=crs, dayfirst=dayfirst)
@@ -356,9 +380,18 @@ class ImportDialog(QDialog):
         layout.addWidget(split, 1)
         return page
 
-    def start_import(self) -> None:
+    def import_job(self):
+        """(task function, arguments) of the import."""
         from desktop.tasks import import_files
 
+        return import_files, (self.paths(), self.mapping())
+
+    def summary_text(self, result) -> str:
+        rep = result.report
+        return (f"<b>{rep.rows_read:,} rows read: {rep.accepted:,} imported, {len(rep.rejected):,} "
+                f"rejected.</b> Working coordinate system {rep.crs}; times: {rep.time_precision}.")
+
+    def start_import(self) -> None:
         self.result = None
         self.error = None
         self.progress.setValue(0)
@@ -370,7 +403,8 @@ class ImportDialog(QDialog):
         self.rejected_model.endResetModel()
         self.reasons.setRowCount(0)
         self.warnings.clear()
-        worker = self.tasks.start("import", "Importing", import_files, self.paths(), self.mapping(),
+        fn, args = self.import_job()
+        worker = self.tasks.start("import", "Importing", fn, *args,
                                   on_done=self._imported, on_error=self._failed,
                                   on_cancel=self._cancelled)
         worker.signals.progress.connect(self._progress)
@@ -385,9 +419,7 @@ class ImportDialog(QDialog):
         rep = result.report
         self.progress.hide()
         self.progress_label.setText("")
-        self.report_summary.setText(
-            f"<b>{rep.rows_read:,} rows read: {rep.accepted:,} imported, {len(rep.rejected):,} "
-            f"rejected.</b> Working coordinate system {rep.crs}; times: {rep.time_precision}.")
+        self.report_summary.setText(self.summary_text(result))
         reasons = rep.rejections
         self.reasons.setRowCount(len(reasons))
         for r, (reason, n) in enumerate(reasons.items()):

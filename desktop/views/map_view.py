@@ -45,10 +45,13 @@ LAYER_TITLES = {
     "gi": "Gi* hot/cold cells",
     "incidents": "Incidents",
     "hotspots": "Hotspot areas",
+    "presence": "Patrol presence",
 }
-LAYER_ORDER = ("hotspots", "incidents", "gi", "density", "streets", "boundaries")  # top first
-Z = {"boundaries": 0, "streets": 1, "density": 2, "gi": 3, "incidents": 4, "hotspots": 5,
+LAYER_ORDER = ("hotspots", "incidents", "gi", "presence", "density", "streets", "boundaries")  # top first
+Z = {"boundaries": 0, "streets": 1, "density": 2, "presence": 2.5, "gi": 3, "incidents": 4, "hotspots": 5,
      "labels": 6, "highlight": 7}
+PRESENCE_CMAP = "CET-L6"  # light to dark blue: unlike the density's heat colours
+PRESENCE_RGB = (40, 90, 200)
 
 
 @dataclass
@@ -106,6 +109,15 @@ def density_colormap() -> pg.ColorMap:
     rgba = base.map(pos, mode="byte").astype(float)
     rgba[:, 3] = 255 * np.clip(pos / 0.25, 0.0, 1.0) ** 0.7
     return pg.ColorMap(pos, rgba.astype(np.ubyte), name=f"{DENSITY_CMAP} with opacity ramp")
+
+
+def presence_colormap() -> pg.ColorMap:
+    """Blues for patrol presence, transparent at 0 and opaque from a fifth of the scale up."""
+    base = pg.colormap.get(PRESENCE_CMAP)
+    pos = np.linspace(0.0, 1.0, 64)
+    rgba = base.map(1.0 - 0.85 * pos, mode="byte").astype(float)  # dark = more minutes
+    rgba[:, 3] = 255 * np.clip(pos / 0.2, 0.0, 1.0) ** 0.7
+    return pg.ColorMap(pos, rgba.astype(np.ubyte), name=f"{PRESENCE_CMAP} with opacity ramp")
 
 
 def sqrt_ticks(vmax: float, min_gap: float = 0.11) -> list:
@@ -304,6 +316,7 @@ class MapView(QWidget):
         self.colour_bar: Optional[pg.ColorBarItem] = None
         self.density_image: Optional[pg.ImageItem] = None
         self.density_surface = None
+        self.presence = None       # (minutes per cell, GridSpec)
         self.hotspot_areas = None
         self.gi = None
         self.incidents = None      # GeoDataFrame shown (filtered)
@@ -414,6 +427,7 @@ class MapView(QWidget):
         for key in list(self.layers):
             self.remove_layer(key)
         self.clear_highlight()
+        self.presence = None
         self.density_surface = None
         self.hotspot_areas = None
         self.gi = None
@@ -522,6 +536,27 @@ class MapView(QWidget):
             self.colour_bar.getAxis("right").setLabel(units)
         self.colour_bar.getAxis("right").setTicks(sqrt_ticks(vmax))
         self.colour_bar.setVisible(self.layers["density"].visible)
+
+    def set_presence(self, minutes, grid=None) -> None:
+        """Observed patrol presence (minutes per cell on ``grid``) as a blue image, square-root
+        scale, transparent where no unit was seen; None removes the layer."""
+        if minutes is None:
+            self.presence = None
+            self.remove_layer("presence")
+            return
+        minutes = np.asarray(minutes, dtype=np.float32)
+        self.presence = (minutes, grid)
+        vals = np.sqrt(minutes)
+        positive = minutes[minutes > 0]
+        top = math.sqrt(float(np.percentile(positive, 99))) if positive.size else 1.0
+        vals[minutes <= 0] = np.nan
+        img = pg.ImageItem(axisOrder="row-major")
+        img.setColorMap(presence_colormap())
+        img.setImage(vals, levels=(0.0, max(top, 1e-6)), autoLevels=False)
+        img.setRect(QRectF(grid.x0, grid.y0, grid.width_m, grid.height_m))
+        layer = self._set_layer("presence", [img], bounds=grid.bounds, count=0)
+        if layer.opacity == 1.0:
+            self.set_layer_opacity("presence", 0.85)
 
     def set_hotspots(self, areas) -> None:
         self.hotspot_areas = areas
@@ -635,6 +670,8 @@ class MapView(QWidget):
         if "gi" in visible and self.gi is not None:
             for cls in (3, 2, 1, -1, -2, -3):
                 entries.append((f"Gi* {GI_LABELS[cls]}", QColor(*GI_COLOURS[cls]), "fill"))
+        if "presence" in visible and self.presence is not None:
+            entries.append(("Patrol presence (darker: more minutes)", QColor(*PRESENCE_RGB), "fill"))
         if "streets" in visible:
             entries.append(("Street", QColor(150, 150, 150), "stroke"))
         if self.highlight_items:
@@ -690,6 +727,13 @@ class MapView(QWidget):
                 v = float(self.density_surface.values[row, col])
                 units = html.escape(self.density_surface.density_units.replace("km^2", "km²"))
                 parts.append(f"<b>Density</b>: {v:,.0f} {units}")
+        if self.presence is not None and "presence" in self.layers:
+            minutes, g = self.presence
+            col = int(math.floor((x - g.x0) / g.cell_m))
+            row = int(math.floor((y - g.y0) / g.cell_m))
+            if 0 <= row < g.ny and 0 <= col < g.nx:
+                parts.append(f"<b>Patrol presence</b>: {float(minutes[row, col]):,.1f} minutes in this "
+                             f"{g.cell_m:g} m cell")
         text = "<br><br>".join(parts) if parts else "Nothing here."
         self.identified.emit(text)
         return text

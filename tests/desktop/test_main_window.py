@@ -20,14 +20,16 @@ def test_first_start__opens_the_demo_with_hotspots_and_a_synthetic_banner(window
     m = window.model
     assert m.project.synthetic and m.path is None and not m.dirty
     assert window.banner.isVisible() and "SYNTHETIC" in window.banner.text()
-    assert set(window.map.layer_keys()) == {"hotspots", "incidents", "gi", "density", "streets"}
+    # the demo has patrol GPS: its presence against demand is measured too, the presence on the map
+    assert set(window.map.layer_keys()) == {"hotspots", "incidents", "gi", "density", "streets", "presence"}
+    assert m.result("patrols") is not None and window.patrols_panel.table.rowCount() > 0
     assert window.map.layers["incidents"].count == len(m.project.incidents) == 12_000
     assert window.map.layers["hotspots"].count == len(m.result("hotspots").areas.hotspots) > 0
     assert window.hotspots_panel.table.rowCount() == len(m.result("hotspots").areas.hotspots)
     assert window.temporal_panel.heatmap.matrix is not None
     assert window.streets_panel.table.rowCount() > 0
     assert "SYNTHETIC" in window.windowTitle()
-    assert window.layers_panel.list.count() == 5
+    assert window.layers_panel.list.count() == 6
 
 
 def test_hotspot_run__map_layers_equal_the_analysis_result(window, demo, reference_hotspots, qtbot):

@@ -41,6 +41,11 @@ def test_pings_from_layer__saved_ping_layer_round_trip(demo_pings, tmp_path):
 
 
 def test_patrol_params__defaults_and_from_dict():
+    from analysis.patrols import report, segments, visits
+
+    assert report.DEFAULT_MAX_GAP_MIN == segments.DEFAULT_MAX_GAP_MIN
+    assert (report.DEFAULT_VISIT_BUFFER_M, report.DEFAULT_KOPER_MIN, report.DEFAULT_DAY_START) == (
+        visits.DEFAULT_VISIT_BUFFER_M, visits.DEFAULT_KOPER_MIN, visits.DEFAULT_DAY_START)
     p = PatrolParams()
     assert (p.max_gap_min, p.visit_buffer_m, p.koper_min, p.day_start) == (5.0, 15.0, 10.0, "06:00")
     assert PatrolParams.from_dict({"koper_min": "12", "max_gap_min": "x"}) == PatrolParams(koper_min=12.0)

@@ -1,0 +1,181 @@
+"""Patrols: File > Import patrol data (the wizard for pings) and the Patrols dock, checked against
+analysis.patrols.report.patrol_report called directly on the same hotspot areas."""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from tests.desktop.conftest import wait_idle
+
+
+@pytest.fixture(scope="module")
+def reference_patrols(demo, reference_hotspots):
+    from analysis.patrols.report import patrol_report, pings_from_layer
+
+    surface, areas, _gi = reference_hotspots
+    pings = pings_from_layer(demo.patrols, demo.crs)
+    return pings, patrol_report(demo.incidents, pings, areas, surface)
+
+
+def _run(window, qtbot):
+    panel = window.patrols_panel
+    qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.model.result("patrols") is not None, timeout=120_000)
+    wait_idle(window, qtbot)
+    return window.model.result("patrols")
+
+
+def test_patrols_panel__gap_table_heatmaps_and_map_equal_patrol_report(demo_window, reference_patrols, qtbot):
+    _pings, ref = reference_patrols
+    w = demo_window
+    panel = w.patrols_panel
+    assert panel.applicable() and panel.run_button.isEnabled()
+    run = _run(w, qtbot)
+    rp = run.report
+    assert [g.sentence for g in rp.gap.gaps] == [g.sentence for g in ref.gap.gaps]
+    assert any("York Road" in g.name for g in rp.gap.gaps)
+    # the table: the ranked gaps first, then the other hotspots; every column as the report says
+    t = panel.table
+    assert t.rowCount() == len(ref.gap.hotspots)
+    assert [t.horizontalHeaderItem(c).text() for c in range(t.columnCount())][:3] == ["Rank", "Hotspot", "Incidents"]
+    for r, g in enumerate(ref.gap.gaps):
+        assert t.item(r, 0).text() == str(g.rank) and t.item(r, 1).toolTip() == g.name
+        assert t.item(r, 2).data(Qt.ItemDataRole.UserRole) == pytest.approx(g.incident_share)
+        assert t.item(r, 3).data(Qt.ItemDataRole.UserRole) == pytest.approx(g.patrol_share)
+        assert t.item(r, 4).text() == f"{g.patrol_minutes:,.0f}"
+        assert t.item(r, 5).text() == f"{g.visits_qualifying:,}"
+        assert t.item(r, 7).text() == g.sentence
+    for r in range(len(ref.gap.gaps), t.rowCount()):
+        assert t.item(r, 0).text() == "–"
+    # demand and presence by hour, side by side
+    np.testing.assert_allclose(panel.demand_map.matrix, ref.demand_by_weekday_hour())
+    np.testing.assert_allclose(panel.presence_map.matrix, ref.presence_by_weekday_hour())
+    assert panel.presence_map.matrix.sum() == pytest.approx(ref.presence.presence_hours)
+    # the presence layer: an image on the density's grid, listed and toggled like the others
+    assert "presence" in w.map.layer_keys()
+    minutes, grid = w.map.presence
+    np.testing.assert_allclose(minutes, ref.presence_minutes, rtol=1e-6)
+    assert grid.bounds == ref.surface.grid.bounds
+    keys = [w.layers_panel.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(w.layers_panel.list.count())]
+    assert "presence" in keys
+    item = w.layers_panel.list.item(keys.index("presence"))
+    item.setCheckState(Qt.CheckState.Unchecked)
+    assert not w.map.layers["presence"].items[0].isVisible()
+    item.setCheckState(Qt.CheckState.Checked)
+    assert w.map.layers["presence"].items[0].isVisible()
+    assert "Patrol presence" in w.map.identify(*ref.areas.hotspots[0].geometry.representative_point().coords[0])
+
+
+def test_patrols_panel__row_click_zooms_and_shows_that_hotspots_dosage(demo_window, reference_patrols, qtbot):
+    _pings, ref = reference_patrols
+    w = demo_window
+    _run(w, qtbot)
+    panel = w.patrols_panel
+    g = ref.gap.gaps[0]
+    hotspot = ref.areas.hotspots[g.hotspot]
+    panel.table.selectRow(0)
+    assert w.model.selected_hotspot == hotspot.rank
+    view = w.map.view_rect()
+    x0, y0, x1, y1 = hotspot.geometry.bounds
+    assert view.left() <= x0 and view.right() >= x1 and view.top() <= y0 and view.bottom() >= y1
+    assert view.width() < 4 * (x1 - x0) + 4 * (y1 - y0)  # zoomed in on it, not the whole town
+    dos = ref.visits.dosage[ref.visits.dosage["hotspot"] == g.hotspot]
+    np.testing.assert_allclose(panel.dosage.values, dos["patrol_minutes"].to_numpy())
+    assert len(panel.dosage.days) == len(dos) and "patrol minutes" in panel.dosage.describe(0)
+    assert panel.sentence.text() == g.sentence
+    # selecting the hotspot elsewhere (hotspots table, map) selects its row here
+    last = panel.rows[-1]
+    w.model.select_hotspot(ref.areas.hotspots[last.hotspot].rank)
+    assert panel.table.currentRow() == len(ref.gap.hotspots) - 1
+
+
+def test_patrols_panel__parameters_defaults_tooltips_and_saved(demo_window, qtbot):
+    from analysis.patrols.report import PatrolParams
+
+    w = demo_window
+    panel = w.patrols_panel
+    assert panel.params() == PatrolParams()
+    for box in (panel.max_gap, panel.buffer, panel.koper, panel.day_start):
+        assert "Default" in box.toolTip()
+    panel.koper.setValue(12)
+    panel.max_gap.setValue(3)
+    run = _run(w, qtbot)
+    assert run.report.params == PatrolParams(max_gap_min=3.0, koper_min=12.0)
+    assert run.report.visits.koper_min == 12.0 and run.report.presence.max_gap_min == 3.0
+    assert w.model.setting("patrol_params") == PatrolParams(max_gap_min=3.0, koper_min=12.0).to_dict()
+    assert panel.table.horizontalHeaderItem(5).text() == "Visits ≥12 min"
+
+
+def test_patrols_panel__cancel_changes_nothing(demo_window, qtbot):
+    w = demo_window
+    panel = w.patrols_panel
+    panel.start()
+    assert w.tasks.is_running("patrols")
+    w.tasks.cancel("patrols")
+    wait_idle(w, qtbot)
+    assert w.model.result("patrols") is None and "Cancelled" in panel.status.text()
+
+
+def test_patrols_panel__without_patrol_data_says_how_to_get_it(window, demo, reference_hotspots, qtbot):
+    from analysis.filters import Filters
+    from desktop.params import HotspotParams
+    from desktop.tasks import HotspotRun
+
+    project = dataclasses.replace(demo, patrols=None, settings=dict(demo.settings))
+    window.model.set_project(project)
+    surface, areas, gi = reference_hotspots
+    window.model.set_result("hotspots", HotspotRun(HotspotParams(), Filters(), len(demo.incidents),
+                                                   surface, areas, gi))
+    panel = window.patrols_panel
+    assert not panel.applicable() and not panel.run_button.isEnabled()
+    assert "Import patrol data" in panel.note.text() and not panel.note.isHidden()
+    assert panel.start() is None and not window.tasks.is_running("patrols")
+
+
+def test_patrol_import__wizard_makes_the_pings_the_projects_patrols(window, demo, demo_dir, qtbot, tmp_path):
+    from analysis.ingest.tracks import read_pings
+    from analysis.patrols.report import pings_from_layer
+    from analysis.project import load_project
+
+    project = dataclasses.replace(demo, patrols=None, settings=dict(demo.settings))
+    window.model.set_project(project)
+    ref = read_pings([demo_dir / "patrols.csv"], working_crs=demo.crs)
+    d = window.import_patrols_dialog([demo_dir / "patrols.csv"])
+    assert d.windowTitle() == "Import patrol data"
+    d.next()
+    shown = {k: c.currentText() for k, c in d.combos.items()}
+    assert (shown["time"], shown["lon"], shown["lat"]) == ("timestamp", "longitude", "latitude")
+    assert "unit" in d.mapping_note.text()
+    d.next()
+    qtbot.waitUntil(lambda: d.result is not None, timeout=60_000)
+    rep, c = d.result.report, d.result.cleaning
+    assert rep.rows_read == ref.report.rows_read and rep.accepted == ref.report.accepted
+    text = d.report_summary.text()
+    assert f"{rep.rows_read:,} pings read" in text and f"{c.units} units" in text and "duplicates" in text
+    assert "impossible jumps" in text and "median interval" in text
+    d.finish()
+    m = window.model
+    assert m.has_patrols and m.dirty and len(m.project.patrols) == rep.accepted
+    assert str(m.project.patrols["t"].dt.tz) == "UTC"
+    # saved with the project: the pings come back (t as UTC text in the file, read back as UTC)
+    saved = tmp_path / "with-patrols.beatwise"
+    window.save_to(saved)
+    wait_idle(window, qtbot)
+    back = pings_from_layer(load_project(saved).patrols)
+    assert len(back) == len(ref.pings) and (back["t"].to_numpy() == ref.pings["t"].to_numpy()).all()
+
+
+def test_patrol_import__bad_file_is_a_message_in_the_report(window, demo, qtbot, tmp_path):
+    project = dataclasses.replace(demo, patrols=None, settings=dict(demo.settings))
+    window.model.set_project(project)
+    bad = tmp_path / "p.csv"
+    bad.write_text("time,lat,lon\n2025-01-06 07:00,51.5,0.7\n", encoding="utf-8")
+    d = window.import_patrols_dialog([bad])
+    d.next()
+    d.next()
+    qtbot.waitUntil(lambda: d.error is not None, timeout=30_000)
+    assert "no unit column" in d.report_summary.text() and not d.finish_button.isEnabled()
+    assert not window.model.has_patrols
