@@ -15,11 +15,19 @@ import numpy as np
 from analysis.progress import BeatwiseError, ProgressFn
 
 PAGE_TITLE = "Patrol presence against demand"
+MAP_GAPS = 4       # ranked gaps written out and framed on the map
+MAP_BUSIEST = 4    # busiest hotspot areas framed on the map too
+TABLE_ROWS = 8     # busiest hotspot areas in the table
 
 
-def gap_map_figure(surface, minutes, areas, gap, title: str, *, figsize=(11.7, 6.2), dpi=150):
+def gap_map_figure(surface, minutes, areas, gap, title: str, *, figsize=(11.7, 6.2), dpi=150,
+                   show=None):
     """Incident density (left) and patrol presence in minutes per cell (right), hotspots outlined
-    and numbered (red: under-patrolled), the view the hotspots and 800 m around them."""
+    and numbered (red: under-patrolled), the view the hotspots and 800 m around them.
+
+    ``show``: indices of the hotspots to frame and number (default all of them)."""
+    chosen = range(len(areas.hotspots)) if show is None else sorted(set(show))
+    pairs = [(areas.hotspots[i], gap.hotspots[i]) for i in chosen]
     import matplotlib
 
     matplotlib.use("Agg")
@@ -30,10 +38,10 @@ def gap_map_figure(surface, minutes, areas, gap, title: str, *, figsize=(11.7, 6
     g = surface.grid
     extent = (g.x0, g.x0 + g.nx * g.cell_m, g.y0, g.y0 + g.ny * g.cell_m)
     # the view: the hotspots and 800 m around them (the question is about them), square-ish
-    if areas.hotspots:
+    if pairs:
         import shapely
 
-        x0, y0, x1, y1 = shapely.union_all([h.geometry for h in areas.hotspots]).buffer(800).bounds
+        x0, y0, x1, y1 = shapely.union_all([h.geometry for h, _ in pairs]).buffer(800).bounds
         half = max(x1 - x0, y1 - y0) / 2
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
         view = (cx - half, cx + half, cy - half, cy + half)
@@ -50,7 +58,7 @@ def gap_map_figure(surface, minutes, areas, gap, title: str, *, figsize=(11.7, 6
         fig.colorbar(im, ax=ax, shrink=0.7, extend="max")
         ax.set_xlim(view[0], view[1])
         ax.set_ylim(view[2], view[3])
-        for h, hg in zip(areas.hotspots, gap.hotspots):
+        for h, hg in pairs:
             geom = h.geometry
             polys = getattr(geom, "geoms", [geom])
             for poly in polys:
@@ -87,7 +95,7 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f}%" if x >= 0.01 or x == 0 else f"{100 * x:.1f}%"
 
 
-def add_patrol_page(doc, rp, title: str) -> None:
+def add_patrol_page(doc, rp) -> None:
     """The page: what was measured, the ranked gaps with sentences, every hotspot, the gap map."""
     gap, pres, p = rp.gap, rp.presence, rp.params
     doc.new_page("Patrols", PAGE_TITLE)
@@ -99,22 +107,33 @@ def add_patrol_page(doc, rp, title: str) -> None:
              f"at {p.day_start}.", size=9, space_after=6)
     doc.heading("Under-patrolled hotspots, worst first", size=11, space_before=0)
     if gap.gaps:
-        doc.bullets([f"{g.rank}. {g.sentence}" for g in gap.gaps[:6]], size=9)
+        doc.bullets([f"{g.rank}. {g.sentence}" for g in gap.gaps[:MAP_GAPS]], size=9)
+        if len(gap.gaps) > MAP_GAPS:
+            doc.para(f"{len(gap.gaps) - MAP_GAPS} more under-patrolled hotspot areas, smaller; "
+                     "beatwise patrols lists them all.", size=8, color="0.3")
     else:
         doc.para("No hotspot has a smaller share of patrol time than of incidents.", size=9)
-    rows = [[str(h.hotspot + 1) if isinstance(h.hotspot, (int, np.integer)) else str(h.hotspot),
-             h.name, _pct(h.incident_share), _pct(h.patrol_share), f"{h.patrol_minutes:,.0f}",
-             str(h.visits_qualifying), f"{h.longest_gap_h:,.0f} h", h.peak_text]
-            for h in gap.hotspots]
-    doc.table(["#", "Hotspot", "Incidents", "Patrol time", "Patrol min", f"Visits ≥{p.koper_min:g} min",
-               "Longest gap", "Peak hours"], rows,
-              widths=[0.04, 0.27, 0.1, 0.1, 0.1, 0.11, 0.1, 0.18],
-              align=["right", "left", "right", "right", "right", "right", "right", "left"], size=7.5)
     import matplotlib.pyplot as plt
 
+    busiest = sorted(gap.hotspots, key=lambda h: -h.incident_share)[:TABLE_ROWS]
+    # framed and numbered on the map: the busiest, and the worst gaps among the busiest (a far-off
+    # small hotspot would shrink the rest to dots)
+    near = {h.hotspot for h in busiest}
+    shown = {h.hotspot for h in busiest[:MAP_BUSIEST]} | {g.hotspot for g in gap.gaps[:MAP_GAPS] if g.hotspot in near}
     fig = gap_map_figure(rp.surface, rp.presence_minutes, rp.areas, gap,
-                         "Red numbers: under-patrolled hotspots", figsize=(11.7, 6.0), dpi=100)
-    doc.image(fig, dpi=200, max_height=0.36)
+                         "Hotspot areas by rank (red: under-patrolled)", figsize=(11.7, 5.6), dpi=100,
+                         show=shown)
+    doc.image(fig, dpi=200, max_height=0.3)
     plt.close(fig)
+    rows = [[str(rp.areas.hotspots[h.hotspot].rank), h.name, _pct(h.incident_share), _pct(h.patrol_share),
+             f"{h.patrol_minutes:,.0f}", str(h.visits_qualifying), f"{h.longest_gap_h:,.0f} h",
+             "yes" if h.under_patrolled else "no"] for h in busiest]
+    more = len(gap.hotspots) - len(busiest)
+    doc.heading(f"The {len(busiest)} busiest hotspot areas" + (f" (of {len(gap.hotspots)})" if more else ""),
+                size=11)
+    doc.table(["#", "Hotspot", "Incidents", "Patrol time", "Patrol min", f"Visits ≥{p.koper_min:g}",
+               "Longest gap", "Under"], rows,
+              widths=[0.05, 0.32, 0.1, 0.1, 0.1, 0.11, 0.11, 0.11],
+              align=["right", "left", "right", "right", "right", "right", "right", "left"], size=7.5)
     for w in rp.warnings:
         doc.para(f"Note: {w}.", size=7.5, color="0.3")

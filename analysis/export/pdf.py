@@ -42,6 +42,7 @@ from matplotlib.figure import Figure
 
 from analysis.export.mapfig import (A4_IN, PRINT_DPI, MapData, add_colorbar, axes_aspect, choose_extent, draw_map,
                                     hotspot_gi_class, map_figure)
+from analysis.export.patrol_page import add_patrol_page, patrol_briefing
 from analysis.filters import Filters, apply_filters
 from analysis.hotspots.areas import DEFAULT_TOP_PERCENT
 from analysis.hotspots.gistar import DEFAULT_GI_CELL_M, default_gi_distance_m
@@ -169,6 +170,7 @@ class BriefingData:
     source: str = ""
     produced: str = ""
     warnings: tuple = ()
+    patrols: object = field(default=None, repr=False)  # PatrolReport when the project has patrol data
 
 
 def date_range_text(incidents) -> str:
@@ -295,8 +297,13 @@ def compute_briefing(project, options: BriefingOptions = BriefingOptions(), *,
     warnings.extend(areas.warnings)
     if gi is not None:
         warnings.extend(gi.warnings)
+    report(progress, 0.98, "Patrol presence against demand")
+    patrols, patrol_note = patrol_briefing(project, incidents, areas, surface)
+    if patrol_note:
+        warnings.append(patrol_note)
     report(progress, 1.0, "Analyses done")
     return BriefingData(
+        patrols=patrols,
         title=title, marking=normalise_marking(options.marking), synthetic=synthetic, incidents=incidents,
         report=rep, filters=options.filters,
         map=MapData(incidents=incidents, surface=surface, hotspots=areas, gi=gi, streets=street_lines,
@@ -944,6 +951,8 @@ def briefing_pages(data: BriefingData) -> list[Figure]:
     _page_street(doc)
     if data.shifts is not None:
         _page_shifts(doc)
+    if data.patrols is not None:
+        add_patrol_page(doc, data.patrols)
     _page_method(doc)
     return doc.finish()
 
@@ -1094,6 +1103,7 @@ def briefing_summary(data: BriefingData, pages: int, paths: Sequence[Path]) -> d
             "name": data.street.name, "area": data.street.area, "incidents": data.street.incidents,
             "share_of_area": data.street.share_of_area, "method": data.street.method},
         "shifts": None if data.shifts is None else data.shifts.summary(),
+        "patrol_gaps": None if data.patrols is None else [g.to_dict() for g in data.patrols.gap.gaps],
         "headlines": _headlines(data),
         "warnings": list(data.warnings),
         "files": [str(p) for p in paths],
