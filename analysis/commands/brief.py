@@ -6,7 +6,8 @@ from analysis.hotspots.areas import DEFAULT_TOP_PERCENT
 from analysis.hotspots.gistar import DEFAULT_GI_CELL_M
 from analysis.hotspots.kde import KERNELS
 from analysis.progress import BeatwiseError
-from analysis.commands.hotspots import add_study_area_argument
+from analysis.commands.hotspots import (add_kernel_bandwidth_arguments, add_max_hotspot_argument,
+                                       add_outlier_argument, add_study_area_argument)
 from analysis.commands._common import (add_filter_arguments, add_input_arguments, filters_from_args, load_project_or_data,
                       out_dir, print_json, say)
 
@@ -44,14 +45,18 @@ def register(sub) -> None:
     g.add_argument("--bandwidth-m", default="auto", metavar="M|auto|silverman",
                    help="kernel radius in metres, 'auto' (ArcGIS rule, default) or 'silverman'")
     g.add_argument("--kernel", default="quartic", choices=KERNELS, help="kernel (default quartic)")
+    add_kernel_bandwidth_arguments(g, bounds=False)
     g.add_argument("--top-percent", type=float, default=DEFAULT_TOP_PERCENT, metavar="P",
                    help=f"hotspots are the top P%% of the study area's cells by density "
                         f"(default {DEFAULT_TOP_PERCENT:g})")
+    add_max_hotspot_argument(g)
     add_study_area_argument(g)
+    add_outlier_argument(g)
     g.add_argument("--gi-cell-m", type=float, default=DEFAULT_GI_CELL_M, metavar="M",
                    help=f"Gi* counting cell in metres (default {DEFAULT_GI_CELL_M:g})")
     g.add_argument("--gi-distance-m", type=float, metavar="M",
-                   help="Gi* distance band in metres (default: the bandwidth, at least two Gi* cells)")
+                   help="Gi* distance band in metres (default from the data: the average distance from an "
+                        "occupied Gi* cell to its 8 nearest occupied cells, at least two cells)")
     p.add_argument("--out", metavar="DIR", required=True, help="folder for the pack")
     p.add_argument("--json", action="store_true", help="print a summary of the pack as JSON on stdout")
     p.set_defaults(func=run)
@@ -76,7 +81,8 @@ def options_from_args(args):
         kernel=args.kernel, top_percent=args.top_percent, gi_cell_m=args.gi_cell_m,
         gi_distance_m=args.gi_distance_m, officers=args.officers, shift_hours=args.shift_hours,
         current_rota=args.current, online_basemap=args.online_basemap, boundaries_path=args.boundaries,
-        streets_path=args.streets, study_area_path=args.study_area)
+        streets_path=args.streets, study_area_path=args.study_area, kernel_bandwidth=args.kernel_bandwidth,
+        adaptive_k=args.adaptive_k, keep_outliers=args.keep_outliers, max_hotspot_km2=args.max_hotspot_km2 or None)
 
 
 def run(args) -> int:

@@ -68,8 +68,9 @@ def add_study_area_argument(group) -> None:
                             "within reach of the incidents, stated in the output)")
 
 
-def add_kernel_bandwidth_arguments(group) -> None:
-    """``--kernel-bandwidth auto|adaptive|fixed`` and the adaptive kernel's parameters."""
+def add_kernel_bandwidth_arguments(group, *, bounds: bool = True) -> None:
+    """``--kernel-bandwidth auto|adaptive|fixed``, ``--adaptive-k`` and (``bounds``) the adaptive
+    kernel's ``--min-bandwidth-m`` / ``--max-bandwidth-m``."""
     from analysis.hotspots.adaptive import AUTO_RATIO, DEFAULT_K, MODES
 
     group.add_argument("--kernel-bandwidth", default="auto", choices=MODES,
@@ -79,6 +80,8 @@ def add_kernel_bandwidth_arguments(group) -> None:
                             "the reason is printed")
     group.add_argument("--adaptive-k", type=int, default=DEFAULT_K, metavar="K",
                        help=f"adaptive: each kernel holds about K incidents at the local density (default {DEFAULT_K})")
+    if not bounds:
+        return
     group.add_argument("--min-bandwidth-m", type=float, metavar="M",
                        help="adaptive: smallest bandwidth (default a quarter of the typical one)")
     group.add_argument("--max-bandwidth-m", type=float, metavar="M",

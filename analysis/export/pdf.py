@@ -44,7 +44,8 @@ from analysis.export.mapfig import (A4_IN, PRINT_DPI, MapData, add_colorbar, axe
                                     hotspot_gi_class, map_figure)
 from analysis.export.patrol_page import add_patrol_page, patrol_briefing
 from analysis.filters import Filters, apply_filters
-from analysis.hotspots.areas import DEFAULT_TOP_PERCENT
+from analysis.hotspots.adaptive import DEFAULT_K
+from analysis.hotspots.areas import DEFAULT_MAX_HOTSPOT_KM2, DEFAULT_TOP_PERCENT
 from analysis.hotspots.gistar import DEFAULT_GI_CELL_M, default_gi_distance_m
 from analysis.progress import BeatwiseError, ProgressFn, report, scaled
 
@@ -96,6 +97,13 @@ class BriefingOptions:
         Boundary polygons of the study area (the top percent, the PAI's area and Gi* are over its
         cells); default the cells within reach of the incidents
         (:func:`analysis.hotspots.study_area.study_area_for`).
+    kernel_bandwidth, adaptive_k : ``auto | adaptive | fixed`` and the adaptive kernel's k
+        (:func:`analysis.hotspots.surface.density_surface`).
+    keep_outliers : bool
+        Grid the out-of-area incidents too (:mod:`analysis.hotspots.outliers`); they are always
+        reported.
+    max_hotspot_km2 : float or None
+        Hotspot areas larger than this are split at their density peaks (None: not split).
     """
 
     title: Optional[str] = None
@@ -118,6 +126,10 @@ class BriefingOptions:
     streets_path: Optional[str] = None
     study_area_path: Optional[str] = None
     top_n: int = 5
+    kernel_bandwidth: str = "auto"
+    adaptive_k: int = DEFAULT_K
+    keep_outliers: bool = False
+    max_hotspot_km2: Optional[float] = DEFAULT_MAX_HOTSPOT_KM2
 
 
 @dataclass(frozen=True)
@@ -171,6 +183,9 @@ class BriefingData:
     produced: str = ""
     warnings: tuple = ()
     patrols: object = field(default=None, repr=False)  # PatrolReport when the project has patrol data
+    out_of_area: object = field(default=None, repr=False)
+    bandwidth_mode: object = field(default=None, repr=False)
+    gi_band_rule: str = ""
 
 
 def date_range_text(incidents) -> str:
@@ -206,7 +221,8 @@ def _read_boundaries(path, crs):
 
 
 def gi_distance_m(options: BriefingOptions, bandwidth_m: float) -> float:
-    """The Gi* distance band: the one given, else the kernel bandwidth but at least two Gi* cells.
+    """The Gi* distance band: the one given, else ``bandwidth_m`` (the briefing passes the band from
+    the data, :func:`analysis.hotspots.gistar.data_gi_distance_m`) but at least two Gi* cells.
 
     A band shorter than one cell leaves every cell its own only neighbour (Gi* then just restates
     the counts); two cells gives each interior cell 13 neighbours, itself included.
@@ -227,9 +243,10 @@ def compute_briefing(project, options: BriefingOptions = BriefingOptions(), *,
     """
     from analysis.hotspots.grid import points_xy
     from analysis.hotspots.areas import hotspot_areas
-    from analysis.hotspots.gistar import GiStarUndefined, gi_star
-    from analysis.hotspots.study_area import study_area_for
-    from analysis.hotspots.kde import grid_for_kde, kde
+    from analysis.hotspots.gistar import GiStarUndefined, data_gi_distance_m, gi_star
+    from analysis.hotspots.outliers import without_outliers
+    from analysis.hotspots.study_area import read_study_area, study_area_for
+    from analysis.hotspots.surface import density_surface
     from analysis.hotspots.street_ranking import rank_streets, street_profile
     from analysis.hotspots.streets import assign_streets, read_street_layer, street_layer_from_frame
     from analysis.temporal.matrix import hour_weekday_matrix
@@ -246,20 +263,26 @@ def compute_briefing(project, options: BriefingOptions = BriefingOptions(), *,
     warnings: list[str] = []
 
     report(progress, 0.0, "Density surface")
+    boundary = read_study_area(options.study_area_path, incidents.crs) if options.study_area_path else None
+    incidents, out_of_area = without_outliers(incidents, keep=options.keep_outliers, boundary=boundary,
+                                              source=options.study_area_path)
+    if out_of_area.n:
+        warnings.append(out_of_area.sentence())
     xy, crs = points_xy(incidents)
-    grid, choice = grid_for_kde(incidents, cell_m=options.cell_m, kernel=options.kernel,
-                                bandwidth_m=options.bandwidth_m)
-    surface = kde(incidents, grid, kernel=options.kernel, bandwidth_m=choice, progress=scaled(progress, 0.0, 0.25))
+    surface, mode = density_surface(xy, crs=crs, kernel=options.kernel, bandwidth_m=options.bandwidth_m,
+                                    mode=options.kernel_bandwidth, cell_m=options.cell_m, k=options.adaptive_k,
+                                    progress=scaled(progress, 0.0, 0.25))
+    grid = surface.grid
+    gi_grid = grid.with_cell_m(options.gi_cell_m)
+    band, band_rule = data_gi_distance_m(xy, gi_grid)
     report(progress, 0.25, "Hotspot areas")
-    study = study_area_for(xy, grid, band_m=default_gi_distance_m(surface.bandwidth_m, options.gi_cell_m),
-                           boundary_path=options.study_area_path)
+    study = study_area_for(xy, grid, band_m=band, boundary_path=options.study_area_path)
     areas = hotspot_areas(surface, incidents, top_percent=options.top_percent, study_area=study,
-                          progress=scaled(progress, 0.25, 0.4))
+                          max_hotspot_km2=options.max_hotspot_km2, progress=scaled(progress, 0.25, 0.4))
     report(progress, 0.4, "Gi* hot spots")
     gi = None
     try:
-        gi = gi_star(xy, grid.with_cell_m(options.gi_cell_m), distance_m=gi_distance_m(options, surface.bandwidth_m),
-                     fdr=options.fdr, study_area=study)
+        gi = gi_star(xy, gi_grid, distance_m=gi_distance_m(options, band), fdr=options.fdr, study_area=study)
     except GiStarUndefined as exc:  # e.g. every cell has the same count: say so, brief without Gi*
         warnings.append(f"Gi* not computed: {exc}")
     report(progress, 0.55, "When: hour x weekday")
@@ -310,7 +333,9 @@ def compute_briefing(project, options: BriefingOptions = BriefingOptions(), *,
                     boundaries=boundaries),
         temporal=temporal, street=profile, street_note=note, shifts=shifts, options=options,
         date_range=date_range_text(incidents), source=_source_text(project, synthetic),
-        produced=_dt.datetime.now().strftime("%-d %b %Y %H:%M"), warnings=tuple(dict.fromkeys(warnings)))
+        produced=_dt.datetime.now().strftime("%-d %b %Y %H:%M"), warnings=tuple(dict.fromkeys(warnings)),
+        out_of_area=out_of_area, bandwidth_mode=mode,
+        gi_band_rule=(f"given: {options.gi_distance_m:g} m" if options.gi_distance_m is not None else band_rule))
 
 
 @dataclass(frozen=True)
@@ -891,8 +916,10 @@ def _page_method(doc: _Doc) -> None:
                   align=["left", "right", "left"], size=8)
     doc.heading("Where: density and hotspots", size=11)
     g = surf.grid
-    lines = [f"Kernel density (linear binning + FFT): {surf.kernel} kernel, bandwidth {surf.bandwidth_m:.1f} m "
-             f"({surf.bandwidth_rule}).",
+    lines = [f"Kernel density (linear binning + FFT): {surf.kernel} kernel, "
+             + (f"adaptive bandwidths {surf.bandwidth_classes[0]:.0f}-{surf.bandwidth_classes[-1]:.0f} m "
+                if surf.adaptive else f"bandwidth {surf.bandwidth_m:.1f} m ")
+             + f"({surf.bandwidth_rule}).",
              f"Grid: {g.nx:,} x {g.ny:,} cells of {g.cell_m:g} m in {g.crs}; density in "
              f"{surf.density_units.replace('km^2', 'km²')}; the surface integrates to {surf.integral:,.1f} of "
              f"{surf.total_weight:,.0f}.",
@@ -986,7 +1013,9 @@ def write_briefing_pdf(data: BriefingData, path, *, preview_dpi: Optional[int] =
 # ---------------------------------------------------------------------------------------------- the pack
 def _map_notes(d: BriefingData) -> list[str]:
     s = d.map.surface
-    notes = [f"Density: {s.kernel} kernel, bandwidth {s.bandwidth_m:.0f} m, {s.grid.cell_m:g} m cells; "
+    width = (f"adaptive bandwidths {s.bandwidth_classes[0]:.0f}-{s.bandwidth_classes[-1]:.0f} m" if s.adaptive
+             else f"bandwidth {s.bandwidth_m:.0f} m")
+    notes = [f"Density: {s.kernel} kernel, {width}, {s.grid.cell_m:g} m cells; "
              f"hotspots = top {d.map.hotspots.top_percent:g}% of density."]
     if d.filters is not None and not d.filters.is_empty():
         notes.append(f"Filters: {d.filters.describe()}.")
@@ -1091,7 +1120,11 @@ def briefing_summary(data: BriefingData, pages: int, paths: Sequence[Path]) -> d
         "n_incidents": len(data.incidents), "date_range": data.date_range, "source": data.source,
         "filters": data.filters.to_dict(), "pages": pages,
         "density": {"kernel": s.kernel, "bandwidth_m": s.bandwidth_m, "bandwidth_rule": s.bandwidth_rule,
+                    "bandwidth_classes_m": list(s.bandwidth_classes),
                     "cell_m": s.grid.cell_m, "units": s.density_units, "max_density": s.max_density},
+        "kernel_bandwidth": data.bandwidth_mode.summary() if data.bandwidth_mode is not None else None,
+        "out_of_area": data.out_of_area.summary() if data.out_of_area is not None else None,
+        "gi_distance_rule": data.gi_band_rule,
         "top_percent": m.hotspots.top_percent,
         "study_area": m.hotspots.study_area.summary(),
         "hotspots": [h.summary() for h in m.hotspots.hotspots[: data.options.top_n]],

@@ -37,9 +37,11 @@ the user is taken as ``h0`` instead. Two pilots are offered:
 When to use it (:func:`choose_bandwidth_mode`, ``--kernel-bandwidth auto``): adaptive when the
 fixed (ArcGIS) bandwidth is more than :data:`AUTO_RATIO` (3) times the median adaptive one, i.e.
 the typical incident's fixed kernel would hold over 9 ``k`` incidents where its neighbourhood
-supports ``k``: the data spans places of very different density (a force: towns and countryside),
-and one bandwidth fits neither. Measured: Essex 2024 7.3 (adaptive), Southend-on-Sea 1.8 and
-Rutland 2.4 (fixed). The ratio of the 90th to the 10th percentile of the pilot densities is
+supports ``k``, **and** the incidents' standard distance is over 5 km (wider than a town): the
+data spans places of very different density (a force: towns and countryside), and one bandwidth
+fits neither. Measured: Essex 2024 ratio 7.3, standard distance 26 km (adaptive); Southend-on-Sea
+1.8 and Rutland 2.4 (fixed); the synthetic demo (one district, 12,000 incidents on few snap
+points) 4.0 but 1 km wide (fixed). The ratio of the 90th to the 10th percentile of the pilot densities is
 reported too, but does not separate a force from a town (Essex 19, Southend 22, Rutland 45).
 
 Fast evaluation
@@ -65,7 +67,7 @@ import numpy as np
 
 from analysis.hotspots.grid import GridSpec, crs_is_geographic, points_xy
 from analysis.hotspots.kde import (_SUPPORT, DENSITY_UNITS, KERNEL_SD, KERNELS, OVERSAMPLE_TARGET_SD_CELLS,
-                                   oversample_factor,
+                                   arcgis_bandwidth_m, oversample_factor,
                                    DensitySurface, WeightsArg, fft_convolve, kde, kernel_stencil, linear_bin,
                                    resolve_weights, select_bandwidth)
 from analysis.progress import BeatwiseError, ProgressFn, report
@@ -79,8 +81,10 @@ MIN_FACTOR = 0.25
 MAX_FACTOR = 4.0
 #: Default k: each kernel holds about k incidents at the pilot density (and the ``knn`` pilot's k).
 DEFAULT_K = 30
-#: ``--kernel-bandwidth auto`` is adaptive when fixed / median adaptive bandwidth exceeds this.
+#: ``--kernel-bandwidth auto`` is adaptive when fixed / median adaptive bandwidth exceeds this...
 AUTO_RATIO = 3.0
+#: ...and the incidents' standard distance exceeds this (metres): wider than one town.
+AUTO_MIN_SPREAD_M = 5000.0
 #: A class is convolved on the coarsest lattice (2^L output cells) on which the kernel's standard
 #: deviation is still at least this many lattice cells (the accuracy target of the fixed KDE's
 #: oversampling, :data:`analysis.hotspots.kde.OVERSAMPLE_TARGET_SD_CELLS`).
@@ -519,6 +523,8 @@ class BandwidthMode:
         ``fixed_m / median_adaptive_m`` (adaptive above :data:`AUTO_RATIO`).
     density_spread : float or None
         90th / 10th percentile of the pilot density at the incidents.
+    standard_distance_m : float or None
+        The incidents' standard distance (adaptive only above :data:`AUTO_MIN_SPREAD_M`).
     """
 
     mode: str
@@ -528,11 +534,12 @@ class BandwidthMode:
     median_adaptive_m: Optional[float] = None
     ratio: Optional[float] = None
     density_spread: Optional[float] = None
+    standard_distance_m: Optional[float] = None
 
     def summary(self) -> dict:
         return {"mode": self.mode, "requested": self.requested, "reason": self.reason, "fixed_m": self.fixed_m,
                 "median_adaptive_m": self.median_adaptive_m, "ratio": self.ratio,
-                "density_spread_p90_p10": self.density_spread}
+                "density_spread_p90_p10": self.density_spread, "standard_distance_m": self.standard_distance_m}
 
 
 MODES = ("auto", "adaptive", "fixed")
@@ -557,6 +564,7 @@ def choose_bandwidth_mode(points, requested: str = "auto", *, kernel: str = "qua
     w, weighted = resolve_weights(points, weights, len(xy))
     wv = w if weighted else None
     fixed = select_bandwidth(xy, "auto", kernel=kernel, weights=wv)
+    sd = arcgis_bandwidth_m(xy, wv)[1]
     if len(np.unique(xy, axis=0)) < max(int(k), 2) or fixed.warnings:
         return BandwidthMode("fixed", "auto", f"fixed: too few distinct locations for an adaptive kernel "
                                               f"(it needs at least k = {int(k)})", fixed_m=fixed.bandwidth_m)
@@ -564,10 +572,11 @@ def choose_bandwidth_mode(points, requested: str = "auto", *, kernel: str = "qua
     h_med = float(np.median(1000.0 * np.sqrt(int(k) / (math.pi * f))))
     r = fixed.bandwidth_m / h_med
     spread = density_spread(f)
-    mode = "adaptive" if r > ratio else "fixed"
+    mode = "adaptive" if r > ratio and sd > AUTO_MIN_SPREAD_M else "fixed"
     reason = (f"{mode}: the fixed (ArcGIS) bandwidth {fixed.bandwidth_m:.0f} m is {r:.1f} times the median "
-              f"adaptive one ({h_med:.0f} m, the radius holding k = {int(k)} incidents at the local density); "
-              f"adaptive above {ratio:g} (data spanning places of very different density, such as towns and "
-              f"countryside); pilot density 90th/10th percentile ratio {spread:.1f}")
+              f"adaptive one ({h_med:.0f} m, the radius holding k = {int(k)} incidents at the local density) and "
+              f"the incidents spread {sd / 1000:.1f} km (standard distance); adaptive when over {ratio:g} times and "
+              f"over {AUTO_MIN_SPREAD_M / 1000:g} km (data spanning places of very different density, such as "
+              f"towns and countryside); pilot density 90th/10th percentile ratio {spread:.1f}")
     return BandwidthMode(mode, "auto", reason, fixed_m=fixed.bandwidth_m, median_adaptive_m=h_med, ratio=r,
-                         density_spread=spread)
+                         density_spread=spread, standard_distance_m=sd)

@@ -180,6 +180,11 @@ def test_choose_bandwidth_mode__towns_and_countryside_vs_one_town():
     town = rng.normal([10_000, 10_000], 1500, (6000, 2))
     t = choose_bandwidth_mode(town)
     assert t.mode == "fixed" and t.ratio < 3
+    # very clustered but one district (1 km wide): fixed, however uneven
+    district = np.vstack([rng.normal([0, 0], 30, (1500, 2)), rng.normal([1000, 0], 30, (1500, 2)),
+                          rng.uniform(-1500, 1500, (600, 2))])
+    dm = choose_bandwidth_mode(district)
+    assert dm.ratio > 3 and dm.standard_distance_m < 5000 and dm.mode == "fixed"
     assert choose_bandwidth_mode(county, "fixed").mode == "fixed"
     assert choose_bandwidth_mode(town, "adaptive").mode == "adaptive"
     g = choose_bandwidth_mode(county, bandwidth_m=250.0)
