@@ -66,10 +66,10 @@ from typing import Optional, Union
 import numpy as np
 
 from analysis.hotspots.grid import GridSpec, crs_is_geographic, points_xy
-from analysis.hotspots.kde import (_SUPPORT, DENSITY_UNITS, KERNEL_SD, KERNELS, OVERSAMPLE_TARGET_SD_CELLS,
+from analysis.hotspots.kde import (_SUPPORT, KERNEL_SD, KERNELS, OVERSAMPLE_TARGET_SD_CELLS,
                                    arcgis_bandwidth_m, oversample_factor,
-                                   DensitySurface, WeightsArg, fft_convolve, kde, kernel_stencil, linear_bin,
-                                   resolve_weights, select_bandwidth)
+                                   DensitySurface, WeightsArg, fft_convolve, kde, kernel_stencil,
+                                   resolve_weights, select_bandwidth, surface_integral)
 from analysis.progress import BeatwiseError, ProgressFn, report
 
 #: Abramson's exponent (the square-root law).
@@ -382,12 +382,8 @@ def adaptive_kde(points, grid: GridSpec, *, kernel: str = "quartic",
     if hmin < 2 * grid.cell_m:
         warnings.append(f"The smallest bandwidth class ({hmin:.0f} m) is less than 2 cells of {grid.cell_m:g} m: "
                         "the surface is blocky there; use smaller cells.")
-    integral = float(values.sum() * grid.cell_area_km2)
-    if integral < 0.99 * total_weight:
-        warnings.append(f"Only {100 * integral / total_weight:.1f}% of the incidents' density falls on the grid: "
-                        "extend the grid by the largest bandwidth around the incidents.")
+    integral, units = surface_integral(values, grid, total_weight, weighted, warnings, "the largest bandwidth")
     report(progress, 1.0, "Density done")
-    units = DENSITY_UNITS if not weighted else "weighted incidents per km^2"
     return DensitySurface(grid=grid, values=values, kernel=kernel, bandwidth_m=float(bandwidths.h0),
                           bandwidth_rule=bandwidths.rule, n_points=n, total_weight=total_weight, integral=integral,
                           warnings=tuple(warnings), density_units=units, oversample=1,

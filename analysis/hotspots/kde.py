@@ -360,6 +360,17 @@ class DensitySurface:
         return float(self.bandwidth_classes[0]) if self.bandwidth_classes else float(self.bandwidth_m)
 
 
+def surface_integral(values: np.ndarray, grid: GridSpec, total_weight: float, weighted: bool,
+                     warnings: list, margin: str) -> tuple[float, str]:
+    """The surface's integral and units; warns (into ``warnings``) when under 99 % of the weight is
+    on the grid, telling how far to extend it (``margin``)."""
+    integral = float(values.sum() * grid.cell_area_km2)
+    if integral < 0.99 * total_weight:
+        warnings.append(f"Only {100 * integral / total_weight:.1f}% of the incidents' density falls on the grid: "
+                        f"extend the grid by {margin} around the incidents.")
+    return integral, (DENSITY_UNITS if not weighted else "weighted incidents per km^2")
+
+
 def resolve_weights(points, weights: WeightsArg, n: int) -> tuple[np.ndarray, bool]:
     """Weights per incident and whether they are non-trivial.
 
@@ -547,12 +558,8 @@ def kde(points, grid: GridSpec, *, kernel: str = "quartic",
     vmax = float(dens.max()) if dens.size else 0.0
     dens[dens < _ZERO_BELOW * vmax] = 0.0
     dens.flags.writeable = False
-    integral = float(dens.sum() * grid.cell_area_km2)
-    if integral < 0.99 * total_weight:
-        warnings.append(f"Only {100 * integral / total_weight:.1f}% of the incidents' density falls on the grid: "
-                        "extend the grid by at least one bandwidth around the incidents.")
+    integral, units = surface_integral(dens, grid, total_weight, weighted, warnings, "at least one bandwidth")
     report(progress, 1.0, "Density done")
-    units = DENSITY_UNITS if not weighted else "weighted incidents per km^2"
     return DensitySurface(grid=grid, values=dens, kernel=kernel, bandwidth_m=float(h), bandwidth_rule=choice.rule,
                           n_points=n, total_weight=total_weight, integral=integral, warnings=tuple(warnings),
                           density_units=units, oversample=f)
