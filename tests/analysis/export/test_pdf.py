@@ -86,6 +86,7 @@ def test_pdf__sections_in_order_and_synthetic_on_every_page(pack):
     assert shown >= 4
     expect = [(f"Where: the top {shown} hotspots", "Headlines"), ("When: hour of day and day of week", "Peak times"),
               ("Street profile: York Road, Southend-on-Sea",), ("Shift timing: recommended against current",),
+              ("Patrol presence against demand", "Under-patrolled hotspots"),  # the demo has patrol GPS
               ("Method, data and caveats", "Caveats")]
     assert len(pages) == len(expect)
     for page, heads in zip(pages, expect):
