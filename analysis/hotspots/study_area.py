@@ -53,6 +53,7 @@ REACH_NEIGHBOURS = 7
 REACH_LATTICE_PER_CELL = 5
 #: ...without the lattice exceeding this many cells.
 REACH_LATTICE_MAX_CELLS = 4_000_000
+REACH_SAMPLE = 50_000
 
 _POLYGON_TYPES = ("Polygon", "MultiPolygon")
 
@@ -249,20 +250,37 @@ def default_reach_m(points, band_m: float) -> float:
     incidents, sparse background included (100 scattered incidents over 16 km^2 around two
     clusters give about 610 m), and leaves out only what is emptier than the data's sparsest
     tenth - the sea, a large park, the margin beyond the outermost incidents. Distinct locations,
-    so that hundreds of incidents on one data.police.uk snap point count as one place. With the
+    so that hundreds of incidents on one data.police.uk snap point count as one place. Over
+    :data:`REACH_SAMPLE` places, the quantile is taken over a fixed random sample of them (its
+    error is about 0.5 % of the distance), which keeps a million incidents to a second. With the
     ArcGIS bandwidth on points spread evenly, the band decides (50,000 points over 10 x 10 km:
     7 neighbours within 82 m, band 250-422 m).
     """
     from scipy.spatial import cKDTree
 
     xy, _ = points_xy(points)
-    places = np.unique(xy, axis=0)
+    places = distinct_places(xy)
     band_m = float(band_m)
     if len(places) < 2:
         return band_m
     k = min(REACH_NEIGHBOURS, len(places) - 1)
-    d, _ = cKDTree(places).query(places, k=k + 1)
+    query = places
+    if len(places) > REACH_SAMPLE:  # the quantile from a fixed random sample of the places
+        query = places[np.random.default_rng(0).choice(len(places), REACH_SAMPLE, replace=False)]
+    d, _ = cKDTree(places).query(query, k=k + 1)
     return max(band_m, float(np.quantile(d[:, k], REACH_QUANTILE)))
+
+
+def distinct_places(xy: np.ndarray) -> np.ndarray:
+    """The distinct positions of ``xy`` (n, 2), by hashing, not sorting rows (a million in ms)."""
+    import pandas as pd
+
+    if len(xy) == 0:
+        return xy.reshape(0, 2)
+    cx, ux = pd.factorize(xy[:, 0])
+    cy, uy = pd.factorize(xy[:, 1])
+    _, first = np.unique(cx.astype(np.int64) * len(uy) + cy, return_index=True)
+    return xy[np.sort(first)]
 
 
 def reach_study_area(points, grid: GridSpec, reach_m: float, *,
