@@ -377,6 +377,7 @@ class PatrolRun:
     params: Any
     filters: Filters
     hotspot_params: Any
+    pings: Any = None  # the pings compared (for the time slider)
 
 
 @task
@@ -392,4 +393,4 @@ def run_patrols(incidents, filters: Filters, patrols, hotspots: HotspotRun, para
     pts = apply_filters(incidents, hotspots.filters if hotspots.filters is not None else filters)
     rp = patrol_report(pts, pings, hotspots.areas, hotspots.surface, params,
                        progress=scaled(progress, 0.15, 1.0))
-    return PatrolRun(rp, params, hotspots.filters, hotspots.params)
+    return PatrolRun(rp, params, hotspots.filters, hotspots.params, pings)

@@ -239,3 +239,15 @@ def _through_importer(layer, crs: str, progress: Optional[ProgressFn]):
         frame.to_csv(path, index=False)
         return read_pings([path], PingMapping(x="ping_x", y="ping_y", crs=str(layer.crs or crs)),
                           working_crs=crs, progress=progress).pings
+
+
+def units_in_window(pings, start, hours: float = 1.0):
+    """The pings of ``[start, start + hours)`` (``start`` an instant: tz-aware, or naive UTC):
+    where each unit was in that hour, sorted by unit then time (the app's time slider)."""
+    import pandas as pd
+
+    t0 = pd.Timestamp(start)
+    t0 = t0.tz_localize("UTC") if t0.tzinfo is None else t0.tz_convert("UTC")
+    t1 = t0 + pd.Timedelta(hours=float(hours))
+    t = pings["t"]
+    return pings[(t >= t0) & (t < t1)]

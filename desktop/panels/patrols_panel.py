@@ -15,7 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTime, Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QDoubleSpinBox, QGridLayout, QGroupBox, QHBoxLayout,
-                               QHeaderView, QLabel, QPushButton, QTableWidget,
+                               QHeaderView, QLabel, QPushButton, QSlider, QTableWidget,
                                QTableWidgetItem, QTabWidget, QTimeEdit, QVBoxLayout, QWidget)
 
 from desktop.views.charts import number_item
@@ -193,9 +193,21 @@ class PatrolsPanel(QWidget):
         self.tabs.addTab(top, "Gap by hotspot")
         self.tabs.addTab(heat, "Demand vs presence")
         self.tabs.addTab(self.dosage, "Dosage per day")
+        self.hour = QSlider(Qt.Orientation.Horizontal)
+        self.hour.setObjectName("unitHour")
+        self.hour.setToolTip("Move to show where each unit was in that hour of the observed period "
+                             "(tracks and last positions on the map)")
+        self.hour.setEnabled(False)
+        self.hour.valueChanged.connect(self.show_hour)
+        self.hour_label = QLabel("Units by hour: run the comparison first")
+        self.hour_label.setObjectName("unitHourLabel")
+        hour_row = QHBoxLayout()
+        hour_row.addWidget(self.hour_label)
+        hour_row.addWidget(self.hour, 1)
         self.note = message_label(style="color: #a60;")
         layout = QVBoxLayout(self)
         layout.addWidget(box)
+        layout.addLayout(hour_row)
         layout.addWidget(self.note)
         layout.addWidget(self.status)
         layout.addWidget(self.tabs, 1)
@@ -292,6 +304,16 @@ class PatrolsPanel(QWidget):
         self.table.blockSignals(False)
         self.rows = []
         self.dosage.clear_chart()
+        self.map.set_units(None)
+        self.hour.blockSignals(True)
+        self.hour.setValue(0)
+        self.hour.blockSignals(False)
+        self.hour.setEnabled(run is not None and run.pings is not None)
+        self.hour_label.setText("Units by hour: move the slider" if run is not None else
+                                "Units by hour: run the comparison first")
+        if run is not None:
+            pres = run.report.presence
+            self.hour.setRange(0, max(0, int((pres.period_end_ns - self._first_hour_ns(run)) // 3_600_000_000_000)))
         if run is None:
             self.sentence.setText("")
             self.map.set_presence(None)
@@ -347,6 +369,28 @@ class PatrolsPanel(QWidget):
         self._selection_changed()
         if self.model.selected_hotspot is None and self.rows:
             self._show_dosage(self.rows[0])
+
+    @staticmethod
+    def _first_hour_ns(run) -> int:
+        start = int(run.report.presence.period_start_ns)
+        return start - start % 3_600_000_000_000
+
+    def show_hour(self, index: int) -> None:
+        """Where the units were in hour ``index`` of the observed period (on the map)."""
+        import pandas as pd
+
+        from analysis.patrols.report import units_in_window
+
+        run = self.run
+        if run is None or run.pings is None:
+            return
+        start = pd.Timestamp(self._first_hour_ns(run) + int(index) * 3_600_000_000_000, tz="UTC")
+        sel = units_in_window(run.pings, start)
+        local = start.tz_convert("Europe/London")
+        n = sel["unit_id"].nunique() if len(sel) else 0
+        text = f"{local:%a %d %b %Y %H:%M}-{local + pd.Timedelta(hours=1):%H:%M}: {n} unit(s) reporting"
+        self.hour_label.setText(text)
+        self.map.set_units(sel, f"Unit, {local:%a %d %b %H:%M} (dot: last position)")
 
     def _rank_of(self, h) -> Optional[int]:
         hotspots = self.run.report.areas.hotspots if self.run is not None else ()

@@ -46,10 +46,13 @@ LAYER_TITLES = {
     "incidents": "Incidents",
     "hotspots": "Hotspot areas",
     "presence": "Patrol presence",
+    "units": "Units in the chosen hour",
 }
-LAYER_ORDER = ("hotspots", "incidents", "gi", "presence", "density", "streets", "boundaries")  # top first
+LAYER_ORDER = ("units", "hotspots", "incidents", "gi", "presence", "density", "streets", "boundaries")  # top first
 Z = {"boundaries": 0, "streets": 1, "density": 2, "presence": 2.5, "gi": 3, "incidents": 4, "hotspots": 5,
-     "labels": 6, "highlight": 7}
+     "labels": 6, "units": 6.5, "highlight": 7}
+UNIT_COLOURS = ((0, 114, 178), (213, 94, 0), (0, 158, 115), (204, 121, 167), (230, 159, 0), (86, 180, 233),
+                (120, 60, 160), (90, 90, 90))  # Okabe-Ito and friends: told apart by most eyes
 PRESENCE_CMAP = "CET-L6"  # light to dark blue: unlike the density's heat colours
 PRESENCE_RGB = (40, 90, 200)
 
@@ -558,6 +561,30 @@ class MapView(QWidget):
         if layer.opacity == 1.0:
             self.set_layer_opacity("presence", 0.85)
 
+    def set_units(self, pings, label: str = "") -> None:
+        """Where each unit was in a chosen hour: its pings joined as a track, its last position a dot
+        (a colour per unit); None or no pings removes the layer."""
+        if pings is None or len(pings) == 0:
+            self.remove_layer("units")
+            return
+        items = []
+        units = pings["unit_id"].to_numpy()
+        x, y = pings.geometry.x.to_numpy(), pings.geometry.y.to_numpy()
+        names = list(dict.fromkeys(units))
+        for i, unit in enumerate(names):
+            rows = np.flatnonzero(units == unit)
+            colour = UNIT_COLOURS[i % len(UNIT_COLOURS)]
+            if len(rows) > 1:
+                pen = pg.mkPen(*colour, width=2)
+                items.append(pg.PlotCurveItem(x[rows], y[rows], pen=pen))
+            dot = pg.ScatterPlotItem([x[rows[-1]]], [y[rows[-1]]], size=11, pen=pg.mkPen(255, 255, 255, width=1.5),
+                                     brush=pg.mkBrush(*colour), pxMode=True)
+            dot.setToolTip(str(unit))
+            items.append(dot)
+        bounds = (float(x.min()), float(y.min()), float(x.max()), float(y.max()))
+        self.units_label = label
+        self._set_layer("units", items, bounds=bounds, count=len(names))
+
     def set_hotspots(self, areas) -> None:
         self.hotspot_areas = areas
         self.selected_hotspot_item = None
@@ -670,6 +697,9 @@ class MapView(QWidget):
         if "gi" in visible and self.gi is not None:
             for cls in (3, 2, 1, -1, -2, -3):
                 entries.append((f"Gi* {GI_LABELS[cls]}", QColor(*GI_COLOURS[cls]), "fill"))
+        if "units" in visible:
+            entries.append((getattr(self, "units_label", "") or "Unit (dot: last position in the hour)",
+                            QColor(*UNIT_COLOURS[0]), "dot"))
         if "presence" in visible and self.presence is not None:
             entries.append(("Patrol presence (darker: more minutes)", QColor(*PRESENCE_RGB), "fill"))
         if "streets" in visible:

@@ -179,3 +179,31 @@ def test_patrol_import__bad_file_is_a_message_in_the_report(window, demo, qtbot,
     qtbot.waitUntil(lambda: d.error is not None, timeout=30_000)
     assert "no unit column" in d.report_summary.text() and not d.finish_button.isEnabled()
     assert not window.model.has_patrols
+
+
+def test_patrols_panel__time_slider_shows_where_units_were_in_that_hour(demo_window, reference_patrols, qtbot):
+    import pandas as pd
+
+    pings, ref = reference_patrols
+    w = demo_window
+    _run(w, qtbot)
+    panel = w.patrols_panel
+    assert panel.hour.isEnabled() and "units" not in w.map.layers
+    first = pd.Timestamp(int(pings["t"].min().value // 3_600_000_000_000 * 3_600_000_000_000), tz="UTC")
+    assert panel.hour.maximum() == int((pings["t"].max() - first) / pd.Timedelta(hours=1))
+    # Monday 6 January 2025, 15:00-16:00 local (GMT): both shifts of the demo's rota are on
+    index = int((pd.Timestamp("2025-01-06 15:00", tz="Europe/London") - first) / pd.Timedelta(hours=1))
+    panel.hour.setValue(index)
+    t0 = pd.Timestamp("2025-01-06 15:00", tz="UTC")
+    inside = pings[(pings["t"] >= t0) & (pings["t"] < t0 + pd.Timedelta(hours=1))]
+    assert inside["unit_id"].nunique() == 7
+    layer = w.map.layers["units"]
+    assert layer.count == 7 and layer.visible
+    assert "Mon 06 Jan 2025 15:00-16:00: 7 unit(s)" in panel.hour_label.text()
+    last = inside.groupby("unit_id").tail(1)
+    dots = [it for it in layer.items if isinstance(it, __import__("pyqtgraph").ScatterPlotItem)]
+    got = sorted((round(float(d.data["x"][0]), 3), round(float(d.data["y"][0]), 3)) for d in dots)
+    assert got == sorted((round(p.x, 3), round(p.y, 3)) for p in last.geometry)
+    # 03:00 on a night: no one is on duty in the demo's day-heavy rota
+    panel.hour.setValue(int((pd.Timestamp("2025-01-07 03:00", tz="Europe/London") - first) / pd.Timedelta(hours=1)))
+    assert "units" not in w.map.layers and ": 0 unit(s)" in panel.hour_label.text()
