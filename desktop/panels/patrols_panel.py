@@ -18,9 +18,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QDoubleSpinBox, QGridLayout, Q
                                QHeaderView, QLabel, QPushButton, QSlider, QTableWidget,
                                QTableWidgetItem, QTabWidget, QTimeEdit, QVBoxLayout, QWidget)
 
-from desktop.views.charts import number_item
+from desktop.views.charts import MonthBars, number_item
 from desktop.views.fit import message_label
-from desktop.views.heatmap_view import HeatmapView, style_axes
+from desktop.views.heatmap_view import HeatmapView
 
 COLUMNS = ("Rank", "Hotspot", "Incidents", "Patrol time", "Patrol min", "Visits ≥10 min", "Longest gap",
            "What it means")
@@ -32,31 +32,26 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f}%" if x >= 0.01 or x == 0 else f"{100 * x:.1f}%"
 
 
-class DosageChart(pg.PlotWidget):
-    """Patrol minutes per policing day at one hotspot (bars), the Koper minimum as a dashed line."""
+class DosageChart(MonthBars):
+    """Patrol minutes per policing day at one hotspot (bars), the Koper minimum as a dashed line;
+    the hover (MonthBars') gives a day's minutes and qualifying visits."""
 
     def __init__(self, parent: Optional[QWidget] = None):
-        super().__init__(parent, background="w")
-        self.setMinimumHeight(130)
-        pi = self.getPlotItem()
-        pi.setMenuEnabled(False)
-        pi.hideButtons()
-        pi.getViewBox().setMouseEnabled(False, False)
-        style_axes(pi.getAxis("left"), pi.getAxis("bottom"))
-        pi.getAxis("left").setLabel("patrol minutes", color="#333")
+        super().__init__(parent, compact=True)
+        self.getPlotItem().getAxis("left").setLabel("patrol minutes", color="#333")
         self.items: list = []
-        self.days: list = []
-        self.values = np.zeros(0)
         self.qualifying = np.zeros(0)
-        self.hover = ""
-        self.scene().sigMouseMoved.connect(self._moved)
+
+    @property
+    def days(self) -> list:
+        return self.months
 
     def clear_chart(self) -> None:
         pi = self.getPlotItem()
         for it in self.items:
             pi.removeItem(it)
         self.items = []
-        self.days = []
+        self.months = []
         self.values = np.zeros(0)
         pi.setTitle(None)
 
@@ -64,39 +59,30 @@ class DosageChart(pg.PlotWidget):
         """``rows``: the hotspot's rows of :attr:`Visits.dosage` (one per policing day)."""
         self.clear_chart()
         pi = self.getPlotItem()
-        self.days = [str(d)[:10] for d in rows["day"]]
+        self.months = [str(d)[:10] for d in rows["day"]]
         self.values = rows["patrol_minutes"].to_numpy(dtype=float)
         self.qualifying = rows["visits_qualifying"].to_numpy(dtype=float)
-        if not self.days:
+        if not self.months:
             return
-        x = np.arange(len(self.days), dtype=float)
+        x = np.arange(len(self.months), dtype=float)
         bars = pg.BarGraphItem(x=x, height=self.values, width=0.75, brush=pg.mkBrush(*BAR), pen=pg.mkPen(None))
         line = pg.InfiniteLine(koper_min, angle=0, pen=pg.mkPen(UNDER, width=1.5, style=Qt.PenStyle.DashLine))
         for it in (bars, line):
             pi.addItem(it)
             self.items.append(it)
-        step = max(1, int(np.ceil(len(self.days) / 8)))
-        pi.getAxis("bottom").setTicks([[(i, d[5:]) for i, d in enumerate(self.days) if i % step == 0],
-                                       [(i, "") for i in range(len(self.days))]])
+        step = max(1, int(np.ceil(len(self.months) / 8)))
+        pi.getAxis("bottom").setTicks([[(i, d[5:]) for i, d in enumerate(self.months) if i % step == 0],
+                                       [(i, "") for i in range(len(self.months))]])
         pi.getAxis("bottom").setLabel("policing day (month-day)", color="#333")
-        pi.setXRange(-0.6, len(self.days) - 0.4, padding=0)
-        pi.setYRange(0, max(float(self.values.max()) if len(self.values) else 0.0, koper_min) * 1.15, padding=0)
+        pi.setXRange(-0.6, len(self.months) - 0.4, padding=0)
+        pi.setYRange(0, max(float(self.values.max()), koper_min) * 1.15, padding=0)
         pi.setTitle(f"<span style='color:#222'>{name}: patrol minutes per policing day</span>"
                     f"<br><span style='color:{UNDER}'>dashed: one {koper_min:g}-minute visit (Koper)</span>",
                     size="9pt")
 
     def describe(self, i: int) -> str:
-        return (f"{self.days[i]}: {self.values[i]:,.1f} patrol minutes, "
+        return (f"{self.months[i]}: {self.values[i]:,.1f} patrol minutes, "
                 f"{int(self.qualifying[i])} qualifying visit(s)")
-
-    def _moved(self, pos) -> None:
-        vb = self.getPlotItem().getViewBox()
-        if not self.days or not vb.sceneBoundingRect().contains(pos):
-            return
-        i = int(round(vb.mapSceneToView(pos).x()))
-        if 0 <= i < len(self.days):
-            self.hover = self.describe(i)
-            self.setToolTip(self.hover)
 
 
 class PatrolsPanel(QWidget):

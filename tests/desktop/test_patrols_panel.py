@@ -184,7 +184,7 @@ def test_patrol_import__bad_file_is_a_message_in_the_report(window, demo, qtbot,
 def test_patrols_panel__time_slider_shows_where_units_were_in_that_hour(demo_window, reference_patrols, qtbot):
     import pandas as pd
 
-    pings, ref = reference_patrols
+    pings, _ref = reference_patrols
     w = demo_window
     _run(w, qtbot)
     panel = w.patrols_panel

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from analysis.ingest.tracks import read_pings
@@ -59,7 +58,7 @@ def test_patrol_report__demo_names_york_road_and_conserves_time(demo_pings, refe
     assert rp.presence.total_s == pytest.approx(rp.presence.counted_gap_s)
     assert any("York Road" in g.name for g in rp.gap.gaps)
     assert rp.presence_by_weekday_hour().sum() == pytest.approx(rp.presence.presence_hours)
-    by, overall, counts, n_timed = demand_by_hotspot(project.incidents, list(areas.to_geodataframe().geometry))
+    _by, overall, _counts, n_timed = demand_by_hotspot(project.incidents, list(areas.to_geodataframe().geometry))
     assert rp.demand_by_weekday_hour().sum() == pytest.approx(overall.sum()) and n_timed == rp.n_timed
 
 
