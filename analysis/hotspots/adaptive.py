@@ -541,6 +541,14 @@ class BandwidthMode:
 MODES = ("auto", "adaptive", "fixed")
 
 
+def _distinct_fewer_than(xy: np.ndarray, k: int) -> bool:
+    """Whether the points have fewer than ``k`` distinct locations (a sample first: cheap on 1M)."""
+    head = xy[:10_000]
+    if len(np.unique(head[:, 0] + 1j * head[:, 1])) >= k:
+        return False
+    return len(np.unique(xy[:, 0] + 1j * xy[:, 1])) < k
+
+
 def choose_bandwidth_mode(points, requested: str = "auto", *, kernel: str = "quartic", weights: WeightsArg = None,
                           bandwidth_m: Union[str, float] = "auto", k: int = DEFAULT_K,
                           ratio: float = AUTO_RATIO) -> BandwidthMode:
@@ -561,7 +569,7 @@ def choose_bandwidth_mode(points, requested: str = "auto", *, kernel: str = "qua
     wv = w if weighted else None
     fixed = select_bandwidth(xy, "auto", kernel=kernel, weights=wv)
     sd = arcgis_bandwidth_m(xy, wv)[1]
-    if len(np.unique(xy, axis=0)) < max(int(k), 2) or fixed.warnings:
+    if _distinct_fewer_than(xy, max(int(k), 2)) or fixed.warnings:
         return BandwidthMode("fixed", "auto", f"fixed: too few distinct locations for an adaptive kernel "
                                               f"(it needs at least k = {int(k)})", fixed_m=fixed.bandwidth_m)
     f = pilot_density(xy, wv, kernel=kernel, pilot="kde", pilot_bandwidth_m=fixed.bandwidth_m, k=k)

@@ -9,7 +9,8 @@ data and the accounting (they are reported by name) and leave them out of grids 
 The rule (:func:`find_outliers`), on the **distinct** incident locations (hundreds of incidents
 on one data.police.uk snap point are one place):
 
-1. ``d_k``: each place's distance to its ``k``-th nearest other place (``k = 5``).
+1. ``d_k``: each place's distance to its ``k``-th nearest other place (``k = 5``). Places are
+   distinct to 1 m; above 100,000 of them, occupied cells of a lattice (4, 16, 64... m) instead.
 2. The link distance ``T = max(floor_m, 10 ** (median + mads * MAD))`` of ``log10 d_k``, MAD the
    median absolute deviation scaled by 1.4826 (a robust standard deviation; Rousseeuw & Croux
    1993), ``mads = 10``, ``floor_m = 5 km``. On a log scale the spread of local spacing is about
@@ -127,6 +128,35 @@ def place_names(incidents, mask: np.ndarray) -> tuple[tuple[str, int], ...]:
     return tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
+#: Above this many distinct places the rule runs on a lattice (cells 4x wider each step) instead.
+MAX_PLACES = 100_000
+
+
+def _places(xy: np.ndarray):
+    """Distinct locations to 1 m (or occupied cells of a coarser lattice when there are more than
+    :data:`MAX_PLACES`): their centres, each incident's place, the incidents per place, the step.
+
+    One integer key per point and a 1-D unique (a lexicographic unique of a million pairs takes
+    seconds); the lattice keeps a million continuous coordinates to a k-d tree of at most 100,000.
+    """
+    lo = xy.min(axis=0)
+    span = float((xy.max(axis=0) - lo).max())
+    step = 1.0
+    while True:
+        ij = np.floor((xy - lo) / step).astype(np.int64)
+        key = ij[:, 0] * (int(ij[:, 1].max()) + 1) + ij[:, 1]
+        # a sample with more distinct places than allowed rules this step out without the full unique
+        if step < span and len(key) > MAX_PLACES and len(np.unique(key[:2 * MAX_PLACES])) > MAX_PLACES:
+            step *= 4.0
+            continue
+        uniq, first, inverse, counts = np.unique(key, return_index=True, return_inverse=True, return_counts=True)
+        if len(uniq) <= MAX_PLACES or step >= span:
+            break
+        step *= 4.0
+    places = xy[first] if step <= 1.0 else lo + (ij[first] + 0.5) * step
+    return places, inverse.reshape(-1), counts, step
+
+
 def find_outliers(incidents, *, k: int = OUTLIER_K, mads: float = OUTLIER_MADS,
                   floor_m: float = OUTLIER_FLOOR_M, min_share: float = OUTLIER_MIN_SHARE) -> Outliers:
     """The out-of-area incidents by the rule of the module docstring.
@@ -149,8 +179,7 @@ def find_outliers(incidents, *, k: int = OUTLIER_K, mads: float = OUTLIER_MADS,
 
     xy, _ = points_xy(incidents)
     n = len(xy)
-    places, inverse, counts = np.unique(xy, axis=0, return_inverse=True, return_counts=True)
-    inverse = inverse.reshape(-1)
+    places, inverse, counts, step = _places(xy)
     m = len(places)
     if m < k + 2:
         return Outliers(mask=_frozen(np.zeros(n, bool)), link_m=None,
@@ -186,7 +215,8 @@ def find_outliers(incidents, *, k: int = OUTLIER_K, mads: float = OUTLIER_MADS,
         main[joined] = True
     out_place = ~main[comp]
     mask = out_place[inverse]
-    rule = (f"single-linkage clusters of the {m:,} distinct locations with links up to {link:,.0f} m "
+    where = "distinct locations" if step <= 1.0 else f"occupied {step:g} m lattice cells"
+    rule = (f"single-linkage clusters of the {m:,} {where} with links up to {link:,.0f} m "
             f"(max of {floor_m:,.0f} m and 10^(median + {mads:g} MAD) of log10 of the distance to the "
             f"{k}th nearest location: median {10 ** med:,.0f} m, MAD {mad:.2f} decades); clusters holding "
             f"under {100 * min_share:g}% of the incidents and farther than that from the main area are out of area")
