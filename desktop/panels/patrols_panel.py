@@ -148,7 +148,7 @@ class PatrolsPanel(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setWordWrap(False)
-        self.table.setMinimumHeight(110)
+        self.table.setMinimumHeight(60)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
@@ -187,13 +187,16 @@ class PatrolsPanel(QWidget):
         self.hour.valueChanged.connect(self.show_hour)
         self.hour_label = QLabel("Units by hour: run the comparison first")
         self.hour_label.setObjectName("unitHourLabel")
-        hour_row = QHBoxLayout()
+        self.hour_row = QWidget()  # shown once there is a run to step through
+        hour_row = QHBoxLayout(self.hour_row)
+        hour_row.setContentsMargins(0, 0, 0, 0)
         hour_row.addWidget(self.hour_label)
         hour_row.addWidget(self.hour, 1)
+        self.hour_row.setVisible(False)
         self.note = message_label(style="color: #a60;")
         layout = QVBoxLayout(self)
         layout.addWidget(box)
-        layout.addLayout(hour_row)
+        layout.addWidget(self.hour_row)
         layout.addWidget(self.note)
         layout.addWidget(self.status)
         layout.addWidget(self.tabs, 1)
@@ -295,6 +298,7 @@ class PatrolsPanel(QWidget):
         self.hour.setValue(0)
         self.hour.blockSignals(False)
         self.hour.setEnabled(run is not None and run.pings is not None)
+        self.hour_row.setVisible(run is not None and run.pings is not None)
         self.hour_label.setText("Units by hour: move the slider" if run is not None else
                                 "Units by hour: run the comparison first")
         if run is not None:
@@ -347,10 +351,10 @@ class PatrolsPanel(QWidget):
         self.presence_map.bar.getAxis("right").setLabel("")
         n_under = len(under)
         self.status.setText(
-            f"{len(pres.units)} units over {gap.period_text}: {pres.presence_hours:,.0f} hours of observed "
-            f"presence (not compliance: no patrol plan is compared). {n_under} of {len(gap.hotspots)} "
-            f"hotspot areas get a smaller share of patrol time than of incidents."
-            + "".join(f" {w}." for w in rp.warnings))
+            f"{len(pres.units)} units, {gap.period_text}: {pres.presence_hours:,.0f} hours of observed "
+            f"presence. {n_under} of {len(gap.hotspots)} hotspot areas get less of the patrol time than "
+            f"of the incidents." + "".join(f" {w}." for w in rp.warnings))
+        self.status.setToolTip("Observed presence, not compliance: no patrol plan is compared.")
         self.message.emit(f"Patrols: {n_under} under-patrolled hotspot(s).")
         self._selection_changed()
         if self.model.selected_hotspot is None and self.rows:
