@@ -264,11 +264,29 @@ def default_reach_m(points, band_m: float) -> float:
     if len(places) < 2:
         return band_m
     k = min(REACH_NEIGHBOURS, len(places) - 1)
+    if _band_decides(places, band_m, k):
+        return band_m
     query = places
     if len(places) > REACH_SAMPLE:  # the quantile from a fixed random sample of the places
         query = places[np.random.default_rng(0).choice(len(places), REACH_SAMPLE, replace=False)]
     d, _ = cKDTree(places).query(query, k=k + 1)
     return max(band_m, float(np.quantile(d[:, k], REACH_QUANTILE)))
+
+
+def _band_decides(places: np.ndarray, band_m: float, k: int) -> bool:
+    """True when, surely, the k-th neighbour of at least the quantile's share of the places lies
+    within ``band_m`` (so the reach is the band, and no neighbour search is needed).
+
+    Places that share a square of side ``band_m / sqrt 2`` with at least ``k`` others have their
+    k-th neighbour within ``band_m`` (the square's diagonal): a sufficient test, in one pass.
+    """
+    if band_m <= 0 or len(places) <= k:
+        return False
+    side = band_m / np.sqrt(2.0)
+    cells = np.floor((places - places.min(axis=0)) / side).astype(np.int64)
+    key = cells[:, 0] * (int(cells[:, 1].max()) + 1) + cells[:, 1]
+    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    return float(np.mean(counts[inverse] >= k + 1)) >= REACH_QUANTILE
 
 
 def distinct_places(xy: np.ndarray) -> np.ndarray:

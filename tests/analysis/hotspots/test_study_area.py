@@ -196,3 +196,18 @@ def test_reach_lattice__padding_counted_in_the_budget__six_incidents_far_apart()
     pad = math.floor(reach_m / (grid.cell_m / f)) + 1
     nodes = (grid.ny * f + 2 * pad) * (grid.nx * f + 2 * pad)
     assert nodes <= 1.05 * REACH_LATTICE_MAX_CELLS
+
+
+def test_default_reach__band_decides_without_a_neighbour_search_when_dense():
+    """Dense data: the sufficient square test returns the band, equal to the exact search's answer."""
+    from scipy.spatial import cKDTree
+
+    from analysis.hotspots.study_area import REACH_NEIGHBOURS, REACH_QUANTILE, _band_decides, default_reach_m
+
+    rng = np.random.default_rng(4)
+    xy = rng.uniform(0, 2000, (20_000, 2))
+    d, _ = cKDTree(xy).query(xy, k=REACH_NEIGHBOURS + 1)
+    exact = max(150.0, float(np.quantile(d[:, REACH_NEIGHBOURS], REACH_QUANTILE)))
+    assert _band_decides(xy, 150.0, REACH_NEIGHBOURS) and default_reach_m(xy, 150.0) == exact == 150.0
+    sparse = rng.uniform(0, 50_000, (300, 2))       # the band is too short here: the search decides
+    assert not _band_decides(sparse, 150.0, REACH_NEIGHBOURS) and default_reach_m(sparse, 150.0) > 150.0
