@@ -71,7 +71,8 @@ def add_study_area_argument(group) -> None:
 def add_kernel_bandwidth_arguments(group, *, bounds: bool = True) -> None:
     """``--kernel-bandwidth auto|adaptive|fixed``, ``--adaptive-k`` and (``bounds``) the adaptive
     kernel's ``--min-bandwidth-m`` / ``--max-bandwidth-m``."""
-    from analysis.hotspots.adaptive import AUTO_RATIO, DEFAULT_K, MODES
+    from analysis.hotspots.adaptive import DEFAULT_K
+    from analysis.hotspots.surface import AUTO_RATIO, MODES
 
     group.add_argument("--kernel-bandwidth", default="auto", choices=MODES,
                        help="fixed bandwidth, adaptive (Abramson's square-root law: narrow kernels where "

@@ -34,15 +34,7 @@ the user is taken as ``h0`` instead. Two pilots are offered:
   Abramson's law with this pilot, normalised by ``g``, not CrimeStat's raw k-NN radius.
 
 
-When to use it (:func:`choose_bandwidth_mode`, ``--kernel-bandwidth auto``): adaptive when the
-fixed (ArcGIS) bandwidth is more than :data:`AUTO_RATIO` (3) times the median adaptive one, i.e.
-the typical incident's fixed kernel would hold over 9 ``k`` incidents where its neighbourhood
-supports ``k``, **and** the incidents' standard distance is over 5 km (wider than a town): the
-data spans places of very different density (a force: towns and countryside), and one bandwidth
-fits neither. Measured: Essex 2024 ratio 7.3, standard distance 26 km (adaptive); Southend-on-Sea
-1.8 and Rutland 2.4 (fixed); the synthetic demo (one district, 12,000 incidents on few snap
-points) 4.0 but 1 km wide (fixed). The ratio of the 90th to the 10th percentile of the pilot densities is
-reported too, but does not separate a force from a town (Essex 19, Southend 22, Rutland 45).
+When to use it, fixed or adaptive: :func:`analysis.hotspots.surface.choose_bandwidth_mode`.
 
 Fast evaluation
 ---------------
@@ -61,13 +53,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Optional, Union
+from typing import Optional
 
 import numpy as np
 
 from analysis.hotspots.grid import GridSpec, crs_is_geographic, points_xy
 from analysis.hotspots.kde import (_SUPPORT, KERNEL_SD, KERNELS, OVERSAMPLE_TARGET_SD_CELLS,
-                                   arcgis_bandwidth_m, oversample_factor,
+                                   oversample_factor,
                                    DensitySurface, WeightsArg, fft_convolve, kde, kernel_stencil,
                                    resolve_weights, select_bandwidth, surface_integral)
 from analysis.progress import BeatwiseError, ProgressFn, report
@@ -81,10 +73,6 @@ MIN_FACTOR = 0.25
 MAX_FACTOR = 4.0
 #: Default k: each kernel holds about k incidents at the pilot density (and the ``knn`` pilot's k).
 DEFAULT_K = 30
-#: ``--kernel-bandwidth auto`` is adaptive when fixed / median adaptive bandwidth exceeds this...
-AUTO_RATIO = 3.0
-#: ...and the incidents' standard distance exceeds this (metres): wider than one town.
-AUTO_MIN_SPREAD_M = 5000.0
 #: A class is convolved on the coarsest lattice (2^L output cells) on which the kernel's standard
 #: deviation is still at least this many lattice cells (the accuracy target of the fixed KDE's
 #: oversampling, :data:`analysis.hotspots.kde.OVERSAMPLE_TARGET_SD_CELLS`).
@@ -500,87 +488,3 @@ def grid_for_adaptive(points, *, cell_m: Optional[float] = None, kernel: str = "
         cell_m = cell_for_bandwidths(bw.classes[0], span[0], span[1])
     grid = GridSpec.for_points(xy, cell_m=cell_m, margin_m=margin, crs=crs)
     return grid, bw
-
-
-@dataclass(frozen=True)
-class BandwidthMode:
-    """Fixed or adaptive bandwidth, and why (``--kernel-bandwidth``).
-
-    Attributes
-    ----------
-    mode : {"adaptive", "fixed"}
-    requested : {"auto", "adaptive", "fixed"}
-    reason : str
-    fixed_m : float or None
-        The fixed (ArcGIS) bandwidth the rule compared with.
-    median_adaptive_m : float or None
-        The median adaptive bandwidth ``sqrt(k / (pi f_pilot))`` at the incidents.
-    ratio : float or None
-        ``fixed_m / median_adaptive_m`` (adaptive above :data:`AUTO_RATIO`).
-    density_spread : float or None
-        90th / 10th percentile of the pilot density at the incidents.
-    standard_distance_m : float or None
-        The incidents' standard distance (adaptive only above :data:`AUTO_MIN_SPREAD_M`).
-    """
-
-    mode: str
-    requested: str
-    reason: str
-    fixed_m: Optional[float] = None
-    median_adaptive_m: Optional[float] = None
-    ratio: Optional[float] = None
-    density_spread: Optional[float] = None
-    standard_distance_m: Optional[float] = None
-
-    def summary(self) -> dict:
-        return {"mode": self.mode, "requested": self.requested, "reason": self.reason, "fixed_m": self.fixed_m,
-                "median_adaptive_m": self.median_adaptive_m, "ratio": self.ratio,
-                "density_spread_p90_p10": self.density_spread, "standard_distance_m": self.standard_distance_m}
-
-
-MODES = ("auto", "adaptive", "fixed")
-
-
-def _distinct_fewer_than(xy: np.ndarray, k: int) -> bool:
-    """Whether the points have fewer than ``k`` distinct locations (a sample first: cheap on 1M)."""
-    head = xy[:10_000]
-    if len(np.unique(head[:, 0] + 1j * head[:, 1])) >= k:
-        return False
-    return len(np.unique(xy[:, 0] + 1j * xy[:, 1])) < k
-
-
-def choose_bandwidth_mode(points, requested: str = "auto", *, kernel: str = "quartic", weights: WeightsArg = None,
-                          bandwidth_m: Union[str, float] = "auto", k: int = DEFAULT_K,
-                          ratio: float = AUTO_RATIO) -> BandwidthMode:
-    """Adaptive or fixed: the user's choice, else the rule of the module docstring.
-
-    A bandwidth given in metres with ``auto`` means fixed (the user chose the scale).
-    """
-    requested = str(requested).strip().lower()
-    if requested not in MODES:
-        raise BeatwiseError(f"--kernel-bandwidth must be one of {', '.join(MODES)}, got {requested!r}.")
-    if requested != "auto":
-        return BandwidthMode(requested, requested, f"{requested} bandwidth chosen by the user (--kernel-bandwidth "
-                                                   f"{requested})")
-    if not (isinstance(bandwidth_m, str) and bandwidth_m.strip().lower() == "auto"):
-        return BandwidthMode("fixed", "auto", f"fixed: a bandwidth was given ({bandwidth_m})")
-    xy, _ = points_xy(points)
-    w, weighted = resolve_weights(points, weights, len(xy))
-    wv = w if weighted else None
-    fixed = select_bandwidth(xy, "auto", kernel=kernel, weights=wv)
-    sd = arcgis_bandwidth_m(xy, wv)[1]
-    if _distinct_fewer_than(xy, max(int(k), 2)) or fixed.warnings:
-        return BandwidthMode("fixed", "auto", f"fixed: too few distinct locations for an adaptive kernel "
-                                              f"(it needs at least k = {int(k)})", fixed_m=fixed.bandwidth_m)
-    f = pilot_density(xy, wv, kernel=kernel, pilot="kde", pilot_bandwidth_m=fixed.bandwidth_m, k=k)
-    h_med = float(np.median(1000.0 * np.sqrt(int(k) / (math.pi * f))))
-    r = fixed.bandwidth_m / h_med
-    spread = density_spread(f)
-    mode = "adaptive" if r > ratio and sd > AUTO_MIN_SPREAD_M else "fixed"
-    reason = (f"{mode}: the fixed (ArcGIS) bandwidth {fixed.bandwidth_m:.0f} m is {r:.1f} times the median "
-              f"adaptive one ({h_med:.0f} m, the radius holding k = {int(k)} incidents at the local density) and "
-              f"the incidents spread {sd / 1000:.1f} km (standard distance); adaptive when over {ratio:g} times and "
-              f"over {AUTO_MIN_SPREAD_M / 1000:g} km (data spanning places of very different density, such as "
-              f"towns and countryside); pilot density 90th/10th percentile ratio {spread:.1f}")
-    return BandwidthMode(mode, "auto", reason, fixed_m=fixed.bandwidth_m, median_adaptive_m=h_med, ratio=r,
-                         density_spread=spread, standard_distance_m=sd)

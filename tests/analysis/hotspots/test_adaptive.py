@@ -166,29 +166,3 @@ def test_abramson_bandwidths__scale_from_k():
     np.testing.assert_allclose(bw.h_exact, 1000 * np.sqrt(20 / (math.pi * bw.pilot_at_points)), rtol=1e-9)
     assert bw.h0 == pytest.approx(1000 * math.sqrt(20 / (math.pi * bw.g)))
     assert "k = 20" in bw.rule
-
-
-def test_choose_bandwidth_mode__towns_and_countryside_vs_one_town():
-    from analysis.hotspots.adaptive import choose_bandwidth_mode
-
-    rng = np.random.default_rng(4)
-    towns = np.array([[10_000, 10_000], [40_000, 15_000], [25_000, 40_000]])
-    county = np.vstack([towns[rng.integers(0, 3, 6000)] + rng.normal(0, 700, (6000, 2)),
-                        rng.uniform(0, 50_000, (1500, 2))])
-    m = choose_bandwidth_mode(county)
-    assert m.mode == "adaptive" and m.ratio > 3 and "towns and countryside" in m.reason
-    town = rng.normal([10_000, 10_000], 1500, (6000, 2))
-    t = choose_bandwidth_mode(town)
-    assert t.mode == "fixed" and t.ratio < 3
-    # very clustered but one district (1 km wide): fixed, however uneven
-    district = np.vstack([rng.normal([0, 0], 30, (1500, 2)), rng.normal([1000, 0], 30, (1500, 2)),
-                          rng.uniform(-1500, 1500, (600, 2))])
-    dm = choose_bandwidth_mode(district)
-    assert dm.ratio > 3 and dm.standard_distance_m < 5000 and dm.mode == "fixed"
-    assert choose_bandwidth_mode(county, "fixed").mode == "fixed"
-    assert choose_bandwidth_mode(town, "adaptive").mode == "adaptive"
-    g = choose_bandwidth_mode(county, bandwidth_m=250.0)
-    assert g.mode == "fixed" and "given" in g.reason
-    with pytest.raises(BeatwiseError, match="kernel-bandwidth"):
-        choose_bandwidth_mode(town, "wobbly")
-    assert set(m.summary()) >= {"mode", "reason", "ratio", "density_spread_p90_p10"}
