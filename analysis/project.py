@@ -119,10 +119,28 @@ def _read_incidents(con: sqlite3.Connection, crs) -> gpd.GeoDataFrame:
 
 
 def _prepare_layer(layer: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Times as ISO text: naive times as written, instants (tz-aware, e.g. pings' ``t``) in UTC
+    with a ``Z``, so that :func:`_restore_layer` gives back exactly what was saved."""
     layer = layer.copy()
     for c in layer.columns:
-        if pd.api.types.is_datetime64_any_dtype(layer[c]):
+        if isinstance(layer[c].dtype, pd.DatetimeTZDtype):
+            layer[c] = layer[c].dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        elif pd.api.types.is_datetime64_any_dtype(layer[c]):
             layer[c] = layer[c].dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return layer
+
+
+_UTC_TEXT = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$"
+
+
+def _restore_layer(layer: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Columns :func:`_prepare_layer` wrote as UTC instants become tz-aware UTC again."""
+    for c in layer.columns:
+        if c == layer.geometry.name or not pd.api.types.is_string_dtype(layer[c].dtype):
+            continue
+        s = layer[c].dropna()
+        if len(s) and s.astype(str).str.match(_UTC_TEXT).all():
+            layer[c] = pd.to_datetime(layer[c], format="%Y-%m-%dT%H:%M:%S.%fZ", utc=True)
     return layer
 
 
@@ -251,7 +269,7 @@ def load_project(path: str | os.PathLike, *, progress: Optional[ProgressFn] = No
             for i, name in enumerate(OPTIONAL_LAYERS):
                 if name in layers:
                     report(progress, 0.5 + 0.15 * i, f"reading {name}")
-                    extra[name] = pyogrio.read_dataframe(path, layer=name)
+                    extra[name] = _restore_layer(pyogrio.read_dataframe(path, layer=name))
     except BeatwiseError:
         raise
     except (sqlite3.DatabaseError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,

@@ -125,3 +125,19 @@ def test_project__is_a_geopackage_gdal_opens(tmp_path):
     assert "beatwise_about" in layers
     about = pyogrio.read_dataframe(path, layer="beatwise_about")
     assert about["incidents"].iloc[0] == 2 and about["schema_version"].iloc[0] == projmod.SCHEMA_VERSION
+
+
+def test_project__patrol_pings_keep_their_utc_instants(tmp_path):
+    """Regression: a saved project's patrols came back with `t` as text without its time zone."""
+    from analysis.ingest.tracks import read_pings
+
+    p = tmp_path / "pings.csv"
+    p.write_text("unit,time,lat,lon\nA,2024-03-31T00:30:00+00:00,51.5,0.7\nA,2024-03-31 03:00,51.5,0.71\n"
+                 "B,1711846800,51.51,0.7\nB,1711846860,51.51,0.71\n", encoding="utf-8")
+    pings = read_pings(p).pings
+    proj = Project.from_import(_sample(tmp_path))
+    proj.patrols = pings
+    back = load_project(save_project(proj, tmp_path / "p.beatwise")).patrols
+    assert str(back["t"].dt.tz) == "UTC"
+    assert back["t"].tolist() == pings["t"].tolist()
+    assert back["unit_id"].tolist() == pings["unit_id"].tolist()
