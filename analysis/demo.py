@@ -240,12 +240,14 @@ def demo_patrols(days: int = 28, seed: int = 20250107, rota: str = CURRENT_ROTA,
                 while i < n:
                     street = names[rng.choice(len(names), p=w)]
                     a, b = _along(street, rng, 2)  # two points on the street: lons a, lats b
-                    dist = np.hypot((a[1] - a[0]) * mx, (b[1] - b[0]) * my)
-                    moving = max(1, int(dist / (6.0 * ping_s)))
-                    dwell = int(rng.integers(5, 30))
-                    f = np.concatenate([np.linspace(0, 1, moving), np.ones(dwell)])[: n - i]
-                    lon[i:i + len(f)] = a[0] + f * (a[1] - a[0])
-                    lat[i:i + len(f)] = b[0] + f * (b[1] - b[0])
+                    if i:  # drive there from where the unit is (no jump between streets)
+                        a, b = np.r_[lon[i - 1], a], np.r_[lat[i - 1], b]
+                    legs = np.hypot(np.diff(a) * mx, np.diff(b) * my)
+                    steps = [max(1, int(d / (6.0 * ping_s))) for d in legs]
+                    f = np.concatenate([np.linspace(j, j + 1, s, endpoint=False) for j, s in enumerate(steps)]
+                                       + [np.full(int(rng.integers(5, 30)), float(len(legs)))])[: n - i]
+                    lon[i:i + len(f)] = np.interp(f, np.arange(len(a)), a)
+                    lat[i:i + len(f)] = np.interp(f, np.arange(len(b)), b)
                     i += len(f)
                 lon, lat = _jitter(lon, lat, rng, 4)
                 t = start + np.arange(n) * np.timedelta64(ping_s, "s")

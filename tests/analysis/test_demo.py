@@ -78,3 +78,17 @@ def test_demo_streets_pass_through_york_road_snap_points():
     york = streets.loc[streets["name"] == "York Road"].geometry.iloc[0]
     snaps = gpd.GeoSeries([Point(p) for p in YORK_ROAD_SNAP_POINTS], crs=4326).to_crs(27700)
     assert (snaps.distance(york) < 0.01).all()
+
+
+def test_demo_patrols__units_drive_between_streets_no_jumps():
+    """Regression: each demo unit jumped from one street to the next (753 pings over 200 km/h)."""
+    from analysis.demo import demo_patrols
+    from analysis.ingest.crs import transform
+
+    p = demo_patrols(days=2)
+    p = p.sort_values(["unit_id", "timestamp"], kind="stable")
+    x, y = transform(p["longitude"].to_numpy(), p["latitude"].to_numpy(), "EPSG:4326", "EPSG:27700")
+    same = (p["unit_id"].to_numpy()[1:] == p["unit_id"].to_numpy()[:-1])
+    dt = np.diff(pd.to_datetime(p["timestamp"]).to_numpy()).astype("timedelta64[s]").astype(float)
+    speed_kmh = np.hypot(np.diff(x), np.diff(y)) / np.maximum(dt, 1) * 3.6
+    assert (speed_kmh[same & (dt <= 60)] < 60).all()
