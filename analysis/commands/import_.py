@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from analysis.project import save_project
-from analysis.commands._common import add_input_arguments, load_project_or_data, print_json, say
+from analysis.commands._common import (add_input_arguments, load_project_or_data, mapping_from_args, print_json,
+                                       say)
+from analysis.project import SUFFIX, save_project
 
 
 def register(sub) -> None:
@@ -20,8 +21,14 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    project = load_project_or_data(args)
-    rep = project.report
+    if args.out or any(Path(p).suffix == SUFFIX for p in args.inputs):
+        project = load_project_or_data(args)
+        rep = project.report
+    else:  # the report only: the same path and checks, without making a shapely point per row
+        from analysis.ingest.incidents import read_incidents
+
+        project = None
+        rep = read_incidents([Path(p) for p in args.inputs], mapping_from_args(args), geometry=False).report
     if args.rejects:
         rep.write_rejects(args.rejects)
     saved = None

@@ -380,7 +380,7 @@ def data_gi_distance_m(points, grid: GridSpec, *, k: int = GI_BAND_NEIGHBOURS,
         return floor, f"two Gi* cells ({floor:g} m): fewer than two cells hold incidents"
     centres = np.column_stack([grid.x0 + (cols + 0.5) * grid.cell_m, grid.y0 + (rows + 0.5) * grid.cell_m])
     kk = min(int(k), len(centres) - 1)
-    d, _ = cKDTree(centres).query(centres, k=kk + 1)
+    d, _ = cKDTree(centres).query(centres, k=kk + 1, workers=-1)
     mean_knn = float(d[:, 1:].mean())
     band = max(mean_knn, floor)
     rule = (f"data-driven: the average distance from each of the {len(centres):,} occupied {grid.cell_m:g} m "

@@ -34,6 +34,7 @@ from typing import Optional
 
 import numpy as np
 
+from analysis.grouping import group_keys
 from analysis.hotspots.grid import MAX_CELLS, GridSpec, points_xy
 from analysis.hotspots.kde import fft_convolve
 from analysis.progress import BeatwiseError, ProgressFn, report
@@ -269,7 +270,7 @@ def default_reach_m(points, band_m: float) -> float:
     query = places
     if len(places) > REACH_SAMPLE:  # the quantile from a fixed random sample of the places
         query = places[np.random.default_rng(0).choice(len(places), REACH_SAMPLE, replace=False)]
-    d, _ = cKDTree(places).query(query, k=k + 1)
+    d, _ = cKDTree(places).query(query, k=k + 1, workers=-1)
     return max(band_m, float(np.quantile(d[:, k], REACH_QUANTILE)))
 
 
@@ -285,7 +286,7 @@ def _band_decides(places: np.ndarray, band_m: float, k: int) -> bool:
     side = band_m / np.sqrt(2.0)
     cells = np.floor((places - places.min(axis=0)) / side).astype(np.int64)
     key = cells[:, 0] * (int(cells[:, 1].max()) + 1) + cells[:, 1]
-    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    inverse, _, counts = group_keys(key)
     return float(np.mean(counts[inverse] >= k + 1)) >= REACH_QUANTILE
 
 
@@ -297,7 +298,7 @@ def distinct_places(xy: np.ndarray) -> np.ndarray:
         return xy.reshape(0, 2)
     cx, ux = pd.factorize(xy[:, 0])
     cy, uy = pd.factorize(xy[:, 1])
-    _, first = np.unique(cx.astype(np.int64) * len(uy) + cy, return_index=True)
+    first = group_keys(cx.astype(np.int64) * len(uy) + cy).first
     return xy[np.sort(first)]
 
 
@@ -359,7 +360,7 @@ def reach_study_area(points, grid: GridSpec, reach_m: float, *,
     report(progress, 0.5, "Study area: exact distances at its edge")
     rr, cc = np.nonzero(maybe)
     nodes = np.column_stack([x0 + (cc + 0.5) * step, y0 + (rr + 0.5) * step])
-    d, _ = cKDTree(xy).query(nodes, distance_upper_bound=reach_m * (1 + 1e-9))
+    d, _ = cKDTree(xy).query(nodes, distance_upper_bound=reach_m * (1 + 1e-9), workers=-1)
     dilated = surely
     dilated[rr[np.isfinite(d)], cc[np.isfinite(d)]] = True
     disc = band_stencil(step, reach_m)

@@ -29,6 +29,7 @@ from analysis.hotspots.grid import points_xy
 from analysis.hotspots.kde import (DensitySurface, WeightsArg, arcgis_bandwidth_m, grid_for_kde, kde,
                                    resolve_weights, select_bandwidth)
 from analysis.progress import BeatwiseError, ProgressFn, report, scaled
+from analysis.hotspots.study_area import distinct_places
 
 #: ``--kernel-bandwidth auto`` is adaptive when fixed / median adaptive bandwidth exceeds this...
 AUTO_RATIO = 3.0
@@ -77,10 +78,7 @@ MODES = ("auto", "adaptive", "fixed")
 
 def _distinct_fewer_than(xy: np.ndarray, k: int) -> bool:
     """Whether the points have fewer than ``k`` distinct locations (a sample first: cheap on 1M)."""
-    head = xy[:10_000]
-    if len(np.unique(head[:, 0] + 1j * head[:, 1])) >= k:
-        return False
-    return len(np.unique(xy[:, 0] + 1j * xy[:, 1])) < k
+    return len(distinct_places(xy[:10_000])) < k and len(distinct_places(xy)) < k
 
 
 def choose_bandwidth_mode(points, requested: str = "auto", *, kernel: str = "quartic", weights: WeightsArg = None,

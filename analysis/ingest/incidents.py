@@ -206,7 +206,7 @@ def detect_columns(path: str | os.PathLike, mapping: ColumnMapping | None = None
 # ---------------------------------------------------------------- the entry point
 def read_incidents(paths, mapping: ColumnMapping | None = None, *,
                    working_crs: str | None = None,
-                   progress: Optional[ProgressFn] = None) -> ImportResult:
+                   progress: Optional[ProgressFn] = None, geometry: bool = True) -> ImportResult:
     """Read incidents from files and folders into the working CRS.
 
     Parameters
@@ -221,6 +221,9 @@ def read_incidents(paths, mapping: ColumnMapping | None = None, *,
         (:func:`analysis.ingest.crs.working_crs_for`).
     progress : ProgressFn, optional
         Called with (fraction, message) between files.
+    geometry : bool
+        False: make no shapely points; ``incidents`` is then a DataFrame with ``x``, ``y`` in the
+        working CRS instead of a geometry (the report is the same; :func:`frame.assemble`).
 
     Returns
     -------
@@ -256,7 +259,7 @@ def read_incidents(paths, mapping: ColumnMapping | None = None, *,
                     fut.cancel()
                 raise
     report(progress, 0.9, "projecting")
-    result = frame.assemble(parts, working_crs=working_crs, extra_warnings=notes)
+    result = frame.assemble(parts, working_crs=working_crs, extra_warnings=notes, geometry=geometry)
     report(progress, 1.0, f"{result.report.accepted:,} incidents imported")
     return result
 

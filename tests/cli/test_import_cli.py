@@ -141,3 +141,17 @@ def test_import__rejects_csv_safe_for_spreadsheets(tmp_path):
     assert r.returncode == 0, r.stderr
     rows = list(csv.reader(open(tmp_path / "r.csv", encoding="utf-8-sig")))
     assert rows[1] == ["'=1+2.csv", "3", "latitude out of range (-90..90)"]
+
+
+def test_import_report_is_the_same_with_and_without_a_project(tmp_path):
+    """Without ``--out`` no points are made (speed): the report must not change because of it."""
+    p = tmp_path / "f.csv"
+    p.write_text("id,x,y,date_time,crime_type\nA,588000,185000,2024-05-01 10:00,Theft\n"
+                 "B,588100,185100,2024-05-01 11:00,Theft\nC,,185100,2024-05-01 11:00,Theft\n"
+                 "D,588200,185200,13/05/2024 11:00,Robbery\n", encoding="utf-8")
+    plain = beatwise("import", p, "--crs", "EPSG:27700", "--json")
+    saved = beatwise("import", p, "--crs", "EPSG:27700", "--json", "--out", tmp_path / "p.beatwise")
+    assert plain.returncode == 0 and saved.returncode == 0, plain.stderr + saved.stderr
+    a, b = json.loads(plain.stdout), json.loads(saved.stdout)
+    assert b.pop("project").endswith("p.beatwise")
+    assert a == b and a["rows_read"] == 4 and a["accepted"] == 3

@@ -34,3 +34,25 @@ def test_dst__nonexistent_and_repeated_local_times_warned(tmp_path):
     assert "1 rows have Europe/London local times that happened twice" in w and "line 3" in w
     assert r.report.accepted == 3
     assert clock_change_warnings(r.incidents.iloc[[2]]) == []
+
+
+def test_without_geometry__same_report_and_coordinates(tmp_path):
+    """``geometry=False`` (``beatwise import`` without ``--out``) makes no points but checks the same."""
+    rng = np.random.default_rng(5)
+    n = 4000
+    lines = ["id,x,y,date_time,crime_type"]
+    for i in range(n):
+        x, y = 588_000 + rng.random() * 5000, 185_000 + rng.random() * 5000
+        lines.append(f"I{i},{x:.1f},{y:.1f},2024-03-31 01:{i % 60:02d},Burglary")
+    lines += ["bad,,185000,2024-01-01 10:00,Theft", "bad2,588000,185000,not a date,Theft"]
+    p = tmp_path / "f.csv"
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with_points = read_incidents(p, working_crs="EPSG:27700")
+    without = read_incidents(p, working_crs="EPSG:27700", geometry=False)
+    assert without.report.to_dict() == with_points.report.to_dict()
+    assert without.report.rows_read == n + 2 and without.report.accepted + len(without.report.rejected) == n + 2
+    assert "geometry" not in without.incidents.columns
+    assert np.array_equal(without.incidents["x"].to_numpy(), with_points.incidents.geometry.x.to_numpy())
+    assert np.array_equal(without.incidents["y"].to_numpy(), with_points.incidents.geometry.y.to_numpy())
+    assert list(without.incidents["incident_id"]) == list(with_points.incidents["incident_id"])
+    assert any("do not exist" in w for w in without.report.warnings)
