@@ -110,7 +110,13 @@ def apply_filters(incidents: gpd.GeoDataFrame, filters: Filters | None) -> gpd.G
         keep &= (incidents["area"].str.lower().str.startswith(a)
                  | incidents["lsoa"].str.lower().str.startswith(a)).to_numpy()
     if filters.polygon is not None:
-        keep &= incidents.geometry.intersects(filters.polygon).to_numpy()
+        import shapely
+
+        if hasattr(incidents, "geometry"):
+            keep &= incidents.geometry.intersects(filters.polygon).to_numpy()
+        else:  # an incidents table without geometry (x, y columns)
+            keep &= np.asarray(shapely.intersects_xy(filters.polygon, incidents["x"].to_numpy(dtype=float),
+                                                     incidents["y"].to_numpy(dtype=float)), dtype=bool)
     return incidents.loc[keep]
 
 

@@ -113,21 +113,28 @@ def filters_from_args(args: argparse.Namespace) -> Filters:
                    area=getattr(args, "in_area", None))
 
 
-def load_project_or_data(args: argparse.Namespace, progress: Optional[ProgressFn] = None) -> Project:
-    """A Project from a single .beatwise INPUT, or from importing the data INPUTs."""
+def load_project_or_data(args: argparse.Namespace, progress: Optional[ProgressFn] = None, *,
+                         geometry: bool = True) -> Project:
+    """A Project from a single .beatwise INPUT, or from importing the data INPUTs.
+
+    ``geometry=False``: data INPUTs are imported without shapely points (an incidents table with
+    ``x``, ``y``; :func:`analysis.ingest.incidents.read_incidents`) for commands that need only the
+    coordinates; a project opens as it is.
+    """
     inputs = [Path(p) for p in args.inputs]
     projects = [p for p in inputs if p.suffix == SUFFIX]
     if projects:
         if len(inputs) > 1:
             raise BeatwiseError("give either one .beatwise project or data files, not both")
         return load_project(projects[0], progress=progress)
-    result = read_incidents(inputs, mapping_from_args(args), progress=progress)
+    result = read_incidents(inputs, mapping_from_args(args), progress=progress, geometry=geometry)
     return Project.from_import(result)
 
 
-def load_input(args: argparse.Namespace, progress: Optional[ProgressFn] = None) -> ImportResult:
+def load_input(args: argparse.Namespace, progress: Optional[ProgressFn] = None, *,
+               geometry: bool = True) -> ImportResult:
     """Incidents from INPUT with the filters applied (the report is the import's)."""
-    project = load_project_or_data(args, progress)
+    project = load_project_or_data(args, progress, geometry=geometry)
     incidents = apply_filters(project.incidents, filters_from_args(args))
     if project.report is None:
         raise BeatwiseError("the project has no import report")

@@ -184,14 +184,15 @@ def run(args) -> int:
 
     weights, weights_text = _weights_option(args)
     folder = out_dir(args.out, required=True)
-    result = load_input(args)
+    result = load_input(args, geometry=False)  # coordinates and columns only: no point objects needed
     incidents = result.incidents
     filters = filters_from_args(args)
     if len(incidents) == 0:
         what = "after the filters (" + filters.describe() + ")" if not filters.is_empty() else "in the input"
         raise BeatwiseError(f"no incidents with coordinates {what}: {result.report.accepted:,} imported. "
                             "Widen the filters or check the input.")
-    boundary = read_study_area(args.study_area, incidents.crs) if args.study_area else None
+    _, working_crs = points_xy(incidents.iloc[:0])
+    boundary = read_study_area(args.study_area, working_crs) if args.study_area else None
     n_all = len(incidents)
     incidents, outliers = without_outliers(incidents, keep=args.keep_outliers, boundary=boundary,
                                            source=args.study_area)

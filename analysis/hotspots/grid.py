@@ -404,7 +404,9 @@ def check_grid_size(nx: int, ny: int, cell_m: float, *, width_m: Optional[float]
 
 
 def points_xy(points, *, crs=None, check_crs: bool = True) -> tuple[np.ndarray, Optional[str]]:
-    """Coordinates ``(n, 2)`` float64 and CRS string from a GeoDataFrame/GeoSeries or an array.
+    """Coordinates ``(n, 2)`` float64 and CRS string from a GeoDataFrame/GeoSeries, an incidents
+    table without geometry (a DataFrame with ``x``, ``y`` and ``attrs["crs"]``, as
+    ``read_incidents(geometry=False)`` gives) or an array.
 
     Raises
     ------
@@ -412,6 +414,10 @@ def points_xy(points, *, crs=None, check_crs: bool = True) -> tuple[np.ndarray, 
         Geographic (degree) CRS, non-point geometries, missing or non-finite coordinates.
     """
     geometry = getattr(points, "geometry", None)
+    if geometry is None and hasattr(points, "columns") and {"x", "y"} <= set(points.columns):
+        table_crs = points.attrs.get("crs") or crs
+        pts = np.column_stack([points["x"].to_numpy(dtype=float), points["y"].to_numpy(dtype=float)])
+        return points_xy(pts, crs=table_crs, check_crs=check_crs)
     if geometry is not None and hasattr(points, "crs"):
         gcrs = points.crs
         if check_crs and crs_is_geographic(gcrs):

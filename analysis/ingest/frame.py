@@ -181,6 +181,7 @@ def assemble(parts: Sequence[Part], *, working_crs: Optional[str] = None,
             incidents = gpd.GeoDataFrame(frame, geometry=points, crs=working_crs)
         else:
             incidents = frame.assign(x=x, y=y)
+            incidents.attrs["crs"] = working_crs
         for c in ("incident_id", "crime_type", "location", "area", "lsoa", "time_precision",
                   "source_file"):
             if incidents[c].dtype != "str":
@@ -202,6 +203,7 @@ def assemble(parts: Sequence[Part], *, working_crs: Optional[str] = None,
         incidents = empty_incidents(working_crs)
         if not geometry:
             incidents = pd.DataFrame(incidents.drop(columns="geometry")).assign(x=np.zeros(0), y=np.zeros(0))
+            incidents.attrs["crs"] = working_crs
         bounds = None
         precision = "none"
     rep = v.merge_reports(

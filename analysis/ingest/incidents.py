@@ -223,7 +223,7 @@ def read_incidents(paths, mapping: ColumnMapping | None = None, *,
         Called with (fraction, message) between files.
     geometry : bool
         False: make no shapely points; ``incidents`` is then a DataFrame with ``x``, ``y`` in the
-        working CRS instead of a geometry (the report is the same; :func:`frame.assemble`).
+        working CRS (named in ``incidents.attrs["crs"]``) instead of a geometry (the report is the same; :func:`frame.assemble`).
 
     Returns
     -------

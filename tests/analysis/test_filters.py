@@ -39,3 +39,11 @@ def test_filters__empty_range_and_bad_dates(incidents):
         parse_date("yesterday", "--from")
     assert parse_date("2024-02") == date(2024, 2, 1)
     assert "Drugs" in Filters(crime_types=("Drugs",)).describe()
+
+
+def test_filters__incidents_table_without_geometry_same_as_points(incidents):
+    """The table form (x, y columns, read_incidents(geometry=False)) filters like the GeoDataFrame."""
+    table = pd.DataFrame(incidents.drop(columns="geometry")).assign(x=incidents.geometry.x, y=incidents.geometry.y)
+    for f in (Filters(polygon=box(-1, -1, 11, 11)), Filters(polygon=box(0, 0, 5, 5), crime_types=("drugs",)),
+              Filters(area="basildon")):
+        assert list(apply_filters(table, f).index) == list(apply_filters(incidents, f).index)

@@ -173,3 +173,17 @@ def test_cell_for_bandwidths__a_fifth_of_the_narrowest_kernel_within_the_limit()
     c = cell_for_bandwidths(1.0, 100_000, 100_000)
     assert (100_000 / c) ** 2 <= MAX_CELLS * 1.01 and c == 25.0
     assert readable_number(52.0, direction="down") == 50.0 and readable_number(24.0, direction="down") == 20.0
+
+
+def test_points_xy__incidents_table_without_geometry():
+    import pandas as pd
+
+    gdf = gpd.GeoDataFrame({"a": [1, 2]}, geometry=gpd.points_from_xy([1.0, 3.0], [2.0, 4.0]), crs="EPSG:27700")
+    table = pd.DataFrame({"a": [1, 2], "x": [1.0, 3.0], "y": [2.0, 4.0]})
+    table.attrs["crs"] = "EPSG:27700"
+    xy_t, crs_t = points_xy(table.iloc[[0, 1]])
+    xy_g, crs_g = points_xy(gdf)
+    assert np.array_equal(xy_t, xy_g) and crs_t == crs_g == "EPSG:27700"
+    table.attrs["crs"] = "EPSG:4326"
+    with pytest.raises(BeatwiseError, match="geographic"):
+        points_xy(table)
