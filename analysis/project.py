@@ -26,6 +26,7 @@ import pandas as pd
 import pyogrio
 
 from analysis.atomic import atomic_write
+from analysis.gpkg import GPKG_DATASET_OPTIONS
 from analysis.ingest.schema import COLUMNS, ImportResult, empty_incidents
 from analysis.progress import BeatwiseError, ProgressFn, report
 from analysis.ingest.validation import ImportReport, RejectedRow
@@ -152,7 +153,8 @@ def _write_project(project: Project, tmp: Path, progress: Optional[ProgressFn]) 
     # the GeoPackage itself: a one-row attribute table saying what the file is
     about = pd.DataFrame({"what": ["Beatwise project"], "schema_version": [SCHEMA_VERSION],
                           "incidents": [len(inc)], "crs": [str(inc.crs or "")]})
-    pyogrio.write_dataframe(about, tmp, layer="beatwise_about", driver="GPKG")
+    pyogrio.write_dataframe(about, tmp, layer="beatwise_about", driver="GPKG",
+                            dataset_options=GPKG_DATASET_OPTIONS)
     for i, name in enumerate(OPTIONAL_LAYERS):
         layer = getattr(project, name)
         if layer is not None and len(layer):

@@ -174,6 +174,8 @@ def _atomic_gpkg(layers: list[tuple[str, object]], path: Path) -> Path:
 
 def run(args) -> int:
     from analysis.export.raster import write_density_geotiff
+    from analysis.export.raster_style import qml_path
+    from analysis.export.vector import hotspot_layers, write_geopackage
     from analysis.hotspots.grid import points_xy
     from analysis.hotspots.areas import hotspot_areas
     from analysis.hotspots.gistar import GiStarUndefined, data_gi_distance_m, gi_star
@@ -223,10 +225,7 @@ def run(args) -> int:
             extra_warnings.append(f"Gi* not computed: {exc}")
 
     tif = write_density_geotiff(surface, folder / "density.tif")
-    layers = [("hotspots", areas.to_geodataframe())]
-    if gi is not None:
-        layers.append(("gi_star", gi.to_geodataframe()))
-    gpkg = _atomic_gpkg(layers, folder / "hotspots.gpkg")
+    gpkg = write_geopackage(folder / "hotspots.gpkg", hotspot_layers(areas, gi))
     json_path = folder / "summary.json"
 
     rep = result.report
@@ -263,7 +262,7 @@ def run(args) -> int:
         "gi_star": None if gi is None else {**gi.summary(), "distance_rule": distance_rule},
         "warnings": list(rep.warnings) + list(surface.warnings) + list(areas.warnings)
         + (list(gi.warnings) if gi is not None else []) + extra_warnings,
-        "files": [str(tif), str(gpkg), str(json_path)],
+        "files": [str(tif), str(qml_path(tif)), str(gpkg), str(json_path)],
     }
     write_json(summary, json_path)
     if args.json:

@@ -370,7 +370,9 @@ def draw_map(ax, data: MapData, extent: Sequence[float], *, top_n: int = 5, labe
     cmap = density_cmap()
     shown = np.ma.masked_less(surf.values, DENSITY_FLOOR * vmax if vmax > 0 else np.inf)
     image = ax.imshow(shown, origin="lower", extent=(g.x0, g.x1, g.y0, g.y1), cmap=cmap, norm=norm,
-                      interpolation="none", alpha=0.8, zorder=3)
+                      # "nearest", not "none": PDF pages then resample the cells at the page's dpi
+                      # (with "none" a 350-cell grid was embedded as is: 49 ppi on paper)
+                      interpolation="nearest", alpha=0.8, zorder=3)
 
     # hotspot outlines
     halo = [withStroke(linewidth=3.2 * fs, foreground="white")]

@@ -51,7 +51,9 @@ from analysis.progress import BeatwiseError, ProgressFn, report, scaled
 
 DEFAULT_MARKING = "OFFICIAL-SENSITIVE"
 SYNTHETIC_BANNER = "SYNTHETIC DEMO DATA – NOT REAL CRIMES"
-FILES = ("briefing.pdf", "map.png", "map.html", "hotspots.gpkg", "density.tif", "hotspots.csv")
+#: Resolution of the rasters drawn on PDF pages (the density under a map): print quality.
+PDF_RASTER_DPI = 200
+FILES = ("briefing.pdf", "map.png", "map.html", "hotspots.gpkg", "density.tif", "hotspots.csv", "density.qml")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -993,13 +995,15 @@ def write_briefing_pdf(data: BriefingData, path, *, preview_dpi: Optional[int] =
     report(progress, 0.0, "Laying out the pages")
     pages = briefing_pages(data)
     path = Path(path)
-    meta = {"Title": data.title, "Subject": (data.marking or "") + " briefing", "Creator": "Beatwise 0.1.0",
+    meta = {"Title": data.title, "Author": "Beatwise", "Subject": data.marking or "",
+            "Creator": "Beatwise 0.1.0",
             "Keywords": " ".join(x for x in (data.marking or "", "SYNTHETIC" if data.synthetic else "") if x)}
-    with rc_context({"pdf.compression": 6}):
+    # TrueType (Type 42) fonts, not matplotlib's default Type 3, which print checks reject
+    with rc_context({"pdf.compression": 6, "pdf.fonttype": 42}):
         with PdfPages(path, metadata=meta) as pdf:
             for i, fig in enumerate(pages):
                 report(progress, 0.1 + 0.8 * i / len(pages), f"Writing page {i + 1} of {len(pages)}")
-                pdf.savefig(fig)
+                pdf.savefig(fig, dpi=PDF_RASTER_DPI)  # map rasters resampled at print resolution
     preview = b""
     if preview_dpi:
         report(progress, 0.95, "Preview of page 1")
@@ -1056,8 +1060,8 @@ def write_briefing(project, out_dir, *, options: BriefingOptions = BriefingOptio
     """
     from analysis.export.html import write_html_map
     from analysis.export.raster import write_density_geotiff
-    from analysis.export.vector import (StyledLayer, hotspots_table, qml_gi_cells, qml_hotspots, qml_points,
-                                        sld_gi_cells, sld_hotspots, sld_points, write_geopackage)
+    from analysis.export.vector import (StyledLayer, hotspot_layers, hotspots_table, qml_points, sld_points,
+                                        write_geopackage)
     from analysis.csvfile import write_csv
 
     folder = Path(out_dir)
@@ -1084,12 +1088,7 @@ def write_briefing(project, out_dir, *, options: BriefingOptions = BriefingOptio
                        progress=scaled(progress, 0.75, 0.85))
         report(progress, 0.85, "Writing GIS layers")
         areas = data.map.hotspots
-        layers = [StyledLayer("hotspots", areas.to_geodataframe(), qml_hotspots(), sld_hotspots(),
-                              f"Hotspot areas: top {areas.top_percent:g}% of density cells, ranked by incidents")]
-        if data.map.gi is not None:
-            layers.append(StyledLayer("gi_star_cells", data.map.gi.to_geodataframe(significant_only=True),
-                                      qml_gi_cells(), sld_gi_cells(),
-                                      f"Getis-Ord Gi* significant cells ({data.map.gi.grid.cell_m:g} m)"))
+        layers = hotspot_layers(areas, data.map.gi)
         layers.append(StyledLayer("incidents", _incident_layer(data.incidents, areas), qml_points(), sld_points(),
                                   "Incidents used in the briefing" + (" (SYNTHETIC)" if data.synthetic else "")))
         write_geopackage(tmp / "hotspots.gpkg", layers)

@@ -13,6 +13,7 @@ from typing import Optional, Union
 import numpy as np
 
 from analysis.atomic import atomic_write
+from analysis.export.raster_style import density_qml, write_qml
 from analysis.hotspots.grid import GridSpec
 from analysis.hotspots.kde import DensitySurface
 from analysis.progress import BeatwiseError
@@ -22,7 +23,8 @@ DEFAULT_NODATA = -9999.0
 
 def write_grid_geotiff(values: np.ndarray, grid: GridSpec, path: Union[str, os.PathLike], *,
                        nodata: Optional[float] = DEFAULT_NODATA, dtype: str = "float32",
-                       description: str = "", units: str = "", tags: Optional[dict] = None) -> Path:
+                       description: str = "", units: str = "", tags: Optional[dict] = None,
+                       qml: Optional[str] = None) -> Path:
     """Write a ``(ny, nx)`` array on ``grid`` as a single-band, deflate-compressed GeoTIFF.
 
     Parameters
@@ -40,6 +42,9 @@ def write_grid_geotiff(values: np.ndarray, grid: GridSpec, path: Union[str, os.P
         Band description and unit string.
     tags : dict, optional
         Extra dataset metadata tags (e.g. kernel and bandwidth).
+    qml : str, optional
+        A QGIS style written beside the file as ``NAME.qml`` (:mod:`analysis.export.raster_style`);
+        QGIS loads it with the raster.
 
     Returns
     -------
@@ -70,6 +75,8 @@ def write_grid_geotiff(values: np.ndarray, grid: GridSpec, path: Union[str, os.P
                 dst.update_tags(1, units=units)
             if tags:
                 dst.update_tags(**{k: str(v) for k, v in tags.items()})
+    if qml is not None:
+        write_qml(path, qml)
     return path
 
 
@@ -77,12 +84,16 @@ def write_density_geotiff(surface: DensitySurface, path: Union[str, os.PathLike]
                           nodata: float = DEFAULT_NODATA) -> Path:
     """Write a :class:`DensitySurface` as a float32 GeoTIFF (CRS, north-up geotransform, nodata).
 
-    The band holds density in ``surface.density_units``; the kernel, bandwidth and rule are written as
-    metadata tags so the file says how it was made.
+    The band holds density in ``surface.density_units`` (named in the band description); the kernel,
+    bandwidth and rule are written as metadata tags so the file says how it was made, and
+    ``NAME.qml`` beside it styles it in QGIS as on the maps (zero transparent).
     """
     tags = {"kernel": surface.kernel, "bandwidth_m": f"{surface.bandwidth_m:.3f}",
             "bandwidth_rule": surface.bandwidth_rule, "n_points": surface.n_points,
             "total_weight": surface.total_weight, "integral": f"{surface.integral:.6g}",
             "cell_m": surface.grid.cell_m, "units": surface.density_units}
+    finite = surface.values[np.isfinite(surface.values)]
+    vmax = float(finite.max()) if finite.size else 0.0
     return write_grid_geotiff(surface.values, surface.grid, path, nodata=nodata, dtype="float32",
-                              description="density", units=surface.density_units, tags=tags)
+                              description=f"density ({surface.density_units})", units=surface.density_units,
+                              tags=tags, qml=density_qml(vmax, surface.density_units))

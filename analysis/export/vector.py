@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.atomic import atomic_write
+from analysis.gpkg import GPKG_DATASET_OPTIONS
 from analysis.progress import BeatwiseError, ProgressFn, report
 
 PathLike = Union[str, os.PathLike]
@@ -91,7 +92,23 @@ def _qml(renderer: str, geometry_type: int, labeling: str = "") -> str:
             f"<layerGeometryType>{geometry_type}</layerGeometryType></qgis>\n")
 
 
-def _label_settings(field: str) -> str:
+#: Label priority by rank in QGIS (0-10, higher wins a collision): hotspot 1 gets 10.
+RANK_PRIORITY_EXPRESSION = 'max(0, 10 - ("rank" - 1) / 2)'
+
+
+def _dd_priority(expression: str) -> str:
+    """A data-defined label priority (QGIS ``Priority`` property) from an expression."""
+    return ('<dd_properties><Option type="Map"><Option type="QString" name="name" value=""/>'
+            '<Option type="Map" name="properties"><Option type="Map" name="Priority">'
+            '<Option type="bool" name="active" value="true"/>'
+            f'<Option type="QString" name="expression" value="{_xml(expression)}"/>'
+            '<Option type="int" name="type" value="3"/></Option></Option>'
+            '<Option type="QString" name="type" value="collection"/></Option></dd_properties>')
+
+
+def _label_settings(field: str, priority_expression: str = "") -> str:
+    """Labels that never print over each other: QGIS drops the lower-priority one of a colliding
+    pair (``displayAll="0"``), so with ``priority_expression`` the better rank stays."""
     return ('<labeling type="simple"><settings calloutType="simple">'
             f'<text-style fieldName="{_xml(field)}" isExpression="0" fontFamily="Sans Serif" fontSize="11" '
             'fontSizeUnit="Point" fontWeight="75" fontItalic="0" textColor="0,0,0,255" textOpacity="1" '
@@ -104,15 +121,16 @@ def _label_settings(field: str) -> str:
             '<placement placement="1" offsetType="0" dist="0" priority="5" quadOffset="4" '
             'placementFlags="10" centroidInside="1" centroidWhole="0" fitInPolygonOnly="0"/>'
             '<rendering drawLabels="1" obstacle="1" scaleVisibility="0" upsidedownLabels="0" '
-            'limitNumLabels="0" maxNumLabels="2000" fontLimitPixelSize="0" displayAll="1"/>'
-            '</settings></labeling>')
+            'limitNumLabels="0" maxNumLabels="2000" fontLimitPixelSize="0" displayAll="0"/>'
+            + (_dd_priority(priority_expression) if priority_expression else "")
+            + '</settings></labeling>')
 
 
 def qml_hotspots() -> str:
     """QML: hotspot polygons with a translucent red fill, black outline and their rank as label."""
     renderer = ('<renderer-v2 type="singleSymbol" forceraster="0" symbollevels="0" enableorderby="0">'
                 f"<symbols>{_fill_symbol('0', (227, 26, 28), 90, outline_mm=0.6)}</symbols></renderer-v2>")
-    return _qml(renderer, 2, _label_settings("rank"))
+    return _qml(renderer, 2, _label_settings("rank", RANK_PRIORITY_EXPRESSION))
 
 
 def qml_gi_cells(field: str = "gi_class") -> str:
@@ -259,6 +277,7 @@ def write_geopackage(path: PathLike, layers: Sequence[StyledLayer], *,
         for i, lyr in enumerate(layers):
             report(progress, i / (len(layers) + 1), f"Writing layer {lyr.name}")
             pyogrio.write_dataframe(_prepare(lyr.frame), tmp, layer=lyr.name, driver="GPKG",
+                                    dataset_options=GPKG_DATASET_OPTIONS if i == 0 else None,
                                     layer_options={"DESCRIPTION": lyr.description} if lyr.description else None)
         report(progress, len(layers) / (len(layers) + 1), "Writing QGIS styles")
         geom_cols = {}
@@ -281,6 +300,18 @@ def write_geopackage(path: PathLike, layers: Sequence[StyledLayer], *,
             con.close()
     report(progress, 1.0, f"Wrote {path.name}")
     return path
+
+
+def hotspot_layers(areas, gi=None) -> list[StyledLayer]:
+    """The styled layers of ``hotspots.gpkg``, the same from ``beatwise hotspots`` and the briefing:
+    ``hotspots`` (ranked areas, labelled by rank) and, with Gi*, ``gi_star_cells`` (the significant
+    cells by class)."""
+    layers = [StyledLayer("hotspots", areas.to_geodataframe(), qml_hotspots(), sld_hotspots(),
+                          f"Hotspot areas: top {areas.top_percent:g}% of density cells, ranked by {areas.ranked_by}")]
+    if gi is not None:
+        layers.append(StyledLayer("gi_star_cells", gi.to_geodataframe(significant_only=True), qml_gi_cells(),
+                                  sld_gi_cells(), f"Getis-Ord Gi* significant cells ({gi.grid.cell_m:g} m)"))
+    return layers
 
 
 def read_layer_styles(path: PathLike) -> pd.DataFrame:

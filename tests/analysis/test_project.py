@@ -141,3 +141,18 @@ def test_project__patrol_pings_keep_their_utc_instants(tmp_path):
     assert str(back["t"].dt.tz) == "UTC"
     assert back["t"].tolist() == pings["t"].tolist()
     assert back["unit_id"].tolist() == pings["unit_id"].tolist()
+
+
+def test_project_file__geopackage_1_3_for_gdal_3_6(tmp_path):
+    """Regression: the .beatwise GeoPackage was 1.4, which Debian 12's GDAL 3.6 warns about on open."""
+    import sqlite3
+
+    from analysis.demo import demo_project
+    from analysis.project import save_project
+
+    path = save_project(demo_project(), tmp_path / "p.beatwise")
+    con = sqlite3.connect(path)
+    try:
+        assert con.execute("PRAGMA user_version").fetchone()[0] == 10300
+    finally:
+        con.close()

@@ -49,7 +49,8 @@ def test_brief_cli__demo_project_json(demo_pack):
     assert summary["shifts"]["current"]["label"] == "07:00-17:00 / 14:00-00:00"
     assert summary["street"]["name"] == "York Road" and summary["street"]["area"] == "Southend-on-Sea"
     names = sorted(Path(f).name for f in summary["files"])
-    assert names == sorted(["briefing.pdf", "map.png", "map.html", "hotspots.gpkg", "density.tif", "hotspots.csv"])
+    assert names == sorted(["briefing.pdf", "map.png", "map.html", "hotspots.gpkg", "density.tif", "hotspots.csv",
+                           "density.qml"])
     for f in summary["files"]:
         assert Path(f).parent == out and Path(f).stat().st_size > 0
     assert len(summary["hotspots"]) == min(5, summary["n_hotspots"]) >= 4 and summary["hotspots"][0]["rank"] == 1

@@ -15,6 +15,7 @@ import shapely
 from pyproj import Transformer
 
 from analysis.cli import main
+from analysis.export.vector import read_layer_styles
 from analysis.hotspots.streets import POLICE_UK_PLACES
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
@@ -88,13 +89,16 @@ def test_hotspots_cli__southend_files_and_counts(tmp_path, capsys):
         assert src.transform.c == d["grid"]["x0"] and src.transform.a == d["cell_m"]
         assert src.bounds.bottom == pytest.approx(d["grid"]["y0"])
         assert src.read(1).max() == pytest.approx(d["max_density"], rel=1e-6)
-    # hotspots.gpkg: rank field matching the JSON, and a gi_star layer
+    # hotspots.gpkg: the briefing's layer names, each styled; rank field matching the JSON
     layers = {name for name, _ in pyogrio.list_layers(out / "hotspots.gpkg")}
-    assert layers == {"hotspots", "gi_star"}
+    assert layers == {"hotspots", "gi_star_cells", "layer_styles"}
+    styles = read_layer_styles(out / "hotspots.gpkg")
+    assert set(styles["f_table_name"]) == {"hotspots", "gi_star_cells"} and (styles["useAsDefault"] == 1).all()
+    assert (out / "density.qml").exists() and str(out / "density.qml") in d["files"]
     hs = gpd.read_file(out / "hotspots.gpkg", layer="hotspots")
     assert list(hs["rank"]) == [h["rank"] for h in d["hotspots"]]
     assert list(hs["incidents"]) == [h["incidents"] for h in d["hotspots"]]
-    gi = gpd.read_file(out / "hotspots.gpkg", layer="gi_star")
+    gi = gpd.read_file(out / "hotspots.gpkg", layer="gi_star_cells")
     assert (gi["gi_class"] == 3).sum() == d["gi_star"]["hot"]["99"]
     # each hotspot's incidents equal a point-in-polygon count of the raw CSV points projected here
     raw, xy = southend_points_bng()
@@ -123,7 +127,7 @@ def test_hotspots_cli__options_are_used(tmp_path, capsys):
     assert d["cell_m"] == 50 and d["bandwidth_m"] == 400 and d["kernel"] == "epanechnikov"
     assert d["top_percent"] == 10 and d["gi_star"] is None
     assert d["bandwidth_rule"].startswith("fixed")
-    assert {n for n, _ in pyogrio.list_layers(tmp_path / "hotspots.gpkg")} == {"hotspots"}
+    assert {n for n, _ in pyogrio.list_layers(tmp_path / "hotspots.gpkg")} == {"hotspots", "layer_styles"}
     cells = sum(h["n_cells"] for h in d["hotspots"])
     study = d["study_area_km2"] / (0.05 * 0.05)
     assert study == pytest.approx(d["study_area"]["n_cells"])
@@ -246,7 +250,7 @@ def test_hotspots_cli__study_area_from_a_geojson_polygon(tmp_path, capsys):
     gi = d["gi_star"]
     assert gi["study_area"]["kind"] == "boundary" and gi["n_cells"] == gi["study_area"]["n_cells"]
     assert gi["n_cells"] == pytest.approx(west.area / 1e4, rel=0.03)
-    cells = gpd.read_file(tmp_path / "o" / "hotspots.gpkg", layer="gi_star")
+    cells = gpd.read_file(tmp_path / "o" / "hotspots.gpkg", layer="gi_star_cells")
     assert cells.geometry.centroid.within(west).all() and "gi_label" in cells.columns
 
 

@@ -61,6 +61,38 @@ def test_pdf__marking_is_the_first_and_last_text_of_every_page(pack):
 
 
 @needs_poppler
+def test_pdf__truetype_fonts_only(pack):
+    """Regression: matplotlib's default Type 3 fonts were embedded (rejected by some print checks)."""
+    result, _ = pack
+    out = subprocess.run(["pdffonts", str(result.pdf)], capture_output=True, text=True, check=True).stdout
+    rows = out.splitlines()[2:]
+    assert rows and all("TrueType" in r or "CID TrueType" in r for r in rows), out
+    assert "Type 3" not in out
+
+
+@needs_poppler
+def test_pdf__page_1_map_raster_at_print_resolution(pack):
+    """Regression: page 1's density image was 346 x 212 px, about 49 ppi on paper."""
+    result, _ = pack
+    out = subprocess.run(["pdfimages", "-list", "-f", "1", "-l", "1", str(result.pdf)], capture_output=True,
+                         text=True, check=True).stdout
+    images = [ln.split() for ln in out.splitlines()[2:] if ln.strip()]
+    assert images, out
+    # columns: page num type width height color comp bpc enc interp object ID x-ppi y-ppi size ratio
+    biggest = max(images, key=lambda r: int(r[3]) * int(r[4]))
+    assert int(biggest[12]) >= 200 and int(biggest[13]) >= 200, out
+
+
+@needs_poppler
+def test_pdf__metadata_title_author_and_marking(pack):
+    result, _ = pack
+    info = subprocess.run(["pdfinfo", str(result.pdf)], capture_output=True, text=True, check=True).stdout
+    fields = dict(ln.split(":", 1) for ln in info.splitlines() if ":" in ln)
+    assert fields["Author"].strip() == "Beatwise" and fields["Subject"].strip() == "OFFICIAL-SENSITIVE"
+    assert "SYNTHETIC" in fields["Title"] or "Southend" in fields["Title"]
+
+
+@needs_poppler
 def test_pdf__renders_with_pdftoppm_on_a4(pack, tmp_path):
     result, _ = pack
     info = subprocess.run(["pdfinfo", str(result.pdf)], capture_output=True, text=True, check=True).stdout

@@ -151,6 +151,37 @@ def test_write_geopackage__reads_back_with_styles_table(tmp_path):
     assert not list(tmp_path.glob(".partial-*"))
 
 
+def test_write_geopackage__version_1_3_opens_in_gdal_3_6_without_warning(tmp_path):
+    """Regression: GeoPackages were written as 1.4; Debian 12's GDAL 3.6 (QGIS 3.22) warned on every open."""
+    path = write_geopackage(tmp_path / "h.gpkg", _layers())
+    con = sqlite3.connect(path)
+    try:
+        app_id = con.execute("PRAGMA application_id").fetchone()[0]
+        version = con.execute("PRAGMA user_version").fetchone()[0]
+    finally:
+        con.close()
+    assert app_id == 0x47504B47 and version == 10300  # 'GPKG', 1.3.0
+    import shutil
+    import subprocess
+
+    if shutil.which("ogrinfo") is None:
+        pytest.skip("ogrinfo (Debian gdal-bin) not installed: the system GDAL check needs it")
+    run = subprocess.run(["ogrinfo", "-so", "-al", str(path)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "Warning" not in run.stderr + run.stdout and "partially supported" not in run.stderr
+
+
+def test_hotspot_labels__collisions_thinned_by_rank():
+    """Regression: labels of hotspots 11 and 14 printed over each other in QGIS (displayAll=1)."""
+    qml = ET.fromstring(qml_hotspots().split("\n", 1)[1])
+    settings = qml.find("labeling/settings")
+    assert settings.find("rendering").get("displayAll") == "0"
+    prio = settings.find("dd_properties/Option/Option[@name='properties']/Option[@name='Priority']")
+    assert prio is not None
+    opts = {o.get("name"): o.get("value") for o in prio}
+    assert opts["active"] == "true" and '"rank"' in opts["expression"]
+
+
 def test_write_geopackage__replaces_an_existing_file(tmp_path):
     path = tmp_path / "h.gpkg"
     write_geopackage(path, _layers())
