@@ -82,7 +82,8 @@ def options_from_args(args):
         gi_distance_m=args.gi_distance_m, officers=args.officers, shift_hours=args.shift_hours,
         current_rota=args.current, online_basemap=args.online_basemap, boundaries_path=args.boundaries,
         streets_path=args.streets, study_area_path=args.study_area, kernel_bandwidth=args.kernel_bandwidth,
-        adaptive_k=args.adaptive_k, keep_outliers=args.keep_outliers, max_hotspot_km2=args.max_hotspot_km2 or None)
+        adaptive_k=args.adaptive_k, keep_outliers=args.keep_outliers, max_hotspot_km2=args.max_hotspot_km2 or None,
+        min_incidents=args.min_incidents)
 
 
 def run(args) -> int:

@@ -90,13 +90,16 @@ def add_kernel_bandwidth_arguments(group, *, bounds: bool = True) -> None:
 
 
 def add_max_hotspot_argument(group) -> None:
-    """``--max-hotspot-km2 A``: split larger hotspot areas at their density peaks."""
-    from analysis.hotspots.areas import DEFAULT_MAX_HOTSPOT_KM2
+    """``--max-hotspot-km2 A`` (split larger hotspot areas at their density peaks) and ``--min-incidents N``."""
+    from analysis.hotspots.areas import DEFAULT_MAX_HOTSPOT_KM2, DEFAULT_MIN_INCIDENTS
 
     group.add_argument("--max-hotspot-km2", type=float, default=DEFAULT_MAX_HOTSPOT_KM2, metavar="A",
                        help="largest patrollable hotspot area in km^2: larger areas are split at their density "
                             f"peaks, and any part still larger is flagged (default {DEFAULT_MAX_HOTSPOT_KM2:g}; "
                             "0 to keep whole areas)")
+    group.add_argument("--min-incidents", type=int, default=DEFAULT_MIN_INCIDENTS, metavar="N",
+                       help="an area of top cells is listed as a hotspot only when it holds at least N "
+                            f"incidents (default {DEFAULT_MIN_INCIDENTS})")
 
 
 def add_outlier_argument(group) -> None:
@@ -210,7 +213,7 @@ def run(args) -> int:
     band, band_rule = data_gi_distance_m(xy, gi_grid)
     study = study_area_for(xy, grid, band_m=band, boundary_path=args.study_area)
     areas = hotspot_areas(surface, incidents, top_percent=args.top_percent, study_area=study,
-                          max_hotspot_km2=args.max_hotspot_km2 or None)
+                          max_hotspot_km2=args.max_hotspot_km2 or None, min_incidents=args.min_incidents)
     gi = None
     extra_warnings: list[str] = []
     distance_rule = None
@@ -258,6 +261,8 @@ def run(args) -> int:
         "ranked_by": areas.ranked_by,
         "max_hotspot_km2": areas.max_hotspot_km2,
         "n_split": areas.n_split,
+        "min_incidents": areas.min_incidents,
+        "n_unlisted": areas.n_unlisted,
         "hotspots": [h.summary() for h in areas.hotspots],
         "gi_star": None if gi is None else {**gi.summary(), "distance_rule": distance_rule},
         "warnings": list(rep.warnings) + list(surface.warnings) + list(areas.warnings)

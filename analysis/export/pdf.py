@@ -45,7 +45,7 @@ from analysis.export.mapfig import (A4_IN, PRINT_DPI, MapData, add_colorbar, axe
 from analysis.export.patrol_page import add_patrol_page, patrol_briefing
 from analysis.filters import Filters, apply_filters
 from analysis.hotspots.adaptive import DEFAULT_K
-from analysis.hotspots.areas import DEFAULT_MAX_HOTSPOT_KM2, DEFAULT_TOP_PERCENT
+from analysis.hotspots.areas import DEFAULT_MAX_HOTSPOT_KM2, DEFAULT_MIN_INCIDENTS, DEFAULT_TOP_PERCENT
 from analysis.hotspots.gistar import DEFAULT_GI_CELL_M, default_gi_distance_m
 from analysis.progress import BeatwiseError, ProgressFn, report, scaled
 
@@ -106,6 +106,8 @@ class BriefingOptions:
         reported.
     max_hotspot_km2 : float or None
         Hotspot areas larger than this are split at their density peaks (None: not split).
+    min_incidents : int
+        Areas holding fewer incidents are not listed as hotspots.
     """
 
     title: Optional[str] = None
@@ -132,6 +134,7 @@ class BriefingOptions:
     adaptive_k: int = DEFAULT_K
     keep_outliers: bool = False
     max_hotspot_km2: Optional[float] = DEFAULT_MAX_HOTSPOT_KM2
+    min_incidents: int = DEFAULT_MIN_INCIDENTS
 
 
 @dataclass(frozen=True)
@@ -280,7 +283,8 @@ def compute_briefing(project, options: BriefingOptions = BriefingOptions(), *,
     report(progress, 0.25, "Hotspot areas")
     study = study_area_for(xy, grid, band_m=band, boundary_path=options.study_area_path)
     areas = hotspot_areas(surface, incidents, top_percent=options.top_percent, study_area=study,
-                          max_hotspot_km2=options.max_hotspot_km2, progress=scaled(progress, 0.25, 0.4))
+                          max_hotspot_km2=options.max_hotspot_km2, min_incidents=options.min_incidents,
+                          progress=scaled(progress, 0.25, 0.4))
     report(progress, 0.4, "Gi* hot spots")
     gi = None
     try:

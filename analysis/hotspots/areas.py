@@ -28,6 +28,8 @@ DEFAULT_TOP_PERCENT = 5.0
 
 #: Default largest patrollable hotspot area (km^2); larger areas are split at their density peaks.
 DEFAULT_MAX_HOTSPOT_KM2 = 1.0
+#: An area of top cells must hold at least this many incidents to be listed as a hotspot.
+DEFAULT_MIN_INCIDENTS = 1
 
 
 # ---------------------------------------------------------------------------------------------- hotspots
@@ -115,6 +117,10 @@ class HotspotAreas:
         Areas larger than this were split at their density peaks (None: not split).
     n_split : int
         Connected areas that were split.
+    min_incidents : int
+        Areas holding fewer incidents than this were not listed (default 1: an area must hold one).
+    n_unlisted : int
+        Selected areas left out for holding fewer than ``min_incidents`` incidents.
     """
 
     hotspots: tuple[Hotspot, ...]
@@ -130,6 +136,8 @@ class HotspotAreas:
     warnings: tuple[str, ...] = ()
     max_hotspot_km2: Optional[float] = None
     n_split: int = 0
+    min_incidents: int = 1
+    n_unlisted: int = 0
 
     def to_geodataframe(self):
         """GeoDataFrame with one row per hotspot (``rank`` field, ``locations`` joined by '; ')."""
@@ -287,6 +295,7 @@ def split_at_peaks(labels: np.ndarray, n_labels: int, values: np.ndarray, max_ce
 def hotspot_areas(surface: DensitySurface, incidents, *, top_percent: float = DEFAULT_TOP_PERCENT,
                   study_area: Optional[StudyArea] = None, study_area_km2: Optional[float] = None,
                   max_hotspot_km2: Optional[float] = DEFAULT_MAX_HOTSPOT_KM2,
+                  min_incidents: int = DEFAULT_MIN_INCIDENTS,
                   progress: Optional[ProgressFn] = None) -> HotspotAreas:
     """Hotspot polygons: the top ``top_percent`` % of cells by density, dissolved and ranked.
 
@@ -309,6 +318,10 @@ def hotspot_areas(surface: DensitySurface, incidents, *, top_percent: float = DE
         The largest patrollable area (default 1 km^2): a connected area larger than this is split
         at its density peaks (:func:`split_at_peaks`, peaks at least about the narrowest kernel
         apart); a part still larger (one broad peak) is flagged ``oversized``. None: no splitting.
+    min_incidents : int
+        An area of top cells holding fewer incidents than this is not a hotspot (its cells stay
+        unlabelled): density spills a kernel's width beyond the incidents, so a cell can rank high
+        with none inside (seen: a 10 m cell with 0 incidents listed as hotspot 15). Default 1.
     progress : ProgressFn, optional
 
     Returns
@@ -323,6 +336,9 @@ def hotspot_areas(surface: DensitySurface, incidents, *, top_percent: float = DE
     to their north/east. PAI = (n/N) / (a/A) (Chainey, Tompson & Uhlig 2008, Security Journal 21).
     """
     top_percent = float(top_percent)
+    if int(min_incidents) != min_incidents or min_incidents < 0:
+        raise BeatwiseError(f"The minimum incidents per hotspot must be a whole number, 0 or more, got {min_incidents!r}.")
+    min_incidents = int(min_incidents)
     if not (0 < top_percent <= 100):
         raise BeatwiseError(f"The top percent must be more than 0 and at most 100, got {top_percent:g}.")
     grid = surface.grid
@@ -389,6 +405,18 @@ def hotspot_areas(surface: DensitySurface, incidents, *, top_percent: float = DE
     point_labels = np.zeros(n_inc, dtype=np.int64)
     point_labels[inside_grid] = labels[rows[inside_grid], cols[inside_grid]]
     counts = np.bincount(point_labels, minlength=n_lab + 1)[1:]
+    listed = counts >= min_incidents
+    n_unlisted = int((~listed).sum())
+    if n_unlisted:  # areas without (enough) incidents are not hotspots: relabel the others 1..n
+        lut = np.zeros(n_lab + 1, dtype=labels.dtype)
+        lut[1:][listed] = np.arange(1, int(listed.sum()) + 1, dtype=labels.dtype)
+        labels, point_labels = lut[labels], lut[point_labels]
+        cells, peaks, counts = cells[listed], peaks[listed], counts[listed]
+        split_flags = np.concatenate([[False], split_flags[1:][listed]])
+        n_lab = int(listed.sum())
+        warnings.append(f"{n_unlisted:,} of {n_unlisted + n_lab:,} areas of top cells hold fewer than "
+                        f"{min_incidents:,} incident{'s' if min_incidents != 1 else ''} and are not listed "
+                        "(density spreads beyond the incidents)")
     columns = getattr(incidents, "columns", None)
     if columns is not None and "weight" in columns:
         w = np.asarray(incidents["weight"], dtype=float)
@@ -424,4 +452,5 @@ def hotspot_areas(surface: DensitySurface, incidents, *, top_percent: float = DE
                         threshold_density=threshold, n_incidents=n_inc, study_area_km2=study_area_km2,
                         study_area=study,
                         density_units=surface.density_units, warnings=tuple(warnings),
-                        max_hotspot_km2=max_hotspot_km2, n_split=n_split)
+                        max_hotspot_km2=max_hotspot_km2, n_split=n_split, min_incidents=min_incidents,
+                        n_unlisted=n_unlisted)

@@ -123,8 +123,9 @@ def test_hotspots_cli__southend_files_and_counts(tmp_path, capsys):
 def test_hotspots_cli__options_are_used(tmp_path, capsys):
     need(SOUTHEND)
     d = run_json(capsys, SOUTHEND, "--cell-m", "50", "--bandwidth-m", "400", "--kernel", "epanechnikov",
-                 "--top-percent", "10", "--out", tmp_path)
+                 "--top-percent", "10", "--min-incidents", "0", "--out", tmp_path)
     assert d["cell_m"] == 50 and d["bandwidth_m"] == 400 and d["kernel"] == "epanechnikov"
+    assert d["min_incidents"] == 0 and d["n_unlisted"] == 0
     assert d["top_percent"] == 10 and d["gi_star"] is None
     assert d["bandwidth_rule"].startswith("fixed")
     assert {n for n, _ in pyogrio.list_layers(tmp_path / "hotspots.gpkg")} == {"hotspots", "layer_styles"}

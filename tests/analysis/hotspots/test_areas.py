@@ -50,7 +50,7 @@ def test_hotspot_areas__two_clusters_ranked_and_counted():
     inc = _two_clusters()
     grid, choice = grid_for_kde(inc, cell_m=20, bandwidth_m=200)
     s = kde(inc, grid, bandwidth_m=choice)
-    h = hotspot_areas(s, inc, top_percent=5)
+    h = hotspot_areas(s, inc, top_percent=5, min_incidents=0)  # every area of top cells, as selected
     assert len(h.hotspots) >= 2
     first, second = h.hotspots[:2]
     assert first.rank == 1 and second.rank == 2
@@ -84,6 +84,10 @@ def test_hotspot_areas__two_clusters_ranked_and_counted():
     assert first.location_counts[0] == counts["On or near High Street"]
     assert second.locations[0] == "On or near Pier Hill"
     assert "" not in first.locations
+    # by default the areas without an incident are left out and the rest keep their order
+    listed = hotspot_areas(s, inc, top_percent=5)
+    assert [x.incidents for x in listed.hotspots] == [x.incidents for x in h.hotspots if x.incidents >= 1]
+    assert listed.n_unlisted == sum(x.incidents == 0 for x in h.hotspots)
 
 
 def test_hotspot_areas__geodataframe_has_rank_matching():
@@ -196,7 +200,7 @@ def test_hotspot_areas__boundary_study_area_bounds_the_selection_and_the_pai():
     grid, choice = grid_for_kde(inc, cell_m=20, bandwidth_m=200)
     s = kde(inc, grid, bandwidth_m=choice)
     west = boundary_study_area(shapely.box(0, 0, 2000, 4000), grid, source="west.geojson")
-    h = hotspot_areas(s, inc, top_percent=5, study_area=west)
+    h = hotspot_areas(s, inc, top_percent=5, study_area=west, min_incidents=0)
     assert h.study_area is west and h.study_area_km2 == pytest.approx(west.n_cells * 0.0004)
     assert h.study_area_km2 == pytest.approx(8.0, rel=0.01)            # 2 x 4 km
     assert int((h.labels > 0).sum()) == math.ceil(0.05 * west.n_cells)
@@ -205,3 +209,34 @@ def test_hotspot_areas__boundary_study_area_bounds_the_selection_and_the_pai():
     top = h.hotspots[0]
     assert top.geometry.contains(shapely.Point(1000, 1000))
     assert top.pai == pytest.approx((top.incidents / 500) / (top.area_km2 / h.study_area_km2))
+
+
+def test_hotspot_areas__area_without_incidents_not_listed():
+    """Regression: a top-density area holding no incident (demo hotspot 15: one 10 m cell, 0
+    incidents) was listed as a hotspot. A ring of incidents peaks in its empty middle."""
+    angles = np.linspace(0, 2 * np.pi, 400, endpoint=False)
+    ring = np.column_stack([2000 + 150 * np.cos(angles), 2000 + 150 * np.sin(angles)])
+    rng = np.random.default_rng(4)
+    cluster = rng.normal([4000, 4000], 5, (120, 2))
+    inc = _incidents(np.vstack([ring, cluster]))
+    grid = GridSpec(1000.0, 1000.0, 20.0, 200, 200, "EPSG:27700")
+    s = kde(inc, grid, bandwidth_m=400.0)
+    every = hotspot_areas(s, inc, top_percent=1, min_incidents=0, max_hotspot_km2=None)
+    empty = [h for h in every.hotspots if h.incidents == 0]
+    assert empty and empty[0].geometry.contains(shapely.Point(2000, 2000))  # the ring's middle
+    listed = hotspot_areas(s, inc, top_percent=1, max_hotspot_km2=None)
+    assert listed.min_incidents == 1 and listed.n_unlisted == len(empty)
+    assert len(listed.hotspots) == len(every.hotspots) - len(empty)
+    assert [h.rank for h in listed.hotspots] == list(range(1, len(listed.hotspots) + 1))
+    assert any("not listed" in w for w in listed.warnings)
+    pts = shapely.points(np.vstack([ring, cluster]))
+    for h in listed.hotspots:
+        assert h.incidents >= 1
+        assert int(shapely.covers(h.geometry, pts).sum()) == h.incidents  # point-in-polygon count
+        assert int((listed.labels == h.rank).sum()) == h.n_cells
+    assert not (listed.labels[every.labels == empty[0].rank] > 0).any()  # its cells are unlabelled
+    # a stricter minimum drops every area below it
+    strict = hotspot_areas(s, inc, top_percent=1, max_hotspot_km2=None, min_incidents=50)
+    assert all(h.incidents >= 50 for h in strict.hotspots)
+    with pytest.raises(BeatwiseError, match="whole number"):
+        hotspot_areas(s, inc, min_incidents=1.5)
