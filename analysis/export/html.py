@@ -43,6 +43,14 @@ from analysis.progress import BeatwiseError, ProgressFn, report
 #: Above this many incidents the incident layer shows counts per Gi* cell instead of points.
 MAX_INCIDENT_POINTS = 25_000
 
+#: Leaflet panes, bottom to top (Leaflet's own: overlayPane 400 for the hotspot outlines, markerPane
+#: 600 for their numbers): the basemap, then the incidents, then the density over them, then Gi*.
+PANES = {"bwBase": 360, "bwIncidents": 380, "bwDensity": 390, "bwGi": 395}
+#: Room (px) kept free of data when the map opens: the legend's corner (bottom right, with the layer
+#: list above it) and the title box (top left).
+FIT_PADDING_BOTTOM_RIGHT = (290, 50)
+FIT_PADDING_TOP_LEFT = (60, 140)
+
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = ('&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
                    'contributors')
@@ -221,7 +229,7 @@ def _lookup_lines(m, geoms, names: np.ndarray, layer_name: str, style: dict) -> 
     popup_js = (f"function(feature, layer) {{ var t = {table}[feature.properties.p]; "
                 "if (t) { layer.bindPopup(t, {maxWidth: 340}); } }")
     style_js = f"function(feature) {{ return {json.dumps(style)}; }}"
-    _geojson_layer(fc, layer_name, popup_js=popup_js, style=JsCode(style_js)).add_to(m)
+    _geojson_layer(fc, layer_name, popup_js=popup_js, style=JsCode(style_js), pane="bwBase").add_to(m)
 
 
 def _gi_layer(m, cells, layer_name: str) -> None:
@@ -250,7 +258,7 @@ def _gi_layer(m, cells, layer_name: str) -> None:
         f"return \"<div class='bw-pop'><b>\" + {table}[p.c].label + \"</b><table>\" + row('Incidents in cell', "
         "p.n) + row('z-score', p.z) + row('p-value', p.p) + row('p (FDR-adjusted)', p.q) + '</table></div>'; }, "
         "{maxWidth: 340}); }")
-    _geojson_layer(fc, layer_name, popup_js=popup_js, style=JsCode(style_js), show=False).add_to(m)
+    _geojson_layer(fc, layer_name, popup_js=popup_js, style=JsCode(style_js), show=False, pane="bwGi").add_to(m)
 
 
 def _incident_layer(m, inc, lon, lat) -> None:
@@ -277,14 +285,15 @@ def _incident_layer(m, inc, lon, lat) -> None:
     props = [{"t": int(a), "l": int(b), "w": int(c), "i": esc(i) if i else "-"}
              for a, b, c, i in zip(t_idx, l_idx, w_idx, ids)]
     fc = _point_features(lon, lat, props)
-    style = {"radius": 3, "color": "#ffffff", "weight": 0.5, "fillColor": "#444444", "fillOpacity": 0.8}
+    # small and see-through, under the density (their pane): the surface, not the dots, is the message
+    style = {"radius": 2, "stroke": False, "fillColor": "#333333", "fillOpacity": 0.45, "pane": "bwIncidents"}
     point_js = f"function(feature, latlng) {{ return L.circleMarker(latlng, {json.dumps(style)}); }}"
     popup_js = (
         "function(feature, layer) { var p = feature.properties; layer.bindPopup(function() { "
         f"var L_ = {name}; return \"<div class='bw-pop'><b>\" + L_.t[p.t] + \"</b><table>"
         "<tr><th>When</th><td>\" + L_.w[p.w] + \"</td></tr><tr><th>Location</th><td>\" + L_.l[p.l] + "
         "\"</td></tr><tr><th>Incident id</th><td>\" + p.i + \"</td></tr></table></div>\"; }, {maxWidth: 340}); }")
-    _geojson_layer(fc, f"Incidents ({len(inc):,})", points=point_js, popup_js=popup_js).add_to(m)
+    _geojson_layer(fc, f"Incidents ({len(inc):,})", points=point_js, popup_js=popup_js, pane="bwIncidents").add_to(m)
 
 
 def density_overlay_rgba(surface):
@@ -319,8 +328,25 @@ def density_overlay_rgba(surface):
     return rgba, [[lat0, lon0], [lat1, lon1]]
 
 
-def _legend_html(data: MapData, *, gi_shown: bool, synthetic: bool, date_range: str, source: str,
-                 top_n: int) -> str:
+def _legend_row(layer: str, html_: str, *, shown: bool = True) -> str:
+    """A legend section tied to a map layer: hidden while that layer is switched off."""
+    style = "" if shown else " style='display:none'"
+    return f"<div class='bw-lrow' data-layer='{esc(layer)}'{style}>{html_}</div>"
+
+
+#: Shows and hides legend sections with their layers (the layer control's add/remove events).
+_LEGEND_JS = """<script>document.addEventListener('DOMContentLoaded', function() {
+  var map = window.%(map)s; if (!map) { return; }
+  function toggle(e, on) { document.querySelectorAll('.bw-lrow').forEach(function(row) {
+    if (row.getAttribute('data-layer') === e.name) { row.style.display = on ? '' : 'none'; } }); }
+  map.on('overlayadd', function(e) { toggle(e, true); });
+  map.on('overlayremove', function(e) { toggle(e, false); });
+});</script>"""
+
+
+def _legend_html(data: MapData, *, layers: dict, gi_classes: Sequence[int], synthetic: bool, date_range: str,
+                 source: str, top_n: int, incidents_cell_m: Optional[float] = None) -> str:
+    """The legend: only what the map shows (a section per layer, hidden with it; Gi* classes present)."""
     vmax = float(data.surface.values.max())
     cmap = density_cmap()
     stops = ", ".join(_hex([int(255 * c) for c in cmap(i / 10)[:3]]) for i in range(11))
@@ -328,18 +354,26 @@ def _legend_html(data: MapData, *, gi_shown: bool, synthetic: bool, date_range: 
     labels = "".join(
         f"<span style='left:{100 * (t / vmax) ** DENSITY_GAMMA:.1f}%'>{esc(f'{t:,.0f}')}</span>"
         for t in ticks) if vmax > 0 else ""
-    gi = ""
-    if gi_shown:
-        items = "".join(f"<div><i style='background:{_hex(rgb)}'></i>{esc(label)}</div>"
-                        for v, (rgb, label) in GI_CLASS_STYLE.items() if v != 0)
-        gi = f"<div class='bw-h'>Gi* cells (FDR-corrected)</div>{items}"
-    rows = [f"<div class='bw-h'>Density ({esc(units_text(data.surface.density_units))})</div>"
-            f"<div class='bw-ramp' style='background:linear-gradient(to right, {stops})'></div>"
-            f"<div class='bw-ticks'>{labels}</div>",
-            f"<div class='bw-h'>Hotspots</div><div><i class='bw-line'></i>top "
-            f"{esc(f'{data.hotspots.top_percent:g}')}% of density; 1&ndash;{top_n} numbered by incidents</div>",
-            gi,
-            "<div class='bw-h'>Incidents</div><div><i class='bw-dot'></i>one incident</div>"]
+    rows = [_legend_row(layers["density"],
+                        f"<div class='bw-h'>Density ({esc(units_text(data.surface.density_units))})</div>"
+                        f"<div class='bw-ramp' style='background:linear-gradient(to right, {stops})'></div>"
+                        f"<div class='bw-ticks'>{labels}</div>")]
+    if data.hotspots.hotspots:
+        rows.append(_legend_row(layers["hotspots"],
+                                f"<div class='bw-h'>Hotspots</div><div><i class='bw-line'></i>top "
+                                f"{esc(f'{data.hotspots.top_percent:g}')}% of density; 1&ndash;"
+                                f"{min(top_n, len(data.hotspots.hotspots))} numbered by incidents</div>"))
+    present = [v for v in GI_CLASS_STYLE if v != 0 and v in set(gi_classes)]
+    if present and layers.get("gi"):
+        items = "".join(f"<div><i style='background:{_hex(GI_CLASS_STYLE[v][0])}'></i>{esc(GI_CLASS_STYLE[v][1])}</div>"
+                        for v in present)
+        rows.append(_legend_row(layers["gi"], f"<div class='bw-h'>Gi* cells (FDR-corrected)</div>{items}",
+                                shown=False))  # the Gi* layer starts switched off
+    if layers.get("incidents"):
+        what = ("one incident" if incidents_cell_m is None
+                else f"incidents per {incidents_cell_m:g} m cell (larger: more)")
+        rows.append(_legend_row(layers["incidents"],
+                                f"<div class='bw-h'>Incidents</div><div><i class='bw-dot'></i>{esc(what)}</div>"))
     meta = [x for x in (f"Dates: {date_range}" if date_range else "", f"Source: {source}" if source else "") if x]
     if synthetic:
         meta.append("SYNTHETIC DEMO DATA - NOT REAL CRIMES")
@@ -407,7 +441,7 @@ def build_map(data: MapData, *, title: str, subtitle: str = "", marking: Optiona
     g = data.surface.grid
     blon, blat = transform(np.array([g.x0, g.x1]), np.array([g.y0, g.y1]), data.crs, "EPSG:4326")
     m = folium.Map(location=[float(np.mean(blat)), float(np.mean(blon))], zoom_start=13, tiles=None,
-                   control_scale=True, prefer_canvas=True, max_zoom=19)
+                   control_scale=True, prefer_canvas=True, max_zoom=19, zoom_snap=0.25)
     m.default_js = []
     m.default_css = []
     root = m.get_root()
@@ -417,6 +451,8 @@ def build_map(data: MapData, *, title: str, subtitle: str = "", marking: Optiona
     root.header.add_child(Element(f"<script>{assets['icon_js']}</script>"), name="leaflet_icon_default")
     root.header.add_child(Element(f"<style>{_PAGE_CSS}</style>"), name="beatwise_css")
     root.header.add_child(Element(f"<title>{esc(title)}</title>"), name="beatwise_title")
+    for pane, z in PANES.items():
+        folium.map.CustomPane(pane, z_index=z, pointer_events=pane != "bwDensity").add_to(m)
     if online_basemap:
         folium.TileLayer(OSM_TILES, attr=OSM_ATTRIBUTION, name="OpenStreetMap (online)", max_zoom=19,
                          overlay=False, control=True).add_to(m)
@@ -429,7 +465,7 @@ def build_map(data: MapData, *, title: str, subtitle: str = "", marking: Optiona
         props = [{"style": {"color": "#333333", "weight": 2, "dashArray": "8 4 2 4", "fill": False},
                   "popup": popup_html("Boundary", [("Name", row[name_col])]) if name_col else ""}
                  for _, row in b.iterrows()]
-        _geojson_layer(_round_coords(_features(b.geometry, props)), "Boundaries").add_to(m)
+        _geojson_layer(_round_coords(_features(b.geometry, props)), "Boundaries", pane="bwBase").add_to(m)
     report(progress, 0.1, "Street layer")
     if data.streets is not None and len(data.streets):
         s = data.streets.copy()
@@ -454,21 +490,25 @@ def build_map(data: MapData, *, title: str, subtitle: str = "", marking: Optiona
     # density overlay
     report(progress, 0.25, "Density overlay")
     rgba, bounds = density_overlay_rgba(data.surface)
-    ImageOverlay(rgba, bounds=bounds, name=f"Density ({units_text(data.surface.density_units)})", opacity=0.75,
-                 pixelated=False, interactive=False).add_to(m)
+    layers = {"density": f"Density ({units_text(data.surface.density_units)})", "hotspots": "Hotspot areas"}
+    ImageOverlay(rgba, bounds=bounds, name=layers["density"], opacity=0.75,
+                 pixelated=False, interactive=False, pane="bwDensity").add_to(m)
 
     # Gi*
-    gi_shown = False
+    gi_classes: list[int] = []
     if data.gi is not None:
         report(progress, 0.4, "Gi* cells")
         cells = data.gi.to_geodataframe(significant_only=True)
         if len(cells):
-            gi_shown = True
-            _gi_layer(m, cells, f"Gi* hot and cold spots ({data.gi.grid.cell_m:g} m cells)")
+            gi_classes = sorted(set(int(c) for c in cells["gi_class"]))
+            layers["gi"] = f"Gi* hot and cold spots ({data.gi.grid.cell_m:g} m cells)"
+            _gi_layer(m, cells, layers["gi"])
 
     # incidents
     report(progress, 0.55, "Incidents")
+    incidents_cell_m = None
     if len(inc) <= max_incident_points:
+        layers["incidents"] = f"Incidents ({len(inc):,})"
         _incident_layer(m, inc, lon, lat)
     elif data.gi is not None:
         counts = data.gi.counts
@@ -478,13 +518,14 @@ def build_map(data: MapData, *, title: str, subtitle: str = "", marking: Optiona
         cy = gg.y0 + (rows + 0.5) * gg.cell_m
         clon, clat = transform(cx, cy, data.crs, "EPSG:4326")
         vmax = float(counts.max())
-        props = [{"style": {"radius": float(2 + 8 * np.sqrt(counts[r, c] / vmax)), "color": "#ffffff",
-                            "weight": 0.5, "fillColor": "#444444", "fillOpacity": 0.7},
+        props = [{"style": {"radius": float(2 + 8 * np.sqrt(counts[r, c] / vmax)), "stroke": False,
+                            "fillColor": "#333333", "fillOpacity": 0.4, "pane": "bwIncidents"},
                   "popup": popup_html(f"{counts[r, c]:g} incidents", [("Cell", f"{gg.cell_m:g} m square")])}
                  for r, c in zip(rows, cols)]
         fc = _point_features(clon, clat, props)
-        _geojson_layer(fc, f"Incidents ({len(inc):,}, counted per {gg.cell_m:g} m cell)",
-                       points="circle").add_to(m)
+        incidents_cell_m = gg.cell_m
+        layers["incidents"] = f"Incidents ({len(inc):,}, counted per {gg.cell_m:g} m cell)"
+        _geojson_layer(fc, layers["incidents"], points="circle", pane="bwIncidents").add_to(m)
 
     # hotspots on top
     report(progress, 0.8, "Hotspots")
@@ -496,7 +537,7 @@ def build_map(data: MapData, *, title: str, subtitle: str = "", marking: Optiona
             top = h.rank <= top_n
             props.append({"style": {"color": "#000000", "weight": 3 if top else 1.2, "fill": False},
                           "popup": _hotspot_popup(h, data.hotspots)})
-        _geojson_layer(_round_coords(_features(w.geometry, props)), "Hotspot areas").add_to(m)
+        _geojson_layer(_round_coords(_features(w.geometry, props)), layers["hotspots"]).add_to(m)
         anchors = [hotspot_anchor(data, h.rank) for h in data.hotspots.hotspots[:top_n]]
         if anchors:
             ax_, ay_ = np.array(anchors).T
@@ -507,7 +548,8 @@ def build_map(data: MapData, *, title: str, subtitle: str = "", marking: Optiona
             _geojson_layer(fc, f"Hotspot numbers (top {top_n})", points="label").add_to(m)
 
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    m.fit_bounds([[float(np.min(lat)), float(np.min(lon))], [float(np.max(lat)), float(np.max(lon))]])
+    m.fit_bounds([[float(np.min(lat)), float(np.min(lon))], [float(np.max(lat)), float(np.max(lon))]],
+                 padding_top_left=FIT_PADDING_TOP_LEFT, padding_bottom_right=FIT_PADDING_BOTTOM_RIGHT)
 
     # page furniture: marking, title, legend
     parts = []
@@ -517,8 +559,9 @@ def build_map(data: MapData, *, title: str, subtitle: str = "", marking: Optiona
     parts.append(f"<div class='bw-title'><h1>{esc(title)}</h1>{esc(subtitle)}"
                  + ("<br><span class='bw-synthetic'>SYNTHETIC DEMO DATA - NOT REAL CRIMES</span>" if synthetic else "")
                  + "</div>")
-    parts.append(_legend_html(data, gi_shown=gi_shown, synthetic=synthetic, date_range=date_range, source=source,
-                              top_n=top_n))
+    parts.append(_legend_html(data, layers=layers, gi_classes=gi_classes, synthetic=synthetic,
+                              date_range=date_range, source=source, top_n=top_n, incidents_cell_m=incidents_cell_m))
+    parts.append(_LEGEND_JS % {"map": m.get_name()})
     root.html.add_child(Element("".join(parts)), name="beatwise_furniture")
     report(progress, 1.0, "Web map ready")
     return m

@@ -253,6 +253,7 @@ def compute_briefing(project, options: BriefingOptions = BriefingOptions(), *,
     from analysis.hotspots.study_area import read_study_area, study_area_for
     from analysis.hotspots.surface import density_surface
     from analysis.hotspots.street_ranking import rank_streets, street_profile
+    from analysis.hotspots.streets import NoStreetNames
     from analysis.hotspots.streets import assign_streets, read_street_layer, street_layer_from_frame
     from analysis.temporal.matrix import hour_weekday_matrix
 
@@ -302,12 +303,19 @@ def compute_briefing(project, options: BriefingOptions = BriefingOptions(), *,
         street_lines = layer.segments
     elif project.streets is not None and len(project.streets):
         layer = street_layer_from_frame(project.streets, crs, source="project street layer")
-    assignment = assign_streets(incidents, layer)
     street = options.street or settings.get("street")
+    try:
+        assignment = assign_streets(incidents, layer)
+    except NoStreetNames as exc:
+        if options.street:  # asked for by name: say why it cannot be profiled
+            raise
+        # force data without location text and no street layer: brief without the street page
+        assignment, street = None, None
+        warnings.append(f"no street page: {exc}")
     area = options.street_area if options.street_area is not None else (
         options.filters.area or (settings.get("area") if street and street == settings.get("street") else None))
     note = ""
-    if not street:
+    if not street and assignment is not None:
         ranking = rank_streets(incidents, streets=layer, top=1, assignment=assignment)
         if ranking.streets:
             street, area = ranking.streets[0].name, ranking.streets[0].area or None

@@ -15,7 +15,7 @@ import pytest
 
 from analysis.export.pdf import (FILES, WEEKDAYS, BriefingOptions, compute_briefing, date_range_text, gi_distance_m,
                                  normalise_marking, peak_times, write_briefing, write_briefing_pdf)
-from analysis.progress import Cancelled
+from analysis.progress import BeatwiseError, Cancelled
 
 needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None or shutil.which("pdftoppm") is None,
                                    reason="poppler-utils (pdftotext, pdftoppm) not installed")
@@ -430,3 +430,18 @@ def test_write_briefing__one_incident(tmp_path):
     assert any("fallback bandwidth" in w for w in result.warnings)
     assert result.summary["headlines"][0].startswith("One hotspot") and "holds 100% of the 1 incident." in \
         result.summary["headlines"][0]
+
+
+@needs_poppler
+def test_write_briefing__no_location_text_briefs_without_the_street_page(tmp_path):
+    """Regression: ``beatwise brief`` on force data with no location text and no street layer
+    stopped with "no incident has a street in its location text" instead of briefing."""
+    project = small_project()
+    project.incidents["location"] = ""
+    result = write_briefing(project, tmp_path / "out")
+    assert any(w.startswith("no street page:") for w in result.warnings)
+    text = "\n".join(page_texts(result.pdf))
+    assert "Street profile" not in text and result.pages >= 3
+    # asked for a street by name, the reason is the answer
+    with pytest.raises(BeatwiseError, match="location text"):
+        write_briefing(project, tmp_path / "named", options=BriefingOptions(street="Alpha Street"))
