@@ -35,6 +35,9 @@ def register(sub) -> None:
     g = p.add_argument_group("maps")
     g.add_argument("--online-basemap", action="store_true",
                    help="add OpenStreetMap tiles to map.html (opening it then contacts the tile server)")
+    g.add_argument("--basemap", metavar="PATH",
+                   help="offline basemap drawn muted under every map: an OpenStreetMap extract (.osm.pbf), "
+                        ".mbtiles, a GeoPackage of raster tiles or an XYZ tile folder")
     g.add_argument("--boundaries", metavar="LAYER", help="boundaries layer (GeoJSON, GeoPackage, Shapefile) "
                                                          "drawn on the maps for context")
     g.add_argument("--streets", metavar="LAYER",
@@ -81,6 +84,7 @@ def options_from_args(args):
         kernel=args.kernel, top_percent=args.top_percent, gi_cell_m=args.gi_cell_m,
         gi_distance_m=args.gi_distance_m, officers=args.officers, shift_hours=args.shift_hours,
         current_rota=args.current, online_basemap=args.online_basemap, boundaries_path=args.boundaries,
+        basemap_path=args.basemap,
         streets_path=args.streets, study_area_path=args.study_area, kernel_bandwidth=args.kernel_bandwidth,
         adaptive_k=args.adaptive_k, keep_outliers=args.keep_outliers, max_hotspot_km2=args.max_hotspot_km2 or None,
         min_incidents=args.min_incidents)

@@ -37,6 +37,7 @@ import numpy as np
 from analysis.export.mapfig import (DENSITY_FLOOR, DENSITY_GAMMA, MapData, colorbar_ticks, density_cmap,
                                     hotspot_anchor, street_labels, units_text)
 from analysis.atomic import atomic_write
+from analysis.export.basemap_draw import add_basemap_to_leaflet
 from analysis.export.vector import GI_CLASS_STYLE
 from analysis.progress import BeatwiseError, ProgressFn, report
 
@@ -457,7 +458,8 @@ def build_map(data: MapData, *, title: str, subtitle: str = "", marking: Optiona
         folium.TileLayer(OSM_TILES, attr=OSM_ATTRIBUTION, name="OpenStreetMap (online)", max_zoom=19,
                          overlay=False, control=True).add_to(m)
 
-    # basemap: street layer / street names, boundaries
+    # basemap (an offline OSM extract or tiles), then the street layer / street names, boundaries
+    add_basemap_to_leaflet(m, data.basemap, pane="bwBase")
     if data.boundaries is not None and len(data.boundaries):
         b = _to_wgs84(data.boundaries)
         name_col = next((c for c in b.columns if c.lower() in ("name", "lad17nm", "lad22nm", "lad23nm", "label")),

@@ -33,6 +33,7 @@ from matplotlib.path import Path as MplPath
 from matplotlib.patheffects import withStroke
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from analysis.export.basemap_draw import draw_basemap
 from analysis.hotspots.grid import readable_number
 
 #: A4 in inches (portrait width, height).
@@ -88,6 +89,7 @@ class MapData:
     gi : GiStar or None
     streets : GeoDataFrame of lines or None (the project's street layer)
     boundaries : GeoDataFrame of polygons or None
+    basemap : :class:`analysis.basemap.Basemap` or None (drawn muted under everything)
     """
 
     incidents: object = field(repr=False)
@@ -96,6 +98,7 @@ class MapData:
     gi: object = field(default=None, repr=False)
     streets: object = field(default=None, repr=False)
     boundaries: object = field(default=None, repr=False)
+    basemap: object = field(default=None, repr=False)
 
     @property
     def crs(self) -> Optional[str]:
@@ -339,7 +342,10 @@ def draw_map(ax, data: MapData, extent: Sequence[float], *, top_n: int = 5, labe
     for s in ax.spines.values():
         s.set_linewidth(0.8)
 
-    # context layers
+    # context layers: the basemap under everything, then boundaries and the street layer
+    basemap_handle = draw_basemap(ax, data.basemap, font_scale=fs)
+    if basemap_handle is not None:
+        handles.append(basemap_handle)
     if data.boundaries is not None and len(data.boundaries):
         segs = _line_segments(data.boundaries, extent)
         if segs:

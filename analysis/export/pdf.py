@@ -51,6 +51,8 @@ from analysis.progress import BeatwiseError, ProgressFn, report, scaled
 
 DEFAULT_MARKING = "OFFICIAL-SENSITIVE"
 SYNTHETIC_BANNER = "SYNTHETIC DEMO DATA – NOT REAL CRIMES"
+#: Width of a tile basemap's image for the briefing's maps (map.png is 3,500 px wide at 300 dpi).
+BASEMAP_WIDTH_PX = 3000
 #: Resolution of the rasters drawn on PDF pages (the density under a map): print quality.
 PDF_RASTER_DPI = 200
 FILES = ("briefing.pdf", "map.png", "map.html", "hotspots.gpkg", "density.tif", "hotspots.csv", "density.qml")
@@ -92,6 +94,10 @@ class BriefingOptions:
         Add OpenStreetMap tiles to map.html (loads tiles from the internet when opened).
     boundaries_path : path or None
         A boundaries layer for map context when the project has none.
+    basemap_path : path or None
+        An offline basemap (OSM ``.osm.pbf``, MBTiles, GeoPackage tiles, XYZ folder,
+        :mod:`analysis.basemap`) drawn muted under every map; default the project's ``basemap``
+        setting.
     streets_path : path or None
         A street layer (lines with names): drawn as the basemap, and incidents are snapped to it
         (within 30 m) for the street profile, instead of the project's street layer.
@@ -127,6 +133,7 @@ class BriefingOptions:
     current_rota: Optional[str] = None
     online_basemap: bool = False
     boundaries_path: Optional[str] = None
+    basemap_path: Optional[str] = None
     streets_path: Optional[str] = None
     study_area_path: Optional[str] = None
     top_n: int = 5
@@ -327,6 +334,16 @@ def compute_briefing(project, options: BriefingOptions = BriefingOptions(), *,
     boundaries = project.boundaries
     if options.boundaries_path:
         boundaries = _read_boundaries(options.boundaries_path, crs)
+    basemap = None
+    basemap_path = options.basemap_path or settings.get("basemap")
+    if basemap_path:
+        from analysis.basemap import load_basemap
+
+        report(progress, 0.72, "Basemap")
+        g = surface.grid
+        pad = 0.05 * max(g.x1 - g.x0, g.y1 - g.y0)
+        basemap = load_basemap(basemap_path, crs, (g.x0 - pad, g.y0 - pad, g.x1 + pad, g.y1 + pad),
+                               width_px=BASEMAP_WIDTH_PX)
     report(progress, 0.75, "Shift timing")
     shifts = _shift_analysis(incidents, temporal, options, settings, progress=scaled(progress, 0.75, 0.98))
     rep = project.report
@@ -344,7 +361,7 @@ def compute_briefing(project, options: BriefingOptions = BriefingOptions(), *,
         title=title, marking=normalise_marking(options.marking), synthetic=synthetic, incidents=incidents,
         report=rep, filters=options.filters,
         map=MapData(incidents=incidents, surface=surface, hotspots=areas, gi=gi, streets=street_lines,
-                    boundaries=boundaries),
+                    boundaries=boundaries, basemap=basemap),
         temporal=temporal, street=profile, street_note=note, shifts=shifts, options=options,
         date_range=date_range_text(incidents), source=_source_text(project, synthetic),
         produced=_dt.datetime.now().strftime("%-d %b %Y %H:%M"), warnings=tuple(dict.fromkeys(warnings)),

@@ -445,3 +445,20 @@ def test_write_briefing__no_location_text_briefs_without_the_street_page(tmp_pat
     # asked for a street by name, the reason is the answer
     with pytest.raises(BeatwiseError, match="location text"):
         write_briefing(project, tmp_path / "named", options=BriefingOptions(street="Alpha Street"))
+
+
+def test_write_briefing__basemap_drawn_under_every_map(tmp_path, xyz_folder):
+    """``--basemap``: the tiles are under map.png and in map.html (inlined), and the PDF page."""
+    from PIL import Image
+
+    project = small_project()
+    plain = write_briefing(project, tmp_path / "plain", preview_dpi=None)
+    based = write_briefing(project, tmp_path / "based", options=BriefingOptions(basemap_path=str(xyz_folder)),
+                           preview_dpi=None)
+    def blank_share(png):
+        im = np.asarray(Image.open(png).convert("RGB")).astype(int)
+        return float(np.all(im >= 250, axis=-1).mean())
+    assert blank_share(based.png) < blank_share(plain.png) - 0.2   # the map frame is no longer empty
+    html = based.html.read_text(encoding="utf-8")
+    assert "Basemap (XYZ tile folder" in html and "file://" not in html
+    assert "Basemap (XYZ" not in plain.html.read_text(encoding="utf-8")
