@@ -133,16 +133,21 @@ def qml_hotspots() -> str:
     return _qml(renderer, 2, _label_settings("rank", RANK_PRIORITY_EXPRESSION))
 
 
-def qml_gi_cells(field: str = "gi_class") -> str:
-    """QML: Gi* cells categorised by class (-3..3) in the ArcGIS hot/cold palette."""
+def qml_categories(field: str, styles: dict) -> str:
+    """QML: polygons categorised by ``field``, ``styles`` value -> (RGB, label), in that order."""
     cats, syms = [], []
-    for i, (value, (rgb, label)) in enumerate(GI_CLASS_STYLE.items()):
-        cats.append(f'<category render="true" symbol="{i}" value="{value}" label="{_xml(label)}"/>')
+    for i, (value, (rgb, label)) in enumerate(styles.items()):
+        cats.append(f'<category render="true" symbol="{i}" value="{_xml(str(value))}" label="{_xml(label)}"/>')
         syms.append(_fill_symbol(str(i), rgb, 200, outline_rgb=(120, 120, 120), outline_mm=0.1))
     renderer = (f'<renderer-v2 type="categorizedSymbol" attr="{_xml(field)}" forceraster="0" '
                 'symbollevels="0" enableorderby="0">'
                 f"<categories>{''.join(cats)}</categories><symbols>{''.join(syms)}</symbols></renderer-v2>")
     return _qml(renderer, 2)
+
+
+def qml_gi_cells(field: str = "gi_class") -> str:
+    """QML: Gi* cells categorised by class (-3..3) in the ArcGIS hot/cold palette."""
+    return qml_categories(field, GI_CLASS_STYLE)
 
 
 def qml_points(rgb=(60, 60, 60)) -> str:
@@ -179,13 +184,18 @@ def sld_hotspots(layer: str = "hotspots") -> str:
     return _sld(layer, [_sld_polygon_rule("Hotspot", (227, 26, 28), 0.35, width=2.0)])
 
 
-def sld_gi_cells(layer: str = "gi_star_cells", field: str = "gi_class") -> str:
+def sld_categories(layer: str, field: str, styles: dict) -> str:
+    """SLD: polygons categorised by ``field`` (value -> (RGB, label))."""
     rules = []
-    for value, (rgb, label) in GI_CLASS_STYLE.items():
+    for value, (rgb, label) in styles.items():
         f = (f"<ogc:Filter><ogc:PropertyIsEqualTo><ogc:PropertyName>{_xml(field)}</ogc:PropertyName>"
-             f"<ogc:Literal>{value}</ogc:Literal></ogc:PropertyIsEqualTo></ogc:Filter>")
+             f"<ogc:Literal>{_xml(str(value))}</ogc:Literal></ogc:PropertyIsEqualTo></ogc:Filter>")
         rules.append(_sld_polygon_rule(label, rgb, 0.8, stroke="#787878", width=0.3, filter_xml=f))
     return _sld(layer, rules)
+
+
+def sld_gi_cells(layer: str = "gi_star_cells", field: str = "gi_class") -> str:
+    return sld_categories(layer, field, GI_CLASS_STYLE)
 
 
 def sld_points(layer: str = "incidents", rgb=(60, 60, 60)) -> str:

@@ -31,6 +31,7 @@ CASES = {
     "shifts --max-starts 4": SHIFTS + ("--officers", "7", "--max-starts", "4"),
     "brief": ("brief", "{demo}/demo.beatwise", "--out", "{tmp}/out"),
     "patrols": ("patrols", "{demo}/demo.beatwise", "--patrols", "{demo}/patrols.csv"),
+    "emerging": ("emerging", "{demo}/incidents.csv", "--step", "month", "--min-steps", "5", "--out", "{tmp}/em"),
     "nearrepeat": ("nearrepeat", "{demo}/incidents.csv", "--permutations", "19", "--out", "{tmp}/nr"),
 }
 

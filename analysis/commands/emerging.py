@@ -1,0 +1,100 @@
+"""``beatwise emerging``: emerging hot spots (new, intensifying, persistent, diminishing...) over time steps."""
+from __future__ import annotations
+
+from analysis.commands._common import (add_filter_arguments, add_input_arguments, filters_from_args, finish,
+                                       import_summary, load_input, out_dir, say, titled)
+from analysis.progress import BeatwiseError
+
+DEFAULT_CELL_M = 200.0
+
+
+def register(sub) -> None:
+    from analysis.spacetime.emerging import MIN_STEPS, RULES
+    from analysis.spacetime.steps import STEPS
+
+    p = sub.add_parser(
+        "emerging", help="emerging hot spots: Gi* in a space-time cube and the trend of each cell",
+        description="A space-time cube of incident counts (cells x time steps), Gi* per bin with a spatial "
+                    "band and a time lag, FDR-corrected, the Mann-Kendall trend of each cell's z-scores, and "
+                    "the 17 classes of ArcGIS Emerging Hot Spot Analysis (or R sfdep's rules).")
+    add_input_arguments(p)
+    add_filter_arguments(p)
+    p.add_argument("--cell-m", type=float, default=DEFAULT_CELL_M, help="cell size in metres (default %(default)g)")
+    p.add_argument("--distance-m", type=float, help="spatial band in metres (default: from the data, as Gi*)")
+    p.add_argument("--step", choices=STEPS, default=None,
+                   help="time step (default month for month-only data, else week)")
+    p.add_argument("--time-lag", type=int, default=1, help="earlier steps in each bin's neighbourhood (default 1)")
+    p.add_argument("--rules", choices=RULES, default="arcgis", help="classification rules (default %(default)s)")
+    p.add_argument("--min-steps", type=int, default=MIN_STEPS,
+                   help=f"accept fewer time steps than {MIN_STEPS} (warned in the output)")
+    p.add_argument("--no-fdr", action="store_true", help="arcgis rules: raw p-values instead of FDR")
+    p.add_argument("--study-area", metavar="FILE", help="boundary layer: statistics over its cells only")
+    p.add_argument("--out", metavar="DIR", help="write emerging.gpkg, emerging.png and emerging.json here")
+    p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    import numpy as np
+
+    from analysis.hotspots.gistar import data_gi_distance_m
+    from analysis.hotspots.grid import GridSpec, points_xy
+    from analysis.hotspots.outliers import without_outliers
+    from analysis.hotspots.study_area import read_study_area, study_area_for
+    from analysis.spacetime.emerging import emerging_hot_spots
+    from analysis.spacetime.steps import time_steps
+
+    result = load_input(args, geometry=False)
+    incidents = result.incidents
+    if len(incidents) == 0:
+        raise BeatwiseError("no incidents: widen the filters or check the input")
+    _, crs = points_xy(incidents.iloc[:0])
+    boundary = read_study_area(args.study_area, crs) if args.study_area else None
+    incidents, outliers = without_outliers(incidents, boundary=boundary, source=args.study_area)
+    prec = incidents["time_precision"].astype(str).to_numpy()
+    step = args.step or ("month" if (prec == "month").all() else "week")
+    keep, index, labels = time_steps(incidents["t_start"].to_numpy(), prec, step)
+    xy, _ = points_xy(incidents)
+    xy = xy[keep]
+    distance = args.distance_m
+    grid = GridSpec.for_points(xy, cell_m=args.cell_m, margin_m=2 * args.cell_m, crs=crs)
+    rule = f"given: {distance:g} m (--distance-m)" if distance else None
+    if not distance:
+        distance, rule = data_gi_distance_m(xy, grid)
+    study = study_area_for(xy, grid, band_m=distance, boundary_path=args.study_area)
+    ehs = emerging_hot_spots(index, labels, xy, grid, study, distance_m=distance, time_lag=args.time_lag,
+                             rules=args.rules, fdr=not args.no_fdr, min_steps=args.min_steps)
+    summary = {"input": [str(p) for p in args.inputs], "import": import_summary(result.report),
+               "filters": filters_from_args(args).to_dict(), "out_of_area": outliers.summary(), "step": step,
+               "n_incidents": int(keep.sum()), "n_without_date": int((~keep).sum()), "distance_rule": rule,
+               "study_area": study.summary(), **ehs.summary()}
+    files = []
+    folder = out_dir(args.out)
+    if folder is not None:
+        from analysis.atomic import atomic_write
+        from analysis.export.emerging_figure import EMERGING_STYLE, emerging_figure
+        from analysis.export.vector import StyledLayer, qml_categories, sld_categories, write_geopackage
+
+        cells = ehs.to_geodataframe()
+        files.append(write_geopackage(folder / "emerging.gpkg", [StyledLayer(
+            "emerging_cells", cells, qml_categories("emerging_class", EMERGING_STYLE),
+            sld_categories("emerging_cells", "emerging_class", EMERGING_STYLE),
+            f"Emerging hot spot classes ({args.rules} rules, {step} steps, {grid.cell_m:g} m cells)")]))
+        fig = emerging_figure(ehs, titled(result.report, "Emerging hot spots"),
+                              subtitle=f"{len(labels)} {step}s, {labels[0]} to {labels[-1]} · {args.rules} rules · "
+                                       f"{grid.cell_m:g} m cells, band {distance:.0f} m, time lag {args.time_lag}")
+        png = folder / "emerging.png"
+        with atomic_write(png) as tmp:
+            fig.savefig(tmp, format="png")
+        files.append(png)
+    return finish(args, summary, folder, files, "emerging.json", lambda: _say(summary))
+
+
+def _say(s) -> None:
+    say(f"{s['n_incidents']:,} incidents in {s['n_steps']} {s['step']} steps ({s['steps'][0]} to {s['steps'][-1]}); "
+        f"{s['n_cells']:,} cells of {s['cell_m']:g} m, band {s['distance_m']:.0f} m, time lag {s['time_lag']}; "
+        f"{s['rules']} rules")
+    for name, n in s["classes"].items():
+        say(f"  {n:>7,}  {name}")
+    for w in s["warnings"]:
+        say(f"warning: {w}")
