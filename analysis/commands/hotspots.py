@@ -186,6 +186,7 @@ def run(args) -> int:
     from analysis.hotspots.study_area import read_study_area, study_area_for
     from analysis.hotspots.kde import resolve_weights
     from analysis.hotspots.surface import density_surface
+    from analysis.spacetime.matrix import RULE_LABEL, hotspot_matrix
 
     weights, weights_text = _weights_option(args)
     folder = out_dir(args.out, required=True)
@@ -214,6 +215,7 @@ def run(args) -> int:
     study = study_area_for(xy, grid, band_m=band, boundary_path=args.study_area)
     areas = hotspot_areas(surface, incidents, top_percent=args.top_percent, study_area=study,
                           max_hotspot_km2=args.max_hotspot_km2 or None, min_incidents=args.min_incidents)
+    matrix = hotspot_matrix(areas, incidents, xy)
     gi = None
     extra_warnings: list[str] = []
     distance_rule = None
@@ -263,7 +265,8 @@ def run(args) -> int:
         "n_split": areas.n_split,
         "min_incidents": areas.min_incidents,
         "n_unlisted": areas.n_unlisted,
-        "hotspots": [h.summary() for h in areas.hotspots],
+        "hotspots": [{**h.summary(), "matrix": matrix[h.rank].summary()} for h in areas.hotspots],
+        "matrix_rule": RULE_LABEL,
         "gi_star": None if gi is None else {**gi.summary(), "distance_rule": distance_rule},
         "warnings": list(rep.warnings) + list(surface.warnings) + list(areas.warnings)
         + (list(gi.warnings) if gi is not None else []) + extra_warnings,
@@ -297,9 +300,13 @@ def _say_summary(s: dict) -> None:
         names = "; ".join(h["locations"]) or "-"
         say(f"  {h['rank']:>3}. {h['incidents']:>6,} incidents  {h['area_km2']:.3f} km^2  "
             f"share {100 * h['share']:.1f}%  PAI {h['pai']:.1f}  {names}"
-            + ("  [larger than the patrollable size]" if h.get("oversized") else ""))
+            + ("  [larger than the patrollable size]" if h.get("oversized") else "")
+            + f"  [{h['matrix']['spatial']}, {h['matrix']['temporal']}]")
     if len(s["hotspots"]) > 10:
         say(f"  ... {len(s['hotspots']) - 10} more in hotspots.gpkg")
+    if s["hotspots"]:
+        say(f"  [spatial, temporal]: the hotspot matrix ({s['matrix_rule']}); e.g. hotspot 1: "
+            f"{s['hotspots'][0]['matrix']['response']}")
     if s["gi_star"] is not None:
         gi = s["gi_star"]
         say(f"Gi* ({gi['cell_m']:g} m cells, band {gi['distance_m']:.0f} m, "

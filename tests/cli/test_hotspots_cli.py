@@ -296,3 +296,12 @@ def test_hotspots_cli__huge_gi_distance_is_refused(tmp_path, capsys, distance):
     need(SOUTHEND)
     err = run_error(capsys, SOUTHEND, "--gi-star", "--gi-distance-m", distance, "--out", tmp_path)
     assert "longer than the whole grid" in err and "Use at most" in err and "--gi-distance-m" in err
+
+
+def test_hotspots_cli__matrix_class_of_every_hotspot(tmp_path, capsys, demo_dir):
+    d = run_json(capsys, demo_dir / "incidents.csv", "--out", tmp_path)
+    assert d["matrix_rule"] == "Beatwise rule after Ratcliffe 2004"
+    for h in d["hotspots"]:
+        m = h["matrix"]
+        assert m["spatial"] in ("dispersed", "clustered", "hotpoint") and m["temporal"] in ("diffused", "focused", "acute")
+        assert 0 < m["top_place_share"] <= m["top_cells_share"] + 1e-9 <= 1 + 1e-9 and m["response"]
