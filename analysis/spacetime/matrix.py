@@ -121,25 +121,47 @@ def temporal_class(hours: Optional[np.ndarray], rules: MatrixRules) -> tuple[str
     return "diffused", acute, focused, start
 
 
+def hour_profiles(rank: np.ndarray, n_ranks: int, incidents) -> np.ndarray:
+    """Hour-of-day profiles (n_ranks + 1, 24) of the incidents by ``rank`` (0 = in no hotspot): exact
+    times in their hour, from/to windows spread over their hours (aoristic, Ratcliffe 2000), rows
+    without a time of day (month or day only) left out. One pass over the exact times."""
+    from analysis.temporal.matrix import aoristic_week_weights
+
+    out = np.zeros((n_ranks + 1, 24))
+    prec = incidents["time_precision"].astype(str).to_numpy()
+    t0 = incidents["t_start"].to_numpy().astype("datetime64[ns]")
+    t1 = incidents["t_end"].to_numpy().astype("datetime64[ns]") if "t_end" in incidents.columns else t0
+    timed = np.isin(prec, ["minute", "window"]) & ~np.isnat(t0) & (rank > 0)
+    window = timed & ~np.isnat(t1) & (t1 > t0)
+    exact = timed & ~window
+    hours = ((t0[exact] - t0[exact].astype("datetime64[D]")) // np.timedelta64(1, "h")).astype(np.int64)
+    out += np.bincount(rank[exact] * 24 + hours, minlength=(n_ranks + 1) * 24).reshape(n_ranks + 1, 24)
+    for r in np.unique(rank[window]):
+        sel = window & (rank == r)
+        out[r] += aoristic_week_weights(t0[sel], t1[sel]).reshape(7, 24).sum(axis=0)
+    return out
+
+
 def hotspot_matrix(areas, incidents, xy: np.ndarray, rules: MatrixRules = MatrixRules()) -> dict[int, MatrixClass]:
     """The matrix class of every hotspot of ``areas`` (rank -> :class:`MatrixClass`).
 
     ``incidents`` are those the surface was made from (same order as ``xy``), with their time
     columns; a hotspot's incidents are those in its cells.
     """
-    from analysis.temporal.matrix import hour_weekday_matrix
-
     grid = areas.grid
     rows, cols = grid.cell_index(xy)
     inside = rows >= 0
     rank = np.zeros(len(xy), dtype=np.int64)
     rank[inside] = areas.labels[rows[inside], cols[inside]]
+    n_ranks = len(areas.hotspots)
+    profiles = hour_profiles(rank, n_ranks, incidents)
+    order = np.argsort(rank, kind="stable")
+    bounds = np.searchsorted(rank[order], np.arange(n_ranks + 2))
     out = {}
     for h in areas.hotspots:
-        sel = rank == h.rank
+        sel = order[bounds[h.rank]:bounds[h.rank + 1]]
         sp, top_place, top_cells = spatial_class(xy[sel], rows[sel], cols[sel], rules)
-        profile = hour_weekday_matrix(incidents.iloc[np.flatnonzero(sel)])
-        hours = None if profile.matrix is None else np.asarray(profile.matrix).sum(axis=0)
+        hours = profiles[h.rank] if profiles[h.rank].sum() > 0 else None
         tp, acute, focused, start = temporal_class(hours, rules)
         out[h.rank] = MatrixClass(sp, tp, top_place, top_cells, acute, focused, start)
     return out

@@ -70,3 +70,22 @@ def test_hotspot_matrix__classes_per_hotspot_with_a_response():
     assert by_place["b"].spatial in ("dispersed", "clustered") and by_place["b"].temporal == "diffused"
     assert by_place["a"].response == RESPONSES[("hotpoint", "acute")]
     assert by_place["a"].summary()["rule"] == "Beatwise rule after Ratcliffe 2004"
+
+
+def test_hour_profiles__as_the_temporal_module_per_hotspot():
+    """The one-pass profiles equal hour_weekday_matrix (summed over weekdays) of each rank's rows."""
+    from analysis.spacetime.matrix import hour_profiles
+    from analysis.temporal.matrix import hour_weekday_matrix
+
+    rng = np.random.default_rng(6)
+    n = 600
+    t0 = pd.to_datetime("2024-05-06") + pd.to_timedelta(rng.integers(0, 60 * 24 * 30, n), "min")
+    dur = pd.to_timedelta(np.where(rng.random(n) < 0.3, rng.integers(30, 600, n), 0), "min")
+    prec = np.where(dur > pd.Timedelta(0), "window", "minute")
+    prec[:40] = "day"
+    inc = pd.DataFrame({"t_start": t0, "t_end": t0 + dur, "time_precision": prec, "weight": 1.0})
+    rank = rng.integers(0, 4, n)
+    got = hour_profiles(rank, 3, inc)
+    for r in (1, 2, 3):
+        ref = hour_weekday_matrix(inc.iloc[np.flatnonzero((rank == r) & (prec != "day"))]).matrix
+        np.testing.assert_allclose(got[r], np.asarray(ref).sum(axis=0), atol=1e-9)
