@@ -286,3 +286,21 @@ def units_in_window(pings, start, hours: float = 1.0):
     t1 = t0 + pd.Timedelta(hours=float(hours))
     t = pings["t"]
     return pings[(t >= t0) & (t < t1)]
+
+
+def logs_from_layer(layer, crs: Optional[str] = None):
+    """A project's ``patrol_logs`` layer as the reader's logs frame (``t_start``/``t_end``
+    tz-aware UTC, in ``crs``), or None when there is none."""
+    import pandas as pd
+
+    if layer is None or len(layer) == 0:
+        return None
+    out = layer.copy()
+    for col in ("t_start", "t_end"):
+        t = out[col]
+        if pd.api.types.is_datetime64_any_dtype(t) and getattr(t.dt, "tz", None) is not None:
+            out[col] = t.dt.tz_convert("UTC")
+        else:
+            out[col] = pd.to_datetime(t, utc=True, format="ISO8601")
+    crs = crs or str(layer.crs)
+    return out.to_crs(crs) if out.crs is not None and str(out.crs) != crs else out
