@@ -277,7 +277,7 @@ def demo_logs(days: int = 28, seed: int = 20250108) -> pd.DataFrame:
     rows = []
     for day in range(days):
         date = FIRST_DAY + np.timedelta64(day, "D")
-        if pd.Timestamp(date).dayofweek >= 5:
+        if pd.Timestamp(date).day_of_week >= 5:
             continue
         for unit in ("PCSO-01", "PCSO-02"):
             start = pd.Timestamp(date) + pd.Timedelta(hours=10, minutes=int(rng.integers(0, 30)))

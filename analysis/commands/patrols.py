@@ -137,7 +137,7 @@ def run(args) -> int:
     if args.patrols:
         mapping = PingMapping(unit=args.unit, time=args.ping_time, lon=args.ping_lon, lat=args.ping_lat,
                               x=args.ping_x, y=args.ping_y, crs=args.ping_crs, speed=args.speed,
-                              speed_unit=args.speed_unit)
+                              speed_unit=args.speed_unit, dayfirst=args.map_dayfirst)
         pr = read_pings(args.patrols, mapping, working_crs=crs)
         pings = filter_pings(pr.pings, filters)
     if args.logs:

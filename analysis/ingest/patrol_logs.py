@@ -251,7 +251,8 @@ def read_patrol_logs(paths, mapping: Optional[LogMapping] = None, *, working_crs
             for i in np.flatnonzero(named & (reasons == "")):
                 poly = lookup[streets[i]]
                 if poly is None:
-                    reasons[i] = f"unknown street {streets[i]!r} (not in the street layer {streets_source})".rstrip()
+                    where = f"the street layer {streets_source}" if streets_source else "the street layer"
+                    reasons[i] = f"unknown street {streets[i]!r} (not in {where})"
                 else:
                     area[i] = poly
         v.first_reason(reasons, ~has_geom & (streets == ""), NO_AREA)

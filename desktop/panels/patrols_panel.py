@@ -354,7 +354,8 @@ class PatrolsPanel(QWidget):
         n_under = len(under)
         self.status.setText(
             f"{len(pres.units)} units, {gap.period_text}: {pres.presence_hours:,.0f} hours of observed "
-            f"presence. {n_under} of {len(gap.hotspots)} hotspot areas get less of the patrol time than "
+            f"presence" + (f" ({pres.logs_s / 3600:,.1f} from {pres.n_logs:,} patrol log(s))" if pres.n_logs else "")
+            + f". {n_under} of {len(gap.hotspots)} hotspot areas get less of the patrol time than "
             f"of the incidents." + "".join(f" {w}." for w in rp.warnings))
         self.status.setToolTip("Observed presence, not compliance: no patrol plan is compared.")
         self.message.emit(f"Patrols: {n_under} under-patrolled hotspot(s).")

@@ -104,6 +104,6 @@ def test_demo_logs__synthetic_weekday_high_street_patrols_read_cleanly(demo_dir)
     assert (raw["data_note"].str.startswith("SYNTHETIC")).all()
     r = read_patrol_logs(path, working_crs="EPSG:27700")
     assert r.report.accepted == r.report.rows_read == len(raw) == 2 * 20      # 20 weekdays in 4 weeks
-    assert (r.logs["t_start"].dt.tz_convert("Europe/London").dt.dayofweek < 5).all()
+    assert (r.logs["t_start"].dt.tz_convert("Europe/London").dt.day_of_week < 5).all()
     seconds = (pd.to_datetime(raw["end"]) - pd.to_datetime(raw["start"])).dt.total_seconds().sum()
     assert ((r.logs["t_end"] - r.logs["t_start"]).dt.total_seconds().sum()) == seconds

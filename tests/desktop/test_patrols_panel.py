@@ -265,6 +265,7 @@ def test_patrol_logs__wizard_import_then_the_panel_measures_logs_only(window, de
     assert pres.total_s == 2.5 * 3600 and pres.logs_s == pres.total_s and pres.n_logs == 1
     york = next(h for h in run.report.gap.hotspots if "York Road" in h.name)
     assert york.patrol_minutes == 150
+    assert "(2.5 from 1 patrol log(s))" in panel.status.text() and not panel.hour.isEnabled()   # no track to show
     saved = tmp_path / "with-logs.beatwise"
     window.save_to(saved)
     wait_idle(window, qtbot)

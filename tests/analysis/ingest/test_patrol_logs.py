@@ -109,3 +109,14 @@ def test_detect_log_columns__by_name_and_wkt_by_value():
         "unit": "Radio ID", "start": "Start time", "end": "End time", "street": "Location"}
     head["Area"] = [SQUARE]
     assert detect_log_columns(list(head.columns), head)["wkt"] == "Area"
+
+
+def test_read_patrol_logs__xlsx_with_streets_and_no_source_name(tmp_path):
+    path = tmp_path / "logs.xlsx"
+    pd.DataFrame({"Officer": ["PC 1", "PC 2"], "Start": ["2026-01-12 10:00", "2026-01-12 10:00"],
+                  "End": ["2026-01-12 10:45", "2026-01-12 11:00"], "Road": ["york road", "Mill Lane"]}).to_excel(
+        path, index=False)
+    r = read_patrol_logs(path, working_crs=BNG, street_area=_streets())
+    assert r.report.accepted == 1 and r.logs["street"].iloc[0] == "york road"
+    assert r.report.rejected[0].row == 3 and r.report.rejected[0].reason == (
+        "unknown street 'Mill Lane' (not in the street layer)")
