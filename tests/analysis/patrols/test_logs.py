@@ -6,7 +6,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from shapely.geometry import Polygon, box
+from shapely.geometry import LineString, Polygon, box
 
 from analysis.hotspots.grid import GridSpec
 from analysis.patrols.logs import cell_shares, log_presence, overlaps, street_areas
@@ -77,6 +77,25 @@ def test_log_presence__conservation_against_brute_force_on_random_logs():
     total = float(sum((e - s).total_seconds() for s, e in zip(start, end)))
     assert p.total_s == total and p.hour_of_week_s.sum() == total
     assert p.raster_s.sum() + p.outside_grid_s == pytest.approx(total, abs=1e-6)
+
+
+def test_cell_shares__holes_multipolygons_and_grid_lines_against_shapely_intersections():
+    from shapely.geometry import MultiPolygon
+
+    from analysis.patrols.logs import cell_shares_many
+
+    ring = box(105, 105, 695, 695).difference(box(300, 300, 500, 500))        # a hole on grid lines
+    two = MultiPolygon([box(-30, 810, 130, 870), Polygon([(600, 900), (1150, 950), (800, 1120)])])
+    street = LineString([(10, 20), (650, 910)]).buffer(15)
+    geoms = np.array([ring, two, street], dtype=object)
+    owner, flat, share = cell_shares_many(geoms, GRID)
+    for i, g in enumerate(geoms):
+        ref = np.zeros(GRID.n_cells)
+        for r in range(GRID.ny):
+            for c in range(GRID.nx):
+                ref[r * GRID.nx + c] = box(c * 100, r * 100, (c + 1) * 100, (r + 1) * 100).intersection(g).area / g.area
+        got = np.bincount(flat[owner == i], weights=share[owner == i], minlength=GRID.n_cells)
+        np.testing.assert_allclose(got, ref, atol=1e-9)
 
 
 def test_cell_shares__polygon_off_the_grid_has_no_cells():
