@@ -188,12 +188,14 @@ def run(args) -> int:
 
 
 def _tell(summary: dict, gap) -> None:
-    p, lg = summary["pings"], summary["logs"]
+    p, lg, out = summary["pings"], summary["logs"], summary["outside_dates"]
     if p["read"]:
-        say(f"{p['accepted']:,} pings used of {p['read']:,} read ({p['rejected']:,} rejected); median "
-            f"interval {summary['ping_interval_s']['median']:.0f} s")
+        say(f"{p['accepted'] - out['pings']:,} pings used of {p['read']:,} read ({p['rejected']:,} rejected"
+            + (f", {out['pings']:,} outside the dates" if out["pings"] else "")
+            + f"); median interval {summary['ping_interval_s']['median']:.0f} s")
     if lg["read"]:
-        say(f"{lg['accepted']:,} patrol logs used of {lg['read']:,} read ({lg['rejected']:,} rejected)")
+        say(f"{lg['accepted'] - out['logs']:,} patrol logs used of {lg['read']:,} read ({lg['rejected']:,} rejected"
+            + (f", {out['logs']:,} outside the dates" if out["logs"] else "") + ")")
     say(f"{summary['units']} units, {summary['presence_hours']:,.1f} hours of observed presence "
         f"({summary['presence_from_pings_hours']:,.1f} from pings, {summary['presence_from_logs_hours']:,.1f} "
         "from logs)")

@@ -121,3 +121,24 @@ def test_patrols_cli__no_patrol_data_is_a_message(demo_dir, capsys):
     code = main(["patrols", str(demo_dir / "demo.beatwise")])
     err = capsys.readouterr().err
     assert code == 2 and "--patrols PINGS" in err and "--logs FILE" in err
+
+
+def test_patrols_cli__says_how_many_pings_and_logs_the_dates_left_out(demo_dir, tmp_path, capsys):
+    logs = tmp_path / "logs.csv"
+    logs.write_text(f'unit,start,end,area\nB,2025-01-01 10:00,2025-01-01 11:00,"{YORK_AREA}"\n'
+                    f'A,2025-01-14 10:00,2025-01-14 11:00,"{YORK_AREA}"\n', encoding="utf-8")
+    code = main(["patrols", str(demo_dir / "demo.beatwise"), "--patrols", str(demo_dir / "patrols.csv"),
+                 "--logs", str(logs), "--from", "2025-01-13", "--to", "2025-01-19"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    text = captured.out + captured.err
+    assert "29,400 pings used of 117,600 read (0 rejected, 88,200 outside the dates)" in text
+    assert "1 patrol logs used of 2 read (0 rejected, 1 outside the dates)" in text
+
+
+def test_patrols_cli__a_table_as_street_layer_is_a_message(demo_dir, tmp_path, capsys):
+    logs = tmp_path / "logs.csv"
+    logs.write_text("unit,start,end,street\nA,2025-01-14 10:00,2025-01-14 11:00,York Road\n", encoding="utf-8")
+    code = main(["patrols", str(demo_dir / "demo.beatwise"), "--logs", str(logs), "--streets", str(logs)])
+    err = capsys.readouterr().err
+    assert code == 2 and "not a GIS layer" in err and "Traceback" not in err
