@@ -103,6 +103,7 @@ class DemoFiles:
     incidents_csv: Path
     patrols_csv: Path
     project: Optional[Path]
+    logs_csv: Optional[Path] = None
 
 
 def _metres_per_degree(lat: float) -> tuple[float, float]:
@@ -260,6 +261,33 @@ def demo_patrols(days: int = 28, seed: int = 20250107, rota: str = CURRENT_ROTA,
     return df.reset_index(drop=True)
 
 
+#: Where the demo's PCSO foot patrols are tasked (lon/lat boxes): the High Street by day.
+LOG_AREAS = {"High Street": (0.7095, 51.5350, 0.7125, 51.5430)}
+
+
+def demo_logs(days: int = 28, seed: int = 20250108) -> pd.DataFrame:
+    """SYNTHETIC patrol logs (tasking records) for ``days`` days: two PCSOs tasked on foot to the
+    High Street on weekdays, 10:00 to about 14:00 local time, the area as a WKT polygon (WGS84).
+
+    They add to the day-heavy rota (:func:`demo_patrols`): the night hotspots stay uncovered.
+    """
+    rng = np.random.default_rng(seed)
+    x0, y0, x1, y1 = LOG_AREAS["High Street"]
+    wkt = f"POLYGON(({x0} {y0}, {x1} {y0}, {x1} {y1}, {x0} {y1}, {x0} {y0}))"
+    rows = []
+    for day in range(days):
+        date = FIRST_DAY + np.timedelta64(day, "D")
+        if pd.Timestamp(date).day_of_week >= 5:
+            continue
+        for unit in ("PCSO-01", "PCSO-02"):
+            start = pd.Timestamp(date) + pd.Timedelta(hours=10, minutes=int(rng.integers(0, 30)))
+            end = start + pd.Timedelta(minutes=int(rng.integers(180, 240)))
+            rows.append({"unit": unit, "start": start.strftime("%Y-%m-%d %H:%M"),
+                         "end": end.strftime("%Y-%m-%d %H:%M"), "area": wkt, "task": "High Street foot patrol",
+                         "data_note": SYNTHETIC_LABEL})
+    return pd.DataFrame(rows)
+
+
 def demo_streets(crs: str = "EPSG:27700"):
     """The demo's streets (:data:`STREETS`) as named lines in ``crs``: the demo map's basemap."""
     import geopandas as gpd
@@ -283,7 +311,8 @@ def demo_settings() -> dict:
 
 def write_demo(folder: str | os.PathLike, *, project: bool = True, seed: int = 20250106,
                progress: Optional[ProgressFn] = None) -> DemoFiles:
-    """Write ``incidents.csv``, ``patrols.csv`` and (with ``project``) ``demo.beatwise``."""
+    """Write ``incidents.csv``, ``patrols.csv``, ``patrol_logs.csv`` and (with ``project``)
+    ``demo.beatwise``, all SYNTHETIC."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     report(progress, 0.0, "generating synthetic incidents")
@@ -292,6 +321,8 @@ def write_demo(folder: str | os.PathLike, *, project: bool = True, seed: int = 2
     report(progress, 0.3, "generating synthetic patrol GPS")
     pat_path = folder / "patrols.csv"
     demo_patrols(seed=seed + 1).to_csv(pat_path, index=False)
+    logs_path = folder / "patrol_logs.csv"
+    demo_logs(seed=seed + 2).to_csv(logs_path, index=False)
     proj_path = None
     if project:
         from analysis.project import save_project  # late import: project imports incidents
@@ -299,7 +330,7 @@ def write_demo(folder: str | os.PathLike, *, project: bool = True, seed: int = 2
         proj = demo_project(folder)
         proj_path = save_project(proj, folder / "demo.beatwise")
     report(progress, 1.0, "demo written")
-    return DemoFiles(folder, inc_path, pat_path, proj_path)
+    return DemoFiles(folder, inc_path, pat_path, proj_path, logs_path)
 
 
 def demo_project(folder: str | os.PathLike | None = None):

@@ -124,3 +124,49 @@ def crime_types(incidents: pd.DataFrame) -> list[str]:
     """Crime types present, most frequent first."""
     s = incidents["crime_type"]
     return [t for t in s[s != ""].value_counts().index]
+
+
+def local_day_bounds_utc(filters: Filters | None, tz: str = "Europe/London"):
+    """``(lo, hi)``: the UTC instants (tz-aware Timestamps, or None) where the date range starts and
+    ends, local midnight of ``date_from`` and of the day after ``date_to`` (days are local time)."""
+    if filters is None:
+        return None, None
+    if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+        raise BeatwiseError(f"the date range is empty: {filters.date_from} is after {filters.date_to}")
+
+    def at(day):
+        return pd.Timestamp(day).tz_localize(tz, nonexistent="shift_forward", ambiguous=True).tz_convert("UTC")
+
+    lo = at(filters.date_from) if filters.date_from else None
+    hi = at(filters.date_to + pd.Timedelta(days=1)) if filters.date_to else None
+    return lo, hi
+
+
+def filter_pings(pings, filters: Filters | None):
+    """The patrol pings inside the filters' date range (local days, inclusive), a new frame.
+
+    Only the dates apply: crime types, area names and polygons select incidents, not patrols.
+    """
+    lo, hi = local_day_bounds_utc(filters)
+    if pings is None or (lo is None and hi is None):
+        return pings
+    keep = np.ones(len(pings), dtype=bool)
+    if lo is not None:
+        keep &= (pings["t"] >= lo).to_numpy()
+    if hi is not None:
+        keep &= (pings["t"] < hi).to_numpy()
+    return pings.loc[keep]
+
+
+def clip_logs(logs, filters: Filters | None):
+    """Patrol logs cut to the filters' date range (local days, inclusive): a log crossing an edge
+    keeps its part inside, a log wholly outside is left out (a new frame)."""
+    lo, hi = local_day_bounds_utc(filters)
+    if logs is None or (lo is None and hi is None):
+        return logs
+    out = logs.copy()
+    if lo is not None:
+        out["t_start"] = out["t_start"].where(out["t_start"] >= lo, lo)
+    if hi is not None:
+        out["t_end"] = out["t_end"].where(out["t_end"] <= hi, hi)
+    return out.loc[(out["t_end"] > out["t_start"]).to_numpy()]

@@ -3,7 +3,7 @@
 Schema 2: the incidents are stored column by column, as Parquet (zstd) in the table
 ``beatwise_columns`` (one blob per million rows, coordinates as ``x``/``y`` in the working CRS),
 so a national year (5,000,000+ rows) saves and opens in seconds; GDAL's row-by-row GeoPackage
-layer needed two minutes for that. Optional layers ``patrols``, ``streets``, ``boundaries`` are
+layer needed two minutes for that. Optional layers ``patrols``, ``streets``, ``boundaries``, ``patrol_logs`` are
 GeoPackage layers; attribute tables ``beatwise_settings`` (key, JSON value; includes
 ``schema_version``) and ``rejected_rows`` (file, row, reason) keep the import report. Schema 1
 projects (incidents as a GeoPackage point layer) still open. Saves are atomic: everything is written to a temporary file in the
@@ -36,7 +36,7 @@ CHUNK_ROWS = 1_000_000
 SUFFIX = ".beatwise"
 STRING_COLUMNS = ("incident_id", "crime_type", "location", "area", "lsoa", "time_precision",
                   "source_file")
-OPTIONAL_LAYERS = ("patrols", "streets", "boundaries")
+OPTIONAL_LAYERS = ("patrols", "streets", "boundaries", "patrol_logs")
 
 
 @dataclass
@@ -51,6 +51,8 @@ class Project:
         How the incidents were imported.
     patrols, streets, boundaries : GeoDataFrame or None
         Further layers, in the working CRS.
+    patrol_logs : GeoDataFrame or None
+        Patrol logs (tasking records: unit, start, end, area polygon), in the working CRS.
     settings : dict
         JSON-serialisable settings: title, ``synthetic`` flag, filters, analysis parameters.
     """
@@ -60,6 +62,7 @@ class Project:
     patrols: Optional[gpd.GeoDataFrame] = None
     streets: Optional[gpd.GeoDataFrame] = None
     boundaries: Optional[gpd.GeoDataFrame] = None
+    patrol_logs: Optional[gpd.GeoDataFrame] = None
     settings: dict = field(default_factory=dict)
 
     @classmethod

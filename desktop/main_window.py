@@ -194,6 +194,8 @@ class MainWindow(QMainWindow):
                      "Import incidents from CSV, Excel or GIS files")
         self._action(f, "Import &patrol data...", lambda: self.import_patrols_dialog(),
                      tip="Import patrol GPS (vehicle AVL, radio location) to compare with demand")
+        self._action(f, "Import patrol &logs...", lambda: self.import_patrol_logs_dialog(),
+                     tip="Import patrol logs (tasking records: unit, start, end, area or street)")
         self._action(f, "Add &street layer...", lambda: self.add_layer_dialog("streets"),
                      tip="Draw a street layer under the map and use it to match incidents to streets")
         self._action(f, "Add &boundaries...", lambda: self.add_layer_dialog("boundaries"))
@@ -396,6 +398,27 @@ class MainWindow(QMainWindow):
         dialog.open()
         self.import_window = dialog
         return dialog
+
+    def import_patrol_logs_dialog(self, paths=None):
+        """File > Import patrol logs: the wizard for tasking records, into the open project's CRS."""
+        from desktop.panels.patrol_import import PatrolLogImportDialog
+
+        if not self.model.has_project:
+            self.show_error("No project", "Open a project or import incidents first: patrol logs are "
+                                          "compared with their demand.")
+            return None
+        p = self.model.project
+        dialog = PatrolLogImportDialog(self.tasks, p.crs, p.streets, self, paths)
+        dialog.imported.connect(self._patrol_logs_imported)
+        dialog.open()
+        self.import_window = dialog
+        return dialog
+
+    def _patrol_logs_imported(self, result) -> None:
+        self.model.set_patrol_logs(result.logs)
+        self.status_message.setText(f"Patrol logs: {len(result.logs):,} logs of "
+                                    f"{result.logs['unit_id'].nunique()} units (saved with the project).")
+        self.docks["patrols"].raise_()
 
     def _patrols_imported(self, result) -> None:
         c = result.cleaning
@@ -887,6 +910,6 @@ class MainWindow(QMainWindow):
         needed = ["hotspots", "temporal", "streets"]
         if self.shifts_panel.applicable(self.model):
             needed.append("shifts")
-        if self.model.has_patrols and self.patrols_panel.applicable():
+        if (self.model.has_patrols or self.model.has_patrol_logs) and self.patrols_panel.applicable():
             needed.append("patrols")
         return all(self.model.result(k) is not None for k in needed)

@@ -54,7 +54,7 @@ class ProjectModel(QObject):
     selectionChanged()
         The selected hotspot or street changed.
     patrolsChanged()
-        The project's patrol pings were replaced (File > Import patrol data).
+        The project's patrol pings or logs were replaced (File > Import patrol data / logs).
     dirtyChanged(bool), pathChanged()
     """
 
@@ -135,6 +135,20 @@ class ProjectModel(QObject):
         if self.project is None:
             return
         self.project.patrols = pings
+        self.results.pop("patrols", None)
+        self.set_dirty(True)
+        self.patrolsChanged.emit()
+        self.resultReady.emit("patrols")
+
+    @property
+    def has_patrol_logs(self) -> bool:
+        return self.project is not None and self.project.patrol_logs is not None and len(self.project.patrol_logs) > 0
+
+    def set_patrol_logs(self, logs) -> None:
+        """The project's patrol logs (the reader's frame; saved with the project)."""
+        if self.project is None:
+            return
+        self.project.patrol_logs = logs
         self.results.pop("patrols", None)
         self.set_dirty(True)
         self.patrolsChanged.emit()

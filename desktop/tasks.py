@@ -368,6 +368,22 @@ def import_pings(paths: Sequence[Union[str, Path]], mapping=None, crs: Optional[
     return read_pings([Path(p) for p in paths], mapping, working_crs=crs, progress=progress)
 
 
+def import_logs(paths: Sequence[Union[str, Path]], mapping=None, crs: Optional[str] = None, streets=None,
+                progress: Optional[ProgressFn] = None):
+    """``read_patrol_logs`` into the project's CRS, street names matched to the project's street
+    layer (``streets``: a GeoDataFrame of named lines, or None) (the patrol logs wizard's job)."""
+    from analysis.ingest.patrol_logs import read_patrol_logs
+
+    lookup = None
+    if streets is not None and len(streets):
+        from analysis.hotspots.streets import street_layer_from_frame
+        from analysis.patrols.logs import street_areas
+
+        lookup = street_areas(street_layer_from_frame(streets, crs, source="the project's street layer"))
+    return read_patrol_logs([Path(p) for p in paths], mapping, working_crs=crs, street_area=lookup,
+                            streets_source="(File > Add street layer)", progress=progress)
+
+
 @dataclass(frozen=True)
 class PatrolRun:
     """A :class:`~analysis.patrols.report.PatrolReport` and what made it (the hotspot run's
@@ -381,16 +397,23 @@ class PatrolRun:
 
 
 @task
-def run_patrols(incidents, filters: Filters, patrols, hotspots: HotspotRun, params,
+def run_patrols(incidents, filters: Filters, patrols, hotspots: HotspotRun, params, logs=None,
                 progress: Optional[ProgressFn] = None) -> PatrolRun:
-    """Observed patrol presence against demand at the hotspot areas of ``hotspots``."""
-    from analysis.patrols.report import patrol_report, pings_from_layer
+    """Observed patrol presence (pings and logs, narrowed to the filters' dates) against demand at
+    the hotspot areas of ``hotspots``."""
+    from analysis.filters import clip_logs, filter_pings
+    from analysis.patrols.report import logs_from_layer, patrol_report, pings_from_layer
 
     report(progress, 0.0, "Reading the patrol pings")
     pings = pings_from_layer(patrols, str(incidents.crs), progress=scaled(progress, 0.0, 0.15))
-    if pings is None:
-        raise BeatwiseError("This project has no patrol data: File > Import patrol data.")
-    pts = apply_filters(incidents, hotspots.filters if hotspots.filters is not None else filters)
-    rp = patrol_report(pts, pings, hotspots.areas, hotspots.surface, params,
+    logs = logs_from_layer(logs, str(incidents.crs))
+    if pings is None and logs is None:
+        raise BeatwiseError("This project has no patrol data: File > Import patrol data (or patrol logs).")
+    used = hotspots.filters if hotspots.filters is not None else filters
+    pings, logs = filter_pings(pings, used), clip_logs(logs, used)
+    if (pings is None or len(pings) < 2) and (logs is None or len(logs) == 0):
+        raise BeatwiseError(f"No patrol pings or logs in the date range ({used.describe()}): widen the dates.")
+    pts = apply_filters(incidents, used)
+    rp = patrol_report(pts, pings, hotspots.areas, hotspots.surface, params, logs=logs,
                        progress=scaled(progress, 0.15, 1.0))
     return PatrolRun(rp, params, hotspots.filters, hotspots.params, pings)

@@ -18,9 +18,11 @@ def register(sub) -> None:
 def run(args) -> int:
     files = write_demo(args.out, seed=args.seed)
     info = {"incidents": str(files.incidents_csv), "patrols": str(files.patrols_csv),
+            "patrol_logs": str(files.logs_csv),
             "project": str(files.project), "note": SYNTHETIC_LABEL}
     if args.json:
         print_json(info)
     else:
-        say(f"{SYNTHETIC_LABEL}: wrote {files.incidents_csv}, {files.patrols_csv}, {files.project}")
+        say(f"{SYNTHETIC_LABEL}: wrote {files.incidents_csv}, {files.patrols_csv}, "
+            f"{files.logs_csv}, {files.project}")
     return 0

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis.commands._common import (add_filter_arguments, add_input_arguments, finish, import_summary,
-                                       load_input, out_dir, say, titled)
+from analysis.commands._common import (add_filter_arguments, add_input_arguments, filters_from_args, finish,
+                                       import_summary, load_input, out_dir, say, titled)
 from analysis.progress import BeatwiseError
 
 PRESENCE_QML = """<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
@@ -48,8 +48,9 @@ def register(sub) -> None:
     add_input_arguments(p)
     add_filter_arguments(p)
     g = p.add_argument_group("patrol pings (the column options above are for the incidents)")
-    g.add_argument("--patrols", nargs="+", required=True, metavar="PINGS",
-                   help="patrol GPS: CSV/TSV/XLSX, GIS point layers or GPX (files or folders)")
+    g.add_argument("--patrols", nargs="+", metavar="PINGS",
+                   help="patrol GPS: CSV/TSV/XLSX, GIS point layers or GPX (files or folders); "
+                        "optional when --logs is given")
     g.add_argument("--unit", metavar="COL", help="column of the unit (vehicle, radio, officer) id")
     g.add_argument("--ping-time", metavar="COL", help="column of the ping time")
     for axis in ("lon", "lat", "x", "y"):
@@ -58,6 +59,19 @@ def register(sub) -> None:
     g.add_argument("--speed", metavar="COL", help="column of the speed")
     g.add_argument("--speed-unit", choices=("m/s", "km/h"), help="unit of --speed (default m/s, "
                                                                  "km/h when the name says kmh)")
+    g = p.add_argument_group("patrol logs (tasking records: unit, start, end, an area or a street)")
+    g.add_argument("--logs", nargs="+", metavar="FILE",
+                   help="patrol logs: CSV/TSV/XLSX with a WKT area or a street column, or GIS polygon layers")
+    g.add_argument("--log-unit", metavar="COL", help="column of the log's unit")
+    g.add_argument("--log-start", metavar="COL", help="column of the log's start time")
+    g.add_argument("--log-end", metavar="COL", help="column of the log's end time")
+    g.add_argument("--log-wkt", metavar="COL", help="column of the log's area as a WKT polygon")
+    g.add_argument("--log-street", metavar="COL", help="column of the log's street name")
+    g.add_argument("--log-crs", metavar="EPSG:NNNN", help="CRS of --log-wkt (default: detected)")
+    g.add_argument("--streets", metavar="LAYER", help="street layer the logs' street names are matched to")
+    g.add_argument("--streets-name-column", metavar="COL", help="street name column of LAYER")
+    g.add_argument("--street-buffer-m", type=float, default=15.0, metavar="M",
+                   help="a log's street is its centre-lines buffered by M metres (default 15)")
     g = p.add_argument_group("presence and dosage")
     g.add_argument("--max-gap-min", type=float, default=5.0, metavar="M",
                    help="longest gap between two pings still counted as presence (default 5)")
@@ -76,52 +90,86 @@ def register(sub) -> None:
 
 
 def _hotspots(incidents, top_percent):
-    from analysis.hotspots.areas import DEFAULT_TOP_PERCENT, hotspot_areas
-    from analysis.hotspots.gistar import DEFAULT_GI_CELL_M, default_gi_distance_m
-    from analysis.hotspots.grid import points_xy
-    from analysis.hotspots.kde import grid_for_kde, kde
-    from analysis.hotspots.study_area import study_area_for
+    from analysis.patrols.report import hotspots_for_patrols
 
-    xy, crs = points_xy(incidents)
-    grid, choice = grid_for_kde(xy, crs=crs)
-    surface = kde(xy, grid, bandwidth_m=choice)
-    study = study_area_for(xy, grid, band_m=default_gi_distance_m(surface.bandwidth_m, DEFAULT_GI_CELL_M))
-    areas = hotspot_areas(surface, incidents, study_area=study,
-                          top_percent=DEFAULT_TOP_PERCENT if top_percent is None else top_percent)
-    return surface, areas
+    return hotspots_for_patrols(incidents, top_percent)
+
+
+def _read_logs(args, crs: str):
+    from analysis.ingest.patrol_logs import LogMapping, read_patrol_logs
+    from analysis.patrols.logs import street_areas
+
+    if args.streets and not args.logs:
+        raise BeatwiseError("--streets LAYER is for the street names of --logs FILE")
+    lookup = None
+    if args.streets:
+        from analysis.hotspots.streets import read_street_layer
+
+        lookup = street_areas(read_street_layer(args.streets, crs, name_column=args.streets_name_column),
+                              args.street_buffer_m)
+    mapping = LogMapping(unit=args.log_unit, start=args.log_start, end=args.log_end, wkt=args.log_wkt,
+                         street=args.log_street, crs=args.log_crs, dayfirst=getattr(args, "map_dayfirst", None))
+    return read_patrol_logs(args.logs, mapping, working_crs=crs, street_area=lookup,
+                            streets_source=args.streets or "")
+
+
+def _counts(rep) -> dict:
+    return {"read": rep.rows_read, "accepted": rep.accepted, "rejected": len(rep.rejected),
+            "rejections": rep.rejections}
 
 
 def run(args) -> int:
+    from analysis.filters import clip_logs, filter_pings
     from analysis.ingest.tracks import PingMapping, read_pings
     from analysis.patrols.report import NO_TIMES_WARNING, PatrolParams, patrol_report
 
+    if not args.patrols and not args.logs:
+        raise BeatwiseError("give the patrol data: --patrols PINGS (GPS), --logs FILE (tasking records), or both")
     folder = out_dir(args.out)
     result = load_input(args)
     incidents = result.incidents
     if len(incidents) == 0:
         raise BeatwiseError("no incidents with coordinates (after the filters): nothing to compare "
                             "patrols with")
-    mapping = PingMapping(unit=args.unit, time=args.ping_time, lon=args.ping_lon, lat=args.ping_lat,
-                          x=args.ping_x, y=args.ping_y, crs=args.ping_crs, speed=args.speed,
-                          speed_unit=args.speed_unit)
-    pr = read_pings(args.patrols, mapping, working_crs=str(result.report.crs or incidents.crs))
-    pings = pr.pings
+    crs = str(result.report.crs or incidents.crs)
+    filters = filters_from_args(args)
+    pr = pings = lr = logs = None
+    if args.patrols:
+        mapping = PingMapping(unit=args.unit, time=args.ping_time, lon=args.ping_lon, lat=args.ping_lat,
+                              x=args.ping_x, y=args.ping_y, crs=args.ping_crs, speed=args.speed,
+                              speed_unit=args.speed_unit, dayfirst=args.map_dayfirst)
+        pr = read_pings(args.patrols, mapping, working_crs=crs)
+        pings = filter_pings(pr.pings, filters)
+    if args.logs:
+        lr = _read_logs(args, crs)
+        logs = clip_logs(lr.logs, filters)
+    outside = {"pings": 0 if pr is None else len(pr.pings) - len(pings),
+               "logs": 0 if lr is None else len(lr.logs) - len(logs)}
+    if (pings is None or len(pings) < 2) and (logs is None or len(logs) == 0):
+        raise BeatwiseError(f"no patrol pings or logs in the date range ({filters.describe()}): "
+                            f"{outside['pings']:,} pings and {outside['logs']:,} logs are outside it")
     surface, areas = _hotspots(incidents, args.top_percent)
     params = PatrolParams(max_gap_min=args.max_gap_min, visit_buffer_m=args.visit_buffer_m,
                           koper_min=args.koper_min, day_start=args.day_start)
-    rp = patrol_report(incidents, pings, areas, surface, params)
+    rp = patrol_report(incidents, pings, areas, surface, params, logs=logs)
     pres, visits, gap, duty, n_timed = rp.presence, rp.visits, rp.gap, rp.on_duty, rp.n_timed
-    rep = pr.report
-    c = pr.cleaning
+    c = pr.cleaning if pr is not None else None
     summary = {
-        "input": [str(p) for p in args.inputs], "patrols": [str(p) for p in args.patrols],
+        "input": [str(p) for p in args.inputs], "patrols": [str(p) for p in args.patrols or []],
+        "logs_files": [str(p) for p in args.logs or []],
         "import": import_summary(result.report),
-        "units": c.units,
-        "pings": {"read": rep.rows_read, "accepted": rep.accepted, "rejected": len(rep.rejected),
-                  "rejections": rep.rejections, "sorted": c.out_of_order, "duplicates": c.duplicates,
-                  "flagged_speed": c.flagged_speed},
-        "ping_interval_s": {"median": c.interval_s_median, "p90": c.interval_s_p90},
+        "filters": filters.to_dict(),
+        "outside_dates": outside,
+        "units": len(duty.units),
+        "pings": ({**_counts(pr.report), "sorted": c.out_of_order, "duplicates": c.duplicates,
+                   "flagged_speed": c.flagged_speed} if pr is not None else
+                  {"read": 0, "accepted": 0, "rejected": 0, "rejections": {}, "sorted": 0, "duplicates": 0,
+                   "flagged_speed": 0}),
+        "ping_interval_s": {"median": c.interval_s_median if c else None, "p90": c.interval_s_p90 if c else None},
+        "logs": _counts(lr.report) if lr is not None else {"read": 0, "accepted": 0, "rejected": 0, "rejections": {}},
         "presence_hours": pres.presence_hours,
+        "presence_from_pings_hours": (pres.total_s - pres.logs_s) / 3600.0,
+        "presence_from_logs_hours": pres.logs_s / 3600.0,
         "presence": pres.to_dict(),
         "on_duty": duty.to_list(),
         "hours_of_day_known": bool(n_timed),
@@ -129,20 +177,28 @@ def run(args) -> int:
         "gaps": [g.to_dict() for g in gap.gaps],
         "parameters": {"max_gap_min": args.max_gap_min, "visit_buffer_m": args.visit_buffer_m,
                        "koper_min": args.koper_min, "day_start": args.day_start,
-                       "top_percent": areas.top_percent},
-        "warnings": list(rep.warnings) + ([] if n_timed else [NO_TIMES_WARNING]),
+                       "top_percent": areas.top_percent, "street_buffer_m": args.street_buffer_m},
+        "warnings": ([] if pr is None else list(pr.report.warnings)) + ([] if lr is None else list(lr.report.warnings))
+        + ([] if n_timed else [NO_TIMES_WARNING]),
     }
     files = []
     if folder is not None:
-        files = _write_outputs(folder, pres, visits, pings, surface, areas, gap, result.report)
+        files = _write_outputs(folder, pres, visits, pings, surface, areas, gap, result.report, logs)
     return finish(args, summary, folder, files, "patrols.json", lambda: _tell(summary, gap))
 
 
 def _tell(summary: dict, gap) -> None:
-    p = summary["pings"]
-    say(f"{summary['units']} units, {p['accepted']:,} pings used of {p['read']:,} read "
-        f"({p['rejected']:,} rejected); median interval {summary['ping_interval_s']['median']:.0f} s; "
-        f"{summary['presence_hours']:,.1f} hours of observed presence")
+    p, lg, out = summary["pings"], summary["logs"], summary["outside_dates"]
+    if p["read"]:
+        say(f"{p['accepted'] - out['pings']:,} pings used of {p['read']:,} read ({p['rejected']:,} rejected"
+            + (f", {out['pings']:,} outside the dates" if out["pings"] else "")
+            + f"); median interval {summary['ping_interval_s']['median']:.0f} s")
+    if lg["read"]:
+        say(f"{lg['accepted'] - out['logs']:,} patrol logs used of {lg['read']:,} read ({lg['rejected']:,} rejected"
+            + (f", {out['logs']:,} outside the dates" if out["logs"] else "") + ")")
+    say(f"{summary['units']} units, {summary['presence_hours']:,.1f} hours of observed presence "
+        f"({summary['presence_from_pings_hours']:,.1f} from pings, {summary['presence_from_logs_hours']:,.1f} "
+        "from logs)")
     if not gap.gaps:
         say("no hotspot has a smaller share of patrol time than of incidents")
     for g in gap.gaps:
@@ -151,7 +207,7 @@ def _tell(summary: dict, gap) -> None:
         say(f"  warning: {w}")
 
 
-def _write_outputs(folder: Path, pres, visits, pings, surface, areas, gap, report) -> list:
+def _write_outputs(folder: Path, pres, visits, pings, surface, areas, gap, report, logs=None) -> list:
     import geopandas as gpd
     from shapely import linestrings
 
@@ -163,26 +219,29 @@ def _write_outputs(folder: Path, pres, visits, pings, surface, areas, gap, repor
     minutes = pres.raster_s / 60.0
     tif = write_grid_geotiff(minutes, surface.grid, folder / "presence.tif", nodata=None,
                              description="patrol presence", units="minutes",
-                             tags={"max_gap_min": pres.max_gap_min, "total_hours": f"{pres.presence_hours:.3f}"})
+                             tags={"max_gap_min": pres.to_dict()["max_gap_min"] or "", "total_hours": f"{pres.presence_hours:.3f}"})
     vmax = float(np.nanpercentile(minutes[minutes > 0], 99)) if (minutes > 0).any() else 1.0
     qml = folder / "presence.qml"
     with atomic_write(qml) as tmp:
         tmp.write_text(PRESENCE_QML.format(vmax=max(vmax, 1.0), v1=max(vmax, 1.0) / 10,
                                            v2=max(vmax, 1.0) / 2), encoding="utf-8")
     dosage = write_csv(visits.dosage, folder / "dosage.csv")
-    tracks = []
-    for unit, g in pings.groupby("unit_id", sort=True):
+    tracks, crs = [], areas.to_geodataframe().crs
+    for unit, g in (pings.groupby("unit_id", sort=True) if pings is not None else ()):
         xy = np.column_stack([g.geometry.x.to_numpy(), g.geometry.y.to_numpy()])
         if len(xy) >= 2:
             tracks.append({"unit_id": str(unit), "pings": len(xy), "start": str(g["t"].iloc[0]),
                            "end": str(g["t"].iloc[-1]), "geometry": linestrings(xy)})
-    tracks = gpd.GeoDataFrame(tracks, geometry="geometry", crs=pings.crs) if tracks else \
-        gpd.GeoDataFrame({"unit_id": []}, geometry=[], crs=pings.crs)
+    tracks = gpd.GeoDataFrame(tracks, geometry="geometry", crs=crs) if tracks else \
+        gpd.GeoDataFrame({"unit_id": []}, geometry=[], crs=crs)
     v = visits.visits.copy()
     for col in ("start", "end"):
         if col in v:
             v[col] = v[col].astype(str)
-    gpkg = _atomic_gpkg([("tracks", tracks), ("hotspots", areas.to_geodataframe())], folder / "visits.gpkg")
+    layers = [("tracks", tracks), ("hotspots", areas.to_geodataframe())]
+    if logs is not None and len(logs):
+        layers.append(("logs", logs.assign(t_start=logs["t_start"].astype(str), t_end=logs["t_end"].astype(str))))
+    gpkg = _atomic_gpkg(layers, folder / "visits.gpkg")
     vis_csv = write_csv(v, folder / "visits.csv")
     png = folder / "gap_map.png"
     _gap_map(png, surface, minutes, areas, gap, report)

@@ -76,17 +76,21 @@ def gap_map_figure(surface, minutes, areas, gap, title: str, *, figsize=(11.7, 6
     return fig
 
 
-def patrol_briefing(project, incidents, areas, surface, *, progress: Optional[ProgressFn] = None):
-    """(PatrolReport or None, note): the project's patrol layer against the briefing's hotspots,
-    with the parameters saved in the project (``patrol_params``); None when it has no patrols."""
-    from analysis.patrols.report import PatrolParams, patrol_report, pings_from_layer
+def patrol_briefing(project, incidents, areas, surface, *, filters=None, progress: Optional[ProgressFn] = None):
+    """(PatrolReport or None, note): the project's patrol pings and logs against the briefing's
+    hotspots, narrowed to the briefing's dates (``filters``), with the parameters saved in the
+    project (``patrol_params``); None when it has no patrol data."""
+    from analysis.filters import clip_logs, filter_pings
+    from analysis.patrols.report import PatrolParams, logs_from_layer, patrol_report, pings_from_layer
 
-    if project.patrols is None or len(project.patrols) == 0:
+    logs_layer = getattr(project, "patrol_logs", None)
+    if (project.patrols is None or len(project.patrols) == 0) and (logs_layer is None or len(logs_layer) == 0):
         return None, ""
     try:
-        pings = pings_from_layer(project.patrols, str(incidents.crs))
+        pings = filter_pings(pings_from_layer(project.patrols, str(incidents.crs)), filters)
+        logs = clip_logs(logs_from_layer(logs_layer, str(incidents.crs)), filters)
         params = PatrolParams.from_dict((project.settings or {}).get("patrol_params"))
-        return patrol_report(incidents, pings, areas, surface, params, progress=progress), ""
+        return patrol_report(incidents, pings, areas, surface, params, logs=logs, progress=progress), ""
     except BeatwiseError as exc:  # bad patrol data must not stop the rest of the briefing
         return None, f"Patrol page left out: {exc}"
 
@@ -99,8 +103,10 @@ def add_patrol_page(doc, rp) -> None:
     """The page: what was measured, the ranked gaps with sentences, every hotspot, the gap map."""
     gap, pres, p = rp.gap, rp.presence, rp.params
     doc.new_page("Patrols", PAGE_TITLE)
+    logs = (f" ({pres.logs_s / 3600:,.0f} of them from {pres.n_logs:,} patrol logs, each spread evenly "
+            "over its area and counted at every hotspot its area overlaps)") if pres.n_logs else ""
     doc.para(f"Observed presence (not compliance: no patrol plan is compared) of {len(pres.units)} "
-             f"units over {gap.period_text}: {pres.presence_hours:,.0f} hours in total. A unit counts as "
+             f"units over {gap.period_text}: {pres.presence_hours:,.0f} hours in total{logs}. A unit counts as "
              f"present along the straight line between two of its pings at most {p.max_gap_min:g} "
              f"minutes apart; a visit is time inside a hotspot (buffered by {p.visit_buffer_m:g} m); "
              f"visits of {p.koper_min:g} minutes or more count for Koper dosage; policing days start "

@@ -352,7 +352,7 @@ def compute_briefing(project, options: BriefingOptions = BriefingOptions(), *,
     if gi is not None:
         warnings.extend(gi.warnings)
     report(progress, 0.98, "Patrol presence against demand")
-    patrols, patrol_note = patrol_briefing(project, incidents, areas, surface)
+    patrols, patrol_note = patrol_briefing(project, incidents, areas, surface, filters=options.filters)
     if patrol_note:
         warnings.append(patrol_note)
     report(progress, 1.0, "Analyses done")

@@ -40,6 +40,9 @@ def read_layer(path, crs=None, *, what: str = "GIS layer", require_crs: bool = T
         layer = gpd.read_file(path, engine="pyogrio")
     except Exception as exc:  # GDAL raises many kinds for broken files
         raise BeatwiseError(f"{path}: cannot read this {what} ({exc})") from exc
+    if not isinstance(layer, gpd.GeoDataFrame):   # a table (CSV...) read by GDAL: no geometry
+        raise BeatwiseError(f"{path}: this is not a GIS layer (no geometry); the {what} must be a "
+                            "GeoPackage, GeoJSON or Shapefile")
     if len(layer) == 0:
         raise BeatwiseError(f"{path}: the {what} has no features")
     if layer.crs is None:

@@ -32,16 +32,12 @@ from analysis.ingest import validation as v
 from analysis.ingest.columns import ColumnMapping
 from analysis.ingest.coordinates import coordinates, numbers
 from analysis.ingest.layers import point_layer
+from analysis.ingest.ping_columns import TIME_CANDIDATES, UNIT_CANDIDATES, detect_ping_columns, pick_column
 from analysis.ingest.times import EARLIEST
 from analysis.ingest.timeparse import LOCAL_TZ, clock_changes, parse_times
 from analysis.progress import BeatwiseError, ProgressFn, report
 
-PING_COLUMNS = ["unit_id", "t", "speed_kmh", "accuracy_m", "flagged", "source_file", "source_row"]
-UNIT_CANDIDATES = ("unitid", "unit", "callsign", "vehicleid", "vehicle", "radioid", "radio", "issi",
-                   "officerid", "officer", "deviceid", "device", "trackerid", "collarnumber")
-SPEED_CANDIDATES = ("speedkmh", "speed", "velocity")
-ACCURACY_CANDIDATES = ("accuracym", "accuracy", "hdop", "horizontalaccuracy")
-TIME_CANDIDATES = ("timestamp", "time", "datetime", "gpstime", "fixtime", "recorded", "date")
+PING_COLUMNS = ["unit_id", "t", "speed_kmh", "accuracy_m", "status", "flagged", "source_file", "source_row"]
 NO_UNIT = "no unit id"
 TIME_IN_FUTURE = "time in the future"
 MAX_SPEED_KMH = 200.0
@@ -66,6 +62,7 @@ class PingMapping:
     speed: Optional[str] = None
     speed_unit: Optional[str] = None
     accuracy: Optional[str] = None
+    status: Optional[str] = None
     dayfirst: Optional[bool] = None
     sheet: Optional[str] = None
     tz: str = LOCAL_TZ
@@ -121,42 +118,7 @@ class _Raw:
     malformed: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
     columns: dict = field(default_factory=dict)
-
-
-def _pick(header, candidates, given):
-    by_norm = {}
-    for c in header:
-        by_norm.setdefault(colmod.norm(c), c)
-    if given is not None:
-        match = given if given in header else by_norm.get(colmod.norm(given))
-        if match is None:
-            raise BeatwiseError(f"column {given!r} is not in the file; columns found: {', '.join(header)}")
-        return match
-    for cand in candidates:
-        if cand in by_norm:
-            return by_norm[cand]
-    for cand in candidates:  # "vehicle.position.speed", "vehicle.vehicle.id": the last words
-        hits = [c for n, c in by_norm.items() if n.endswith(cand)]
-        if hits:
-            return hits[0]
-    return None
-
-
-def _suffix_coordinates(header, mapping: PingMapping) -> dict:
-    """lon/lat (or x/y) columns: by name as for incidents, else by their last words."""
-    chosen = {}
-    for key in ("lon", "lat", "x", "y"):
-        if getattr(mapping, key):
-            chosen[key] = _pick(header, (), getattr(mapping, key))
-    if chosen:
-        return chosen
-    found = colmod.resolve(header, ColumnMapping(), None)
-    coords = {k: found[k] for k in ("lon", "lat", "x", "y") if k in found}
-    if coords:
-        return coords
-    lon = _pick(header, ("longitude", "lon", "lng"), None)
-    lat = _pick(header, ("latitude", "lat"), None)
-    return {"lon": lon, "lat": lat} if lon and lat else {}
+    status: Optional[np.ndarray] = None
 
 
 def _speed_kmh(values: np.ndarray, column: str, unit: Optional[str]) -> np.ndarray:
@@ -167,22 +129,17 @@ def _speed_kmh(values: np.ndarray, column: str, unit: Optional[str]) -> np.ndarr
 def _table(path: Path, mapping: PingMapping) -> _Raw:
     head = tables.peek(path, 200, sheet=mapping.sheet)
     header = [str(c) for c in head.columns]
-    unit = _pick(header, UNIT_CANDIDATES, mapping.unit)
+    chosen = detect_ping_columns(header, head, mapping)
+    unit = chosen.get("unit")
     if unit is None:
         raise BeatwiseError(f"{path}: no unit column (which vehicle, radio or officer each ping is "
                             f"from): map it with --unit COL. Columns found: {', '.join(header)}")
-    coords = _suffix_coordinates(header, mapping)
-    tcol = _pick(header, TIME_CANDIDATES, mapping.time)
+    coords = {k: chosen[k] for k in ("lon", "lat", "x", "y") if k in chosen}
+    tcol = chosen.get("time")
     if tcol is None:
         raise BeatwiseError(f"{path}: no time column: map it with --time COL. Columns found: "
                             f"{', '.join(header)}")
-    speed = _pick(header, SPEED_CANDIDATES, mapping.speed)
-    acc = _pick(header, ACCURACY_CANDIDATES, mapping.accuracy)
-    chosen = {"unit": unit, "time": tcol, **coords}
-    if speed:
-        chosen["speed"] = speed
-    if acc:
-        chosen["accuracy"] = acc
+    speed, acc, status = chosen.get("speed"), chosen.get("accuracy"), chosen.get("status")
     nums = [c for k, c in chosen.items() if k in ("lon", "lat", "x", "y", "speed", "accuracy")]
     raw = tables.read_table(path, set(chosen.values()), numbers=nums, coded=[unit], sheet=mapping.sheet)
     reasons = np.full(len(raw), "", dtype=object)
@@ -203,13 +160,13 @@ def _table(path: Path, mapping: PingMapping) -> _Raw:
     v.first_reason(reasons, times.bad, f"{v.BAD_TIME} in '{tcol}'")
     return _Raw(str(path), units, times.values, times.absolute, xy.x, xy.y, xy.src_crs, sp, ac,
                 raw.lines, reasons, list(raw.malformed), warnings,
-                {str(path): {"format": raw.fmt, **chosen}})
+                {str(path): {"format": raw.fmt, **chosen}}, raw.strings(status) if status else None)
 
 
 def _layer(path: Path, mapping: PingMapping) -> _Raw:
     raw, x, y, not_point, src, warnings = point_layer(path, mapping.crs)
-    unit = _pick(raw.header, UNIT_CANDIDATES, mapping.unit)
-    tcol = _pick(raw.header, TIME_CANDIDATES, mapping.time)
+    unit = pick_column(raw.header, UNIT_CANDIDATES, mapping.unit)
+    tcol = pick_column(raw.header, TIME_CANDIDATES, mapping.time)
     if unit is None or tcol is None:
         raise BeatwiseError(f"{path}: needs a unit and a time column (--unit COL, --time COL); "
                             f"columns found: {', '.join(raw.header)}")
@@ -224,10 +181,12 @@ def _layer(path: Path, mapping: PingMapping) -> _Raw:
                 {str(path): {"format": raw.fmt, "unit": unit, "time": tcol}})
 
 
-def _to_utc(r: _Raw, tz: str) -> tuple[np.ndarray, int, int]:
-    """Instants (UTC ns) of every row; naive times are local wall-clock in ``tz``."""
-    t = r.local.copy()
-    local = ~r.absolute & ~np.isnat(t)
+def local_to_utc(values: np.ndarray, absolute: np.ndarray, tz: str) -> tuple[np.ndarray, int, int]:
+    """Instants (UTC, datetime64[ns]) of parsed times; naive (not ``absolute``) ones are local
+    wall-clock in ``tz``: the spring hour that does not exist is moved forward, the repeated
+    autumn hour read as its first occurrence. Returns the instants and those two counts."""
+    t = np.asarray(values, dtype="datetime64[ns]").copy()
+    local = ~np.asarray(absolute, dtype=bool) & ~np.isnat(t)
     moved = repeated = 0
     if local.any():
         gap, twice = clock_changes(t[local], tz)
@@ -236,6 +195,11 @@ def _to_utc(r: _Raw, tz: str) -> tuple[np.ndarray, int, int]:
         utc = idx.tz_localize(tz, ambiguous=np.ones(len(idx), bool), nonexistent=pd.Timedelta(hours=1))
         t[local] = utc.tz_convert("UTC").tz_localize(None).to_numpy("datetime64[ns]")
     return t, moved, repeated
+
+
+def _to_utc(r: _Raw, tz: str) -> tuple[np.ndarray, int, int]:
+    """Instants (UTC ns) of every row; naive times are local wall-clock in ``tz``."""
+    return local_to_utc(r.local, r.absolute, tz)
 
 
 def _read(path: Path, mapping: PingMapping) -> _Raw:
@@ -285,7 +249,7 @@ def read_pings(paths, mapping: PingMapping | None = None, *, working_crs: str | 
     if working_crs is None:
         working_crs = choose_working_crs(ok_parts)
     report(progress, 0.85, "projecting")
-    cols = {k: [] for k in ("unit", "t", "x", "y", "speed", "acc", "file", "row")}
+    cols = {k: [] for k in ("unit", "t", "x", "y", "speed", "acc", "status", "file", "row")}
     rejected: list[v.RejectedRow] = []
     per_file = {}
     for r in raws:
@@ -295,8 +259,9 @@ def read_pings(paths, mapping: PingMapping | None = None, *, working_crs: str | 
         rejected += [v.RejectedRow(r.file, int(line), f"malformed line: {why}") for line, why in r.malformed]
         rejected += v.rejected_rows(r.file, r.rows, r.reasons)
         per_file[r.file] = len(r.rows) + len(r.malformed)
+        status = r.status if r.status is not None else np.full(len(r.rows), "", dtype=object)
         for key, arr in (("unit", r.unit), ("t", r.local), ("x", x), ("y", y), ("speed", r.speed),
-                         ("acc", r.accuracy), ("row", r.rows)):
+                         ("acc", r.accuracy), ("status", status), ("row", r.rows)):
             cols[key].append(arr[ok])
         cols["file"].append(np.full(int(ok.sum()), r.file, dtype=object))
     c = {k: np.concatenate(a) if a else np.zeros(0) for k, a in cols.items()}
@@ -357,7 +322,8 @@ def _clean(c: dict, max_speed_kmh: float) -> tuple[pd.DataFrame, PingCleaning, l
     frame = pd.DataFrame({
         "unit_id": pd.array(c["unit"].astype(str), dtype="str"),
         "t": pd.DatetimeIndex(t_ns.astype("datetime64[ns]")).tz_localize("UTC"),
-        "speed_kmh": c["speed"].astype(float), "accuracy_m": c["acc"].astype(float), "flagged": flagged,
+        "speed_kmh": c["speed"].astype(float), "accuracy_m": c["acc"].astype(float),
+        "status": pd.array(c["status"].astype(str), dtype="str"), "flagged": flagged,
         "source_file": pd.array(c["file"].astype(str), dtype="str"),
         "source_row": c["row"].astype(np.int64), "x": c["x"], "y": c["y"]})
     cleaning = PingCleaning(

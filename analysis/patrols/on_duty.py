@@ -53,25 +53,46 @@ class OnDuty:
         return [None if np.isnan(v) else float(v) for v in self.hour_of_week]
 
 
-def on_duty(pings) -> OnDuty:
+def on_duty(pings, logs=None) -> OnDuty:
     """Distinct units reporting per local hour-of-week slot, averaged over the period covered.
 
     Parameters
     ----------
-    pings : GeoDataFrame
+    pings : GeoDataFrame or None
         Pings as ``analysis.ingest.tracks`` returns them (only ``unit_id`` and ``t`` are read, but
         the frame is checked like everywhere else).
+    logs : GeoDataFrame, optional
+        Patrol logs (``analysis.ingest.patrol_logs``): a unit is also on duty in every hour a log of its
+        covers part of.
 
     Returns
     -------
     OnDuty
     """
-    a = ping_arrays(pings)
-    t, unit = a["t"], a["unit"]
-    if t.size == 0:
+    from analysis.patrols.logs import log_arrays, log_units_by_hour
+
+    names: dict = {}
+    unit_parts, hour_parts, ends = [], [], []
+    if pings is not None and len(pings):
+        a = ping_arrays(pings)
+        names.update({u: i for i, u in enumerate(a["units"])})
+        unit_parts.append(a["unit"])
+        hour_parts.append(a["t"] // NS_PER_HOUR)
+        ends += [int(a["t"].min()), int(a["t"].max())]
+    if logs is not None and len(logs):
+        la = log_arrays(logs)
+        for u in la["units"]:
+            names.setdefault(u, len(names))
+        code = np.array([names[u] for u in la["units"]], dtype=np.int64)
+        u, h = log_units_by_hour(la)
+        unit_parts.append(code[u])
+        hour_parts.append(h)
+        ends += [int(la["ta"].min()), int(la["tb"].max())]
+    units = tuple(names)
+    if not ends:
         zeros = np.zeros(HOURS_PER_WEEK, dtype=np.int64)
-        return OnDuty(np.full(HOURS_PER_WEEK, np.nan), zeros, zeros, a["units"], 0, 0)
-    hour = t // NS_PER_HOUR
+        return OnDuty(np.full(HOURS_PER_WEEK, np.nan), zeros, zeros, units, 0, 0)
+    unit, hour = np.concatenate(unit_parts), np.concatenate(hour_parts)
     h0, h1 = int(hour.min()), int(hour.max())
     span = h1 - h0 + 1
     pairs = np.unique(unit * span + (hour - h0))
@@ -81,4 +102,4 @@ def on_duty(pings) -> OnDuty:
     occurrences = np.bincount(slots, minlength=HOURS_PER_WEEK).astype(np.int64)
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = np.where(occurrences > 0, unit_hours / occurrences, np.nan)
-    return OnDuty(mean, occurrences, unit_hours, a["units"], int(t.min()), int(t.max()))
+    return OnDuty(mean, occurrences, unit_hours, units, min(ends), max(ends))

@@ -26,7 +26,7 @@ import numpy as np
 from analysis.hotspots.grid import GridSpec
 from analysis.patrols.clock import NS_PER_S, hour_of_week_ns
 from analysis.patrols.segments import DEFAULT_MAX_GAP_MIN, Segments, patrol_segments
-from analysis.progress import ProgressFn, report
+from analysis.progress import BeatwiseError, ProgressFn, report
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,7 +53,12 @@ class Presence:
         Presence on segment pieces outside the grid (not in the raster).
     units : tuple of str
     period_start_ns, period_end_ns : int
-        First and last ping (UTC ns).
+        First and last ping (UTC ns), or log start and end.
+    logs_s : float
+        The part of ``total_s`` from patrol logs (:mod:`analysis.patrols.logs`); the rest is
+        from pings.
+    n_logs : int
+        Logs counted.
     """
 
     grid: GridSpec
@@ -69,14 +74,38 @@ class Presence:
     units: tuple
     period_start_ns: int
     period_end_ns: int
+    logs_s: float = 0.0
+    n_logs: int = 0
 
     @property
     def presence_hours(self) -> float:
         return self.total_s / 3600.0
 
+    def combined(self, other: "Presence") -> "Presence":
+        """Presence from pings and presence from logs on the same grid, added up (units united,
+        the period the span of both; ``max_gap_min`` is the pings' rule)."""
+        if self.grid != other.grid:
+            raise BeatwiseError("Presence on different grids cannot be added.")
+        gaps = [p.max_gap_min for p in (self, other) if p.max_gap_min == p.max_gap_min]
+        spans = [p for p in (self, other) if p.n_segments]
+        return Presence(
+            grid=self.grid, max_gap_min=gaps[0] if gaps else float("nan"),
+            raster_s=self.raster_s + other.raster_s, hour_of_week_s=self.hour_of_week_s + other.hour_of_week_s,
+            total_s=self.total_s + other.total_s, counted_gap_s=self.counted_gap_s + other.counted_gap_s,
+            uncounted_gap_s=self.uncounted_gap_s + other.uncounted_gap_s,
+            n_segments=self.n_segments + other.n_segments, n_uncounted_gaps=self.n_uncounted_gaps + other.n_uncounted_gaps,
+            outside_grid_s=self.outside_grid_s + other.outside_grid_s,
+            units=tuple(dict.fromkeys(self.units + other.units)),
+            period_start_ns=min((p.period_start_ns for p in spans), default=0),
+            period_end_ns=max((p.period_end_ns for p in spans), default=0),
+            logs_s=self.logs_s + other.logs_s, n_logs=self.n_logs + other.n_logs)
+
     def to_dict(self) -> dict:
         """Plain summary for JSON (no arrays but the 168 hours)."""
-        return {"max_gap_min": self.max_gap_min, "presence_hours": self.presence_hours,
+        return {"max_gap_min": self.max_gap_min if self.max_gap_min == self.max_gap_min else None,
+                "presence_hours": self.presence_hours,
+                "presence_from_pings_hours": (self.total_s - self.logs_s) / 3600.0,
+                "presence_from_logs_hours": self.logs_s / 3600.0, "logs": self.n_logs,
                 "counted_gap_s": self.counted_gap_s, "uncounted_gap_s": self.uncounted_gap_s,
                 "segments": self.n_segments, "uncounted_gaps": self.n_uncounted_gaps,
                 "outside_grid_s": self.outside_grid_s, "units": len(self.units),

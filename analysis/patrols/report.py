@@ -136,16 +136,43 @@ def demand_by_hotspot(incidents, polygons) -> tuple[np.ndarray, np.ndarray, np.n
     return by, overall, counts, int(timed.sum())
 
 
+def hotspots_for_patrols(incidents, top_percent: Optional[float] = None):
+    """``(surface, areas)``: the density surface and hotspot areas patrols are compared with.
+
+    A fixed quartic KDE with the ArcGIS bandwidth on its automatic grid; the study area (the
+    cells the incidents can reach) is sized by the data-driven Gi* band of ``beatwise hotspots``
+    (:func:`analysis.hotspots.gistar.data_gi_distance_m` on the default Gi* cell), not by the KDE
+    bandwidth, so both commands bound their statistics by the same cells.
+    """
+    from analysis.hotspots.areas import DEFAULT_TOP_PERCENT, hotspot_areas
+    from analysis.hotspots.gistar import DEFAULT_GI_CELL_M, data_gi_distance_m
+    from analysis.hotspots.grid import points_xy
+    from analysis.hotspots.kde import grid_for_kde, kde
+    from analysis.hotspots.study_area import study_area_for
+
+    xy, crs = points_xy(incidents)
+    grid, choice = grid_for_kde(xy, crs=crs)
+    surface = kde(xy, grid, bandwidth_m=choice)
+    band, _rule = data_gi_distance_m(xy, grid.with_cell_m(DEFAULT_GI_CELL_M))
+    study = study_area_for(xy, grid, band_m=band)
+    areas = hotspot_areas(surface, incidents, study_area=study,
+                          top_percent=DEFAULT_TOP_PERCENT if top_percent is None else top_percent)
+    return surface, areas
+
+
 def patrol_report(incidents, pings, areas, surface, params: PatrolParams = PatrolParams(), *,
-                  progress: Optional[ProgressFn] = None) -> PatrolReport:
+                  logs=None, progress: Optional[ProgressFn] = None) -> PatrolReport:
     """Presence on ``surface``'s grid, visits and dosage at ``areas``, the gap, on-duty counts.
 
     Parameters
     ----------
     incidents : GeoDataFrame
         The incidents the hotspots were found in (already filtered), working CRS.
-    pings : GeoDataFrame
+    pings : GeoDataFrame or None
         As :func:`analysis.ingest.tracks.read_pings` returns them, same CRS.
+    logs : GeoDataFrame, optional
+        Patrol logs as :func:`analysis.ingest.patrol_logs.read_patrol_logs` returns them, same CRS:
+        their presence is added to the pings' (:mod:`analysis.patrols.logs`).
     areas : HotspotAreas
         From :func:`analysis.hotspots.areas.hotspot_areas`.
     surface : DensitySurface
@@ -153,6 +180,7 @@ def patrol_report(incidents, pings, areas, surface, params: PatrolParams = Patro
     params : PatrolParams
     """
     from analysis.patrols.gap import patrol_gap
+    from analysis.patrols.logs import log_presence
     from analysis.patrols.on_duty import on_duty
     from analysis.patrols.presence import presence
     from analysis.patrols.segments import patrol_segments
@@ -161,18 +189,25 @@ def patrol_report(incidents, pings, areas, surface, params: PatrolParams = Patro
     if len(incidents) == 0:
         raise BeatwiseError("no incidents with coordinates (after the filters): nothing to compare "
                             "patrols with")
-    if pings is None or len(pings) < 2:
-        raise BeatwiseError("no patrol pings: import patrol data first (File > Import patrol data)")
+    has_logs = logs is not None and len(logs) > 0
+    if (pings is None or len(pings) < 2) and not has_logs:
+        raise BeatwiseError("no patrol pings or logs: import patrol data first (File > Import patrol data)")
     hs = areas.to_geodataframe()
     names = hotspot_names(areas)
     report(progress, 0.0, "Patrol segments")
-    seg = patrol_segments(pings, params.max_gap_min)
-    pres = presence(pings, surface.grid, params.max_gap_min, segments=seg,
-                    progress=scaled(progress, 0.05, 0.5))
-    visits = hotspot_visits(pings, hs.geometry, names=names, visit_buffer_m=params.visit_buffer_m,
-                            koper_min=params.koper_min, day_start=params.day_start,
-                            max_gap_min=params.max_gap_min, segments=seg,
-                            progress=scaled(progress, 0.5, 0.85))
+    seg = patrol_segments(pings, params.max_gap_min) if pings is not None and len(pings) >= 2 else None
+    pres = None
+    if seg is not None:
+        pres = presence(pings, surface.grid, params.max_gap_min, segments=seg,
+                        progress=scaled(progress, 0.05, 0.45))
+    if has_logs:
+        report(progress, 0.45, "Presence from patrol logs")
+        from_logs = log_presence(logs, surface.grid)
+        pres = from_logs if pres is None else pres.combined(from_logs)
+    visits = hotspot_visits(pings if seg is not None else None, hs.geometry, names=names,
+                            visit_buffer_m=params.visit_buffer_m, koper_min=params.koper_min,
+                            day_start=params.day_start, max_gap_min=params.max_gap_min, segments=seg,
+                            logs=logs if has_logs else None, progress=scaled(progress, 0.5, 0.85))
     report(progress, 0.85, "Demand at the hotspots")
     by_hour, overall, counts, n_timed = demand_by_hotspot(incidents, list(hs.geometry))
     if n_timed:
@@ -183,7 +218,7 @@ def patrol_report(incidents, pings, areas, surface, params: PatrolParams = Patro
         by_hour[:, 0] = counts
         gap = patrol_gap(visits, by_hour, presence=pres, total_incidents=float(len(incidents)))
     report(progress, 0.95, "Officers on duty")
-    duty = on_duty(pings)
+    duty = on_duty(pings if seg is not None else None, logs if has_logs else None)
     report(progress, 1.0, f"{len(gap.gaps)} under-patrolled hotspot(s)")
     return PatrolReport(params, areas, surface, tuple(names), pres, visits, gap, duty,
                         np.asarray(overall, dtype=float), n_timed,
@@ -251,3 +286,21 @@ def units_in_window(pings, start, hours: float = 1.0):
     t1 = t0 + pd.Timedelta(hours=float(hours))
     t = pings["t"]
     return pings[(t >= t0) & (t < t1)]
+
+
+def logs_from_layer(layer, crs: Optional[str] = None):
+    """A project's ``patrol_logs`` layer as the reader's logs frame (``t_start``/``t_end``
+    tz-aware UTC, in ``crs``), or None when there is none."""
+    import pandas as pd
+
+    if layer is None or len(layer) == 0:
+        return None
+    out = layer.copy()
+    for col in ("t_start", "t_end"):
+        t = out[col]
+        if pd.api.types.is_datetime64_any_dtype(t) and getattr(t.dt, "tz", None) is not None:
+            out[col] = t.dt.tz_convert("UTC")
+        else:
+            out[col] = pd.to_datetime(t, utc=True, format="ISO8601")
+    crs = crs or str(layer.crs)
+    return out.to_crs(crs) if out.crs is not None and str(out.crs) != crs else out

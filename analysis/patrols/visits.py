@@ -203,21 +203,43 @@ HOTSPOT_COLUMNS = ["hotspot", "name", "patrol_minutes", "officer_minutes", "visi
                    "drive_throughs", "longest_gap_h"]
 
 
-def _visit_table(seg, owner, s, e, us, ue, vs, ve, koper_ns, stop_kmh) -> pd.DataFrame:
-    """One row per visit ``[vs, ve)`` from the units' intervals ``[s, e)`` (segments ``owner``) and
-    their union ``[us, ue)``."""
+def _visit_table(unit, speed, s, e, us, ue, vs, ve, koper_ns, stop_kmh) -> pd.DataFrame:
+    """One row per visit ``[vs, ve)`` from the units' intervals ``[s, e)`` (their units and speeds,
+    NaN for logs) and their union ``[us, ue)``."""
     nv = len(vs)
     vid = np.searchsorted(vs, s, side="right") - 1
     patrol = np.bincount(np.searchsorted(vs, us, side="right") - 1, weights=(ue - us).astype(float), minlength=nv)
     officer = np.bincount(vid, weights=(e - s).astype(float), minlength=nv)
-    pairs = np.unique(np.c_[vid, seg.unit[owner]], axis=0) if nv else np.zeros((0, 2), dtype=np.int64)
-    median = _weighted_median(vid, seg.speed_kmh[owner], e - s, nv)
+    pairs = np.unique(np.c_[vid, unit], axis=0) if nv else np.zeros((0, 2), dtype=np.int64)
+    known = ~np.isnan(speed)                       # a log has no speed: the pings' speeds decide
+    median = _weighted_median(vid[known], speed[known], (e - s)[known], nv)
+    kind = np.where(np.isnan(median), "unknown", np.where(median < stop_kmh, "stop", "drive-through"))
     return pd.DataFrame({
         "start": pd.to_datetime(vs, utc=True), "end": pd.to_datetime(ve, utc=True),
         "duration_min": (ve - vs) / NS_PER_MIN, "patrol_min": patrol / NS_PER_MIN,
         "officer_min": officer / NS_PER_MIN, "units": np.bincount(pairs[:, 0], minlength=nv),
-        "median_speed_kmh": median, "kind": np.where(median < stop_kmh, "stop", "drive-through"),
-        "qualifying": (ve - vs) >= koper_ns})
+        "median_speed_kmh": median, "kind": kind, "qualifying": (ve - vs) >= koper_ns})
+
+
+def _intervals_inside(seg, boxes, la, log_unit, polygon):
+    """``(unit, speed, start, end)`` of the time inside ``polygon``: the pings' segment parts and
+    the overlapping logs (whole intervals, no speed), sorted by start, empty intervals dropped."""
+    from analysis.patrols.logs import log_intervals
+
+    parts = []
+    if seg is not None and len(seg):
+        owner, s, e = inside_intervals(seg, polygon, boxes)
+        parts.append((seg.unit[owner], seg.speed_kmh[owner], s, e))
+    if la is not None:
+        u, s, e = log_intervals(la, polygon)
+        parts.append((log_unit[u], np.full(len(u), np.nan), s, e))
+    if not parts:
+        z = np.zeros(0, dtype=np.int64)
+        return z, np.zeros(0), z, z
+    unit, speed, s, e = (np.concatenate([p[k] for p in parts]) for k in range(4))
+    order = np.argsort(s, kind="stable")
+    order = order[e[order] > s[order]]                 # an instant inside is no time inside
+    return unit[order].astype(np.int64), speed[order].astype(float), s[order], e[order]
 
 
 def _per_day(intervals, bounds, day_lo: int, n_days: int, koper_ns: int) -> np.ndarray:
@@ -243,7 +265,8 @@ def hotspot_visits(pings, hotspots, *, names: Optional[Sequence[str]] = None,
                    visit_buffer_m: float = DEFAULT_VISIT_BUFFER_M, koper_min: float = DEFAULT_KOPER_MIN,
                    day_start: str = DEFAULT_DAY_START, max_gap_min: float = DEFAULT_MAX_GAP_MIN,
                    merge_pause_min: float = MERGE_PAUSE_MIN, stop_kmh: float = STOP_KMH,
-                   segments: Optional[Segments] = None, progress: Optional[ProgressFn] = None) -> Visits:
+                   segments: Optional[Segments] = None, logs=None,
+                   progress: Optional[ProgressFn] = None) -> Visits:
     """Visits, patrol- and officer-minutes and Koper (1995) dosage at hotspot polygons.
 
     Parameters
@@ -265,24 +288,43 @@ def hotspot_visits(pings, hotspots, *, names: Optional[Sequence[str]] = None,
         Pauses under this merge into one visit (2 min); stops are under this median speed (8 km/h).
     segments : Segments, optional
         Shared with :func:`analysis.patrols.presence.presence`.
+    logs : GeoDataFrame, optional
+        Patrol logs (:func:`analysis.ingest.patrol_logs.read_patrol_logs`): a log whose area overlaps a
+        buffered hotspot is present there for its whole interval (:mod:`analysis.patrols.logs`).
+        ``pings`` may then be None.
 
     Returns
     -------
     Visits
     """
-    seg = segments if segments is not None else patrol_segments(pings, max_gap_min)
+    from analysis.patrols.logs import log_arrays
+
+    seg = segments if segments is not None else (patrol_segments(pings, max_gap_min) if pings is not None else None)
+    la = log_arrays(logs) if logs is not None and len(logs) else None
+    if seg is None and la is None:
+        raise BeatwiseError("No patrol pings and no patrol logs: nothing to measure visits from.")
     day_start = parse_day_start(day_start).strftime("%H:%M")
     if not (float(visit_buffer_m) >= 0 and float(koper_min) > 0):
         raise BeatwiseError("The visit buffer must be zero or more metres and the Koper minimum positive minutes.")
     geoms, names, crs = _polygons(hotspots, names)
-    if crs is not None and seg.crs is not None and str(crs) != str(seg.crs):
-        from pyproj import CRS
-        if not CRS.from_user_input(crs).equals(CRS.from_user_input(seg.crs)):
-            raise BeatwiseError(f"The hotspots ({crs}) and the pings ({seg.crs}) are in different CRSs.")
+    for what, other in (("pings", seg.crs if seg is not None else None),
+                        ("logs", getattr(logs, "crs", None) if la is not None else None)):
+        if crs is not None and other is not None and str(crs) != str(other):
+            from pyproj import CRS
+            if not CRS.from_user_input(crs).equals(CRS.from_user_input(other)):
+                raise BeatwiseError(f"The hotspots ({crs}) and the {what} ({other}) are in different CRSs.")
+    units = tuple(seg.units) if seg is not None else ()
+    log_unit = None
+    if la is not None:
+        units = tuple(dict.fromkeys(units + la["units"]))
+        index = {u: i for i, u in enumerate(units)}
+        log_unit = np.array([index[u] for u in la["units"]], dtype=np.int64)
+    spans = ([(seg.t_min, seg.t_max)] if seg is not None and (len(seg) or seg.t_max) else []) + \
+        ([(int(la["ta"].min()), int(la["tb"].max()))] if la is not None else []) or [(0, 0)]
     polygons = shapely.buffer(geoms, float(visit_buffer_m)) if visit_buffer_m > 0 else geoms
     pause_ns = int(round(merge_pause_min * NS_PER_MIN))
     koper_ns = int(round(koper_min * NS_PER_MIN))
-    t0, t1 = seg.t_min, seg.t_max
+    t0, t1 = min(a for a, _ in spans), max(b for _, b in spans)
     bounds, days = policing_day_bounds(t0, t1, day_start)
     day_lo = int(np.searchsorted(bounds, t0, side="right"))
     day_hi = int(np.searchsorted(bounds, t1, side="right"))
@@ -291,22 +333,19 @@ def hotspot_visits(pings, hotspots, *, names: Optional[Sequence[str]] = None,
     visit_rows, summary = [], []
     how = np.zeros((n, 168), dtype=np.int64)
     dose = np.zeros((n, n_days, 4))
-    boxes = segment_boxes(seg)
+    boxes = segment_boxes(seg) if seg is not None else None
     for h, polygon in enumerate(polygons):
         report(progress, h / max(n, 1), f"visits: {names[h]}")
-        owner, s, e = inside_intervals(seg, polygon, boxes)
-        order = np.argsort(s, kind="stable")
-        order = order[e[order] > s[order]]                 # an instant inside is no time inside
-        owner, s, e = owner[order], s[order], e[order]
+        unit, speed, s, e = _intervals_inside(seg, boxes, la, log_unit, polygon)
         _, us, ue = _groups(s, e, 0)                       # at least one unit inside
         _, vs, ve = _groups(us, ue, pause_ns)              # visits: pauses under 2 min merged
-        table = _visit_table(seg, owner, s, e, us, ue, vs, ve, koper_ns, stop_kmh)
+        table = _visit_table(unit, speed, s, e, us, ue, vs, ve, koper_ns, stop_kmh)
         visit_rows.append(table.assign(hotspot=h, name=names[h])[VISIT_COLUMNS])
-        stop = table["kind"] == "stop"
+        stop, drive = table["kind"] == "stop", table["kind"] == "drive-through"
         summary.append({"hotspot": h, "name": names[h], "patrol_minutes": float((ue - us).sum()) / NS_PER_MIN,
                         "officer_minutes": float((e - s).sum()) / NS_PER_MIN, "visits": len(vs),
                         "visits_qualifying": int(table["qualifying"].sum()), "stops": int(stop.sum()),
-                        "drive_throughs": int((~stop).sum()),
+                        "drive_throughs": int(drive.sum()),
                         # the period's edges included: no visit at all = the whole period
                         "longest_gap_h": float(np.max(np.r_[vs, t1] - np.r_[t0, ve])) / (3600 * NS_PER_S)})
         how[h] = hour_of_week_ns(us, ue)
@@ -320,7 +359,8 @@ def hotspot_visits(pings, hotspots, *, names: Optional[Sequence[str]] = None,
         "visits": dose[:, :, 2].ravel().astype(int), "visits_qualifying": dose[:, :, 3].ravel().astype(int)})
     return Visits(
         visit_buffer_m=float(visit_buffer_m), koper_min=float(koper_min), merge_pause_min=float(merge_pause_min),
-        stop_kmh=float(stop_kmh), max_gap_min=seg.max_gap_min, day_start=day_start, names=names,
+        stop_kmh=float(stop_kmh), max_gap_min=seg.max_gap_min if seg is not None else float(max_gap_min),
+        day_start=day_start, names=names,
         visits=pd.concat(visit_rows, ignore_index=True) if visit_rows else pd.DataFrame(columns=VISIT_COLUMNS),
         hotspots=pd.DataFrame(summary, columns=HOTSPOT_COLUMNS), dosage=dosage, hour_of_week_s=how / NS_PER_S,
         period_start_ns=t0, period_end_ns=t1)

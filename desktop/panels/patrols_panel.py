@@ -222,14 +222,16 @@ class PatrolsPanel(QWidget):
 
     # ------------------------------------------------------------------ state
     def applicable(self) -> bool:
-        return self.model.has_patrols and self.model.result("hotspots") is not None
+        m = self.model
+        return (m.has_patrols or m.has_patrol_logs) and m.result("hotspots") is not None
 
     def _update_state(self) -> None:
         m = self.model
         if not m.has_project:
             text = "Open a project to compare patrols with demand."
-        elif not m.has_patrols:
-            text = "No patrol data in this project: File > Import patrol data (vehicle or radio GPS)."
+        elif not (m.has_patrols or m.has_patrol_logs):
+            text = ("No patrol data in this project: File > Import patrol data (vehicle or radio GPS) "
+                    "or File > Import patrol logs (tasking records).")
         elif m.result("hotspots") is None:
             text = "Patrols are compared with the hotspot areas: run the hotspots first."
         elif m.result("hotspots").areas is None or not m.result("hotspots").areas.hotspots:
@@ -277,7 +279,7 @@ class PatrolsPanel(QWidget):
             m.set_setting("patrol_params", params.to_dict())
         self.status.setText("Measuring observed presence...")
         return self.tasks.start("patrols", "Patrols", run_patrols, m.project.incidents, m.filters,
-                                m.project.patrols, m.result("hotspots"), params,
+                                m.project.patrols, m.result("hotspots"), params, m.project.patrol_logs,
                                 on_done=lambda r: m.set_result("patrols", r), on_error=self._failed,
                                 on_cancel=lambda: self.status.setText("Cancelled: nothing was changed."))
 
@@ -352,7 +354,8 @@ class PatrolsPanel(QWidget):
         n_under = len(under)
         self.status.setText(
             f"{len(pres.units)} units, {gap.period_text}: {pres.presence_hours:,.0f} hours of observed "
-            f"presence. {n_under} of {len(gap.hotspots)} hotspot areas get less of the patrol time than "
+            f"presence" + (f" ({pres.logs_s / 3600:,.1f} from {pres.n_logs:,} patrol log(s))" if pres.n_logs else "")
+            + f". {n_under} of {len(gap.hotspots)} hotspot areas get less of the patrol time than "
             f"of the incidents." + "".join(f" {w}." for w in rp.warnings))
         self.status.setToolTip("Observed presence, not compliance: no patrol plan is compared.")
         self.message.emit(f"Patrols: {n_under} under-patrolled hotspot(s).")

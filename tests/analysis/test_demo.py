@@ -92,3 +92,18 @@ def test_demo_patrols__units_drive_between_streets_no_jumps():
     dt = np.diff(pd.to_datetime(p["timestamp"]).to_numpy()).astype("timedelta64[s]").astype(float)
     speed_kmh = np.hypot(np.diff(x), np.diff(y)) / np.maximum(dt, 1) * 3.6
     assert (speed_kmh[same & (dt <= 60)] < 60).all()
+
+
+def test_demo_logs__synthetic_weekday_high_street_patrols_read_cleanly(demo_dir):
+    import pandas as pd
+
+    from analysis.ingest.patrol_logs import read_patrol_logs
+
+    path = demo_dir / "patrol_logs.csv"
+    raw = pd.read_csv(path)
+    assert (raw["data_note"].str.startswith("SYNTHETIC")).all()
+    r = read_patrol_logs(path, working_crs="EPSG:27700")
+    assert r.report.accepted == r.report.rows_read == len(raw) == 2 * 20      # 20 weekdays in 4 weeks
+    assert (r.logs["t_start"].dt.tz_convert("Europe/London").dt.day_of_week < 5).all()
+    seconds = (pd.to_datetime(raw["end"]) - pd.to_datetime(raw["start"])).dt.total_seconds().sum()
+    assert ((r.logs["t_end"] - r.logs["t_start"]).dt.total_seconds().sum()) == seconds

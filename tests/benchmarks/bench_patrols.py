@@ -149,3 +149,29 @@ def test_benchmark__ten_million_pings_in_25_s_and_4_gb():
 
 if __name__ == "__main__":
     print(json.dumps(run_whole(int(sys.argv[1]))))
+
+
+def test_benchmark__ten_thousand_patrol_logs_presence_and_visits():
+    """Tasking records: 10,000 logs (areas 90-540 m across, rounded corners) spread over cells by
+    area (Green's theorem on the cut ring edges, no polygon-cell intersections) and at 20 hotspots."""
+    from analysis.patrols.logs import log_presence
+
+    rng = np.random.default_rng(0)
+    n = 10_000
+    x, y, w = rng.uniform(0, 9500, n), rng.uniform(0, 9500, n), rng.uniform(50, 500, n)
+    start = pd.Timestamp("2026-03-02", tz="UTC") + pd.to_timedelta(rng.integers(0, 28 * 86400, n), unit="s")
+    logs = gpd.GeoDataFrame({"unit_id": [f"U{i % 200}" for i in range(n)], "t_start": start,
+                             "t_end": start + pd.to_timedelta(rng.integers(600, 4 * 3600, n), unit="s")},
+                            geometry=shapely.buffer(shapely.box(x, y, x + w, y + w), 20), crs="EPSG:27700")
+    grid = GridSpec(0, 0, 25, 400, 400, "EPSG:27700")
+    t0 = time.perf_counter()
+    p = log_presence(logs, grid)
+    pres_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    v = hotspot_visits(None, hotspots(), logs=logs)
+    vis_s = time.perf_counter() - t0
+    print(f"\n{n:,} patrol logs: presence {pres_s:.2f} s, visits at 20 hotspots {vis_s:.2f} s "
+          f"({len(v.visits):,} visits); load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    assert p.total_s == float((logs["t_end"] - logs["t_start"]).dt.total_seconds().sum())
+    assert abs(p.raster_s.sum() + p.outside_grid_s - p.total_s) < 1e-6 * p.total_s
+    assert pres_s + vis_s < 5.0 * max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))

@@ -207,3 +207,93 @@ def test_patrols_panel__time_slider_shows_where_units_were_in_that_hour(demo_win
     # 03:00 on a night: no one is on duty in the demo's day-heavy rota
     panel.hour.setValue(int((pd.Timestamp("2025-01-07 03:00", tz="Europe/London") - first) / pd.Timedelta(hours=1)))
     assert "units" not in w.map.layers and ": 0 unit(s)" in panel.hour_label.text()
+
+
+def test_patrol_import__wizard_prefills_from_the_importers_detection(window, demo, qtbot, tmp_path):
+    project = dataclasses.replace(demo, patrols=None, settings=dict(demo.settings))
+    window.model.set_project(project)
+    path = tmp_path / "radios.csv"
+    path.write_text("Radio ID,Timestamp,Easting,Northing,Status\n"
+                    "1234,13/01/2025 10:00:05,588000,186000,Patrol\n"
+                    "1234,13/01/2025 10:00:35,588010,186000,At scene\n", encoding="utf-8")
+    d = window.import_patrols_dialog([path])
+    d.next()
+    shown = {k: c.currentText() for k, c in d.combos.items()}
+    assert (shown["unit"], shown["time"], shown["x"], shown["y"], shown["status"]) == (
+        "Radio ID", "Timestamp", "Easting", "Northing", "Status")
+    assert d.mapping() is None                       # nothing changed: the importer detects the same
+    d.reject()
+
+
+def _logs_file(tmp_path):
+    path = tmp_path / "logs.csv"
+    path.write_text("unit,start,end,area\n"
+                    'PCSO 1,2025-01-10 22:00,2025-01-11 00:30,"POLYGON((0.714 51.5355, 0.7255 51.5355, '
+                    '0.7255 51.5372, 0.714 51.5372, 0.714 51.5355))"\n'
+                    "PCSO 2,2025-01-11 10:00,2025-01-11 09:00,\n", encoding="utf-8")
+    return path
+
+
+def test_patrol_logs__wizard_import_then_the_panel_measures_logs_only(window, demo, reference_hotspots, qtbot,
+                                                                      tmp_path):
+    from analysis.filters import Filters
+    from analysis.patrols.report import logs_from_layer
+    from analysis.project import load_project
+    from desktop.params import HotspotParams
+    from desktop.tasks import HotspotRun
+
+    project = dataclasses.replace(demo, patrols=None, settings=dict(demo.settings))
+    window.model.set_project(project)
+    d = window.import_patrol_logs_dialog([_logs_file(tmp_path)])
+    assert d.windowTitle() == "Import patrol logs"
+    d.next()
+    shown = {k: c.currentText() for k, c in d.combos.items()}
+    assert (shown["unit"], shown["start"], shown["end"], shown["wkt"]) == ("unit", "start", "end", "area")
+    d.next()
+    qtbot.waitUntil(lambda: d.result is not None, timeout=60_000)
+    text = d.report_summary.text()
+    assert "2 logs read: 1 accepted, 1 rejected" in text and "2.5 hours" in text
+    d.finish()
+    m = window.model
+    assert m.has_patrol_logs and not m.has_patrols
+    surface, areas, gi = reference_hotspots
+    m.set_result("hotspots", HotspotRun(HotspotParams(), Filters(), len(demo.incidents), surface, areas, gi))
+    panel = window.patrols_panel
+    assert panel.applicable()
+    run = _run(window, qtbot)
+    pres = run.report.presence
+    assert pres.total_s == 2.5 * 3600 and pres.logs_s == pres.total_s and pres.n_logs == 1
+    york = next(h for h in run.report.gap.hotspots if "York Road" in h.name)
+    assert york.patrol_minutes == 150
+    assert "(2.5 from 1 patrol log(s))" in panel.status.text() and not panel.hour.isEnabled()   # no track to show
+    saved = tmp_path / "with-logs.beatwise"
+    window.save_to(saved)
+    wait_idle(window, qtbot)
+    back = logs_from_layer(load_project(saved).patrol_logs)
+    assert len(back) == 1 and back["t_start"].iloc[0] == m.project.patrol_logs["t_start"].iloc[0]
+    assert back.geometry.iloc[0].equals_exact(m.project.patrol_logs.geometry.iloc[0], 1e-6)
+
+
+def test_patrols_panel__the_date_filter_narrows_the_pings(demo_window, reference_hotspots, qtbot):
+    import datetime as dt
+
+    import pandas as pd
+
+    from analysis.filters import Filters, apply_filters, filter_pings
+    from analysis.patrols.report import patrol_report, pings_from_layer
+    from desktop.params import HotspotParams
+    from desktop.tasks import HotspotRun
+
+    w = demo_window
+    surface, areas, gi = reference_hotspots
+    week = Filters(date_from=dt.date(2025, 1, 13), date_to=dt.date(2025, 1, 19))
+    w.model.set_result("hotspots", HotspotRun(HotspotParams(), week, len(w.model.project.incidents),
+                                              surface, areas, gi))
+    run = _run(w, qtbot)
+    pings = pings_from_layer(w.model.project.patrols, w.model.project.crs)
+    inside = filter_pings(pings, week)
+    assert 0 < len(inside) < len(pings) and len(run.pings) == len(inside)
+    ref = patrol_report(apply_filters(w.model.project.incidents, week), inside, areas, surface)
+    assert run.report.presence.total_s == ref.presence.total_s
+    t = run.pings["t"]
+    assert t.min() >= pd.Timestamp("2025-01-13", tz="UTC") and t.max() < pd.Timestamp("2025-01-20", tz="UTC")

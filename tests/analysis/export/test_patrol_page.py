@@ -41,3 +41,23 @@ def test_patrol_page__absent_without_patrols(demo_project):
     data = compute_briefing(dataclasses.replace(demo_project, patrols=None))
     assert data.patrols is None
     assert not any(PAGE_TITLE in _texts(f) for f in briefing_pages(data))
+
+
+def test_patrol_page__logs_only_project_has_the_page_and_the_dates_narrow_it(demo_project, demo_dir):
+    import datetime as dt
+
+    from analysis.export.pdf import BriefingOptions
+    from analysis.filters import Filters
+    from analysis.ingest.patrol_logs import read_patrol_logs
+
+    logs = read_patrol_logs(demo_dir / "patrol_logs.csv", working_crs=demo_project.crs).logs
+    project = dataclasses.replace(demo_project, patrols=None, patrol_logs=logs)
+    data = compute_briefing(project)
+    pres = data.patrols.presence
+    assert pres.n_logs == len(logs) and pres.total_s == pres.logs_s == float(
+        (logs["t_end"] - logs["t_start"]).dt.total_seconds().sum())
+    text = next(_texts(f) for f in briefing_pages(data) if PAGE_TITLE in _texts(f)).replace("\n", " ")
+    assert f"from {len(logs)} patrol logs" in text
+    week = Filters(date_from=dt.date(2025, 1, 13), date_to=dt.date(2025, 1, 19))
+    narrowed = compute_briefing(project, BriefingOptions(filters=week)).patrols.presence
+    assert narrowed.n_logs == 10                                     # 2 PCSOs x 5 weekdays

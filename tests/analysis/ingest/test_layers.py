@@ -51,3 +51,15 @@ def test_geojson_bng_without_crs_member__crs_option_used(tmp_path):
     assert any("--crs" in w for w in r.report.warnings)
     r = read_incidents(p)  # no --crs: the coordinates fit the grid and are not degrees
     assert r.report.accepted == 2 and any("fit British National Grid" in w for w in r.report.warnings)
+
+
+def test_read_layer__a_table_is_not_a_layer(tmp_path):
+    """Regression: a CSV given as --streets came back from GDAL as a plain DataFrame, and the
+    street layer then failed with AttributeError ('DataFrame' object has no attribute 'crs')."""
+    from analysis.ingest.layers import read_layer
+    from analysis.progress import BeatwiseError
+
+    path = tmp_path / "streets.csv"
+    path.write_text("name,length\nYork Road,400\n", encoding="utf-8")
+    with pytest.raises(BeatwiseError, match="not a GIS layer .*street layer must be a GeoPackage"):
+        read_layer(path, what="street layer")

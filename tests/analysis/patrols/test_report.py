@@ -76,3 +76,35 @@ def reference_areas(demo_pings):
     from analysis.commands.patrols import _hotspots
 
     return _hotspots(demo_pings[0].incidents, None)
+
+
+def test_hotspots_for_patrols__study_area_from_the_data_band_as_beatwise_hotspots(tmp_path, capsys):
+    """Two villages 8 km apart: the KDE bandwidth (1 km) would let the study area reach 1 km into the
+    fields between them; the data-driven Gi* band (the spacing of the places) does not, and the
+    patrol comparison must bound its statistics by the same cells as ``beatwise hotspots``."""
+    import json
+
+    import pandas as pd
+
+    from analysis.cli import main
+    from analysis.hotspots.grid import points_xy
+    from analysis.hotspots.study_area import study_area_for
+    from analysis.ingest.columns import ColumnMapping
+    from analysis.ingest.incidents import read_incidents
+    from analysis.patrols.report import hotspots_for_patrols
+
+    rng = np.random.default_rng(1)
+    x = np.round(np.r_[560000 + rng.normal(0, 150, 300), 568000 + rng.normal(0, 150, 300)])
+    y = np.round(190000 + rng.normal(0, 150, 600))
+    t = pd.Timestamp("2025-01-06") + pd.to_timedelta(rng.integers(0, 28 * 86400, 600), unit="s")
+    path = tmp_path / "villages.csv"
+    pd.DataFrame({"x": x, "y": y, "datetime": t.strftime("%Y-%m-%d %H:%M"), "crime_type": "Burglary"}).to_csv(
+        path, index=False)
+    assert main(["hotspots", str(path), "--crs", "EPSG:27700", "--out", str(tmp_path / "hs"), "--json"]) == 0
+    hotspots_km2 = json.loads(capsys.readouterr().out)["study_area_km2"]
+    incidents = read_incidents([path], ColumnMapping(crs="EPSG:27700")).incidents
+    surface, areas = hotspots_for_patrols(incidents)
+    assert areas.study_area_km2 == pytest.approx(hotspots_km2)
+    xy, _ = points_xy(incidents)
+    by_bandwidth = study_area_for(xy, surface.grid, band_m=surface.bandwidth_m)   # the rule replaced
+    assert by_bandwidth.area_km2 > 1.1 * hotspots_km2 and by_bandwidth.reach_m > 1000
