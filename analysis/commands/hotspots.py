@@ -165,16 +165,6 @@ def _weights_option(args):
     return None, f"column {value}"
 
 
-def _atomic_gpkg(layers: list[tuple[str, object]], path: Path) -> Path:
-    """Write GeoDataFrames as layers of one new GeoPackage, replacing ``path`` only when complete."""
-    from analysis.atomic import atomic_write
-
-    with atomic_write(path, fresh=True) as tmp:
-        for name, gdf in layers:
-            gdf.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
-    return path
-
-
 def run(args) -> int:
     from analysis.export.raster import write_density_geotiff
     from analysis.export.raster_style import qml_path

@@ -18,22 +18,6 @@ from analysis.commands._common import (add_filter_arguments, add_input_arguments
                                        import_summary, load_input, out_dir, say, titled)
 from analysis.progress import BeatwiseError
 
-PRESENCE_QML = """<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
-<qgis version="3.22.0-Bialowieza" styleCategories="AllStyleCategories">
-  <pipe>
-    <rasterrenderer type="singlebandpseudocolor" band="1" opacity="0.85" classificationMin="0" classificationMax="{vmax}">
-      <rastershader>
-        <colorrampshader colorRampType="INTERPOLATED" classificationMode="1" clip="0">
-          <item alpha="0" value="0" label="no presence" color="#ffffff"/>
-          <item alpha="255" value="{v1}" label="{v1:.0f} min" color="#c6dbef"/>
-          <item alpha="255" value="{v2}" label="{v2:.0f} min" color="#6baed6"/>
-          <item alpha="255" value="{vmax}" label="{vmax:.0f} min" color="#08306b"/>
-        </colorrampshader>
-      </rastershader>
-    </rasterrenderer>
-  </pipe>
-</qgis>
-"""
 
 
 def register(sub) -> None:
@@ -83,6 +67,8 @@ def register(sub) -> None:
                    help="local time the policing day starts (default 06:00)")
     g.add_argument("--top-percent", type=float, default=None, metavar="P",
                    help="hotspot areas are the top P%% of cells (default as beatwise hotspots)")
+    p.add_argument("--basemap", metavar="PATH", help="offline basemap under gap_map.png (.osm.pbf, .mbtiles, "
+                                                     "GeoPackage tiles, XYZ folder)")
     p.add_argument("--out", metavar="DIR", help="write presence.tif, dosage.csv, visits.gpkg, "
                                                 "gap_map.png and patrols.json here")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
@@ -183,7 +169,13 @@ def run(args) -> int:
     }
     files = []
     if folder is not None:
-        files = _write_outputs(folder, pres, visits, pings, surface, areas, gap, result.report, logs)
+        basemap = None
+        if args.basemap:
+            from analysis.basemap import load_basemap
+
+            g = surface.grid
+            basemap = load_basemap(args.basemap, g.crs, (g.x0, g.y0, g.x1, g.y1), width_px=2000)
+        files = _write_outputs(folder, pres, visits, pings, surface, areas, gap, result.report, logs, basemap)
     return finish(args, summary, folder, files, "patrols.json", lambda: _tell(summary, gap))
 
 
@@ -207,24 +199,22 @@ def _tell(summary: dict, gap) -> None:
         say(f"  warning: {w}")
 
 
-def _write_outputs(folder: Path, pres, visits, pings, surface, areas, gap, report, logs=None) -> list:
+def _write_outputs(folder: Path, pres, visits, pings, surface, areas, gap, report, logs=None, basemap=None) -> list:
     import geopandas as gpd
     from shapely import linestrings
 
-    from analysis.atomic import atomic_write
-    from analysis.commands.hotspots import _atomic_gpkg
     from analysis.csvfile import write_csv
     from analysis.export.raster import write_grid_geotiff
+    from analysis.export.raster_style import presence_qml, qml_path
+    from analysis.export.vector import StyledLayer, qml_fill, qml_hotspots, qml_lines, sld_hotspots, write_geopackage
 
     minutes = pres.raster_s / 60.0
-    tif = write_grid_geotiff(minutes, surface.grid, folder / "presence.tif", nodata=None,
-                             description="patrol presence", units="minutes",
-                             tags={"max_gap_min": pres.to_dict()["max_gap_min"] or "", "total_hours": f"{pres.presence_hours:.3f}"})
     vmax = float(np.nanpercentile(minutes[minutes > 0], 99)) if (minutes > 0).any() else 1.0
-    qml = folder / "presence.qml"
-    with atomic_write(qml) as tmp:
-        tmp.write_text(PRESENCE_QML.format(vmax=max(vmax, 1.0), v1=max(vmax, 1.0) / 10,
-                                           v2=max(vmax, 1.0) / 2), encoding="utf-8")
+    tif = write_grid_geotiff(minutes, surface.grid, folder / "presence.tif", nodata=None,
+                             description="patrol presence (minutes)", units="minutes",
+                             tags={"max_gap_min": pres.to_dict()["max_gap_min"] or "", "total_hours": f"{pres.presence_hours:.3f}"},
+                             qml=presence_qml(max(vmax, 1.0)))
+    qml = qml_path(tif)
     dosage = write_csv(visits.dosage, folder / "dosage.csv")
     tracks, crs = [], areas.to_geodataframe().crs
     for unit, g in (pings.groupby("unit_id", sort=True) if pings is not None else ()):
@@ -238,25 +228,24 @@ def _write_outputs(folder: Path, pres, visits, pings, surface, areas, gap, repor
     for col in ("start", "end"):
         if col in v:
             v[col] = v[col].astype(str)
-    layers = [("tracks", tracks), ("hotspots", areas.to_geodataframe())]
+    layers = [StyledLayer("tracks", tracks, qml_lines(), "", "Patrol tracks: one line per unit"),
+              StyledLayer("hotspots", areas.to_geodataframe(), qml_hotspots(), sld_hotspots(), "Hotspot areas by rank")]
     if logs is not None and len(logs):
-        layers.append(("logs", logs.assign(t_start=logs["t_start"].astype(str), t_end=logs["t_end"].astype(str))))
-    gpkg = _atomic_gpkg(layers, folder / "visits.gpkg")
+        layers.append(StyledLayer("logs", logs.assign(t_start=logs["t_start"].astype(str), t_end=logs["t_end"].astype(str)),
+                                  qml_fill((35, 139, 69)), "", "Patrol logs: tasked areas"))
+    gpkg = write_geopackage(folder / "visits.gpkg", layers)
     vis_csv = write_csv(v, folder / "visits.csv")
     png = folder / "gap_map.png"
-    _gap_map(png, surface, minutes, areas, gap, report)
+    _gap_map(png, surface, minutes, areas, gap, report, basemap)
     return [tif, qml, dosage, vis_csv, gpkg, png]
 
 
-def _gap_map(path: Path, surface, minutes, areas, gap, report) -> None:
-    import matplotlib.pyplot as plt
-
+def _gap_map(path: Path, surface, minutes, areas, gap, report, basemap=None) -> None:
     from analysis.atomic import atomic_write
     from analysis.export.patrol_page import gap_map_figure
 
     fig = gap_map_figure(surface, minutes, areas, gap,
                          titled(report, "Patrol presence against demand at the hotspots (red numbers: "
-                                        "under-patrolled)"))
+                                        "under-patrolled)"), basemap=basemap)
     with atomic_write(path) as tmp:
         fig.savefig(tmp, format="png")
-    plt.close(fig)

@@ -21,19 +21,20 @@ TABLE_ROWS = 8     # busiest hotspot areas in the table
 
 
 def gap_map_figure(surface, minutes, areas, gap, title: str, *, figsize=(11.7, 6.2), dpi=150,
-                   show=None):
+                   show=None, basemap=None):
     """Incident density (left) and patrol presence in minutes per cell (right), hotspots outlined
     and numbered (red: under-patrolled), the view the hotspots and 800 m around them.
 
-    ``show``: indices of the hotspots to frame and number (default all of them)."""
+    ``show``: indices of the hotspots to frame and number (default all of them); ``basemap``: an
+    :class:`analysis.basemap.Basemap` drawn muted under both maps. An Agg figure, no pyplot."""
     chosen = range(len(areas.hotspots)) if show is None else sorted(set(show))
     pairs = [(areas.hotspots[i], gap.hotspots[i]) for i in chosen]
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.patheffects as pe
-    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.colors import PowerNorm
+    from matplotlib.figure import Figure
+
+    from analysis.export.basemap_draw import draw_basemap
 
     g = surface.grid
     extent = (g.x0, g.x0 + g.nx * g.cell_m, g.y0, g.y0 + g.ny * g.cell_m)
@@ -47,13 +48,17 @@ def gap_map_figure(surface, minutes, areas, gap, title: str, *, figsize=(11.7, 6
         view = (cx - half, cx + half, cy - half, cy + half)
     else:
         view = extent
-    fig, axes = plt.subplots(1, 2, figsize=figsize, dpi=dpi)
+    fig = Figure(figsize=figsize, dpi=dpi)
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, 2)
     for ax, data, sub, cmap in ((axes[0], surface.values, "Incident density (per km²)", "Reds"),
                                 (axes[1], np.where(minutes > 0, minutes, np.nan),
                                  "Observed patrol presence (minutes per cell)", "Blues")):
         finite = data[np.isfinite(data)]
         vmax = float(np.percentile(finite[finite > 0], 99.5)) if (finite > 0).any() else 1.0
-        im = ax.imshow(data, origin="lower", extent=extent, cmap=cmap,
+        draw_basemap(ax, basemap, font_scale=0.7)
+        shown = np.ma.masked_where(~(np.nan_to_num(data) > 0), data) if basemap is not None else data
+        im = ax.imshow(shown, origin="lower", extent=extent, cmap=cmap, zorder=2, alpha=0.85 if basemap is not None else 1.0,
                        norm=PowerNorm(0.5, vmin=0, vmax=max(vmax, 1e-9)))
         fig.colorbar(im, ax=ax, shrink=0.7, extend="max")
         ax.set_xlim(view[0], view[1])
@@ -63,10 +68,10 @@ def gap_map_figure(surface, minutes, areas, gap, title: str, *, figsize=(11.7, 6
             polys = getattr(geom, "geoms", [geom])
             for poly in polys:
                 xs, ys = poly.exterior.xy
-                ax.plot(xs, ys, color="black", lw=0.8)
+                ax.plot(xs, ys, color="black", lw=0.8, zorder=3)
             c = geom.representative_point()
             ax.annotate(str(h.rank), (c.x, c.y), fontsize=11, ha="center", va="center", weight="bold",
-                        color="#b2182b" if hg.under_patrolled else "black",
+                        color="#b2182b" if hg.under_patrolled else "black", zorder=4,
                         path_effects=[pe.withStroke(linewidth=3, foreground="white")])
         ax.set_title(sub, fontsize=10)
         ax.set_aspect("equal")
@@ -119,8 +124,6 @@ def add_patrol_page(doc, rp) -> None:
                      "beatwise patrols lists them all.", size=8, color="0.3")
     else:
         doc.para("No hotspot has a smaller share of patrol time than of incidents.", size=9)
-    import matplotlib.pyplot as plt
-
     busiest = sorted(gap.hotspots, key=lambda h: -h.incident_share)[:TABLE_ROWS]
     # framed and numbered on the map: the busiest, and the worst gaps among the busiest (a far-off
     # small hotspot would shrink the rest to dots)
@@ -130,7 +133,6 @@ def add_patrol_page(doc, rp) -> None:
                          "Hotspot areas by rank (red: under-patrolled)", figsize=(11.7, 5.6), dpi=100,
                          show=shown)
     doc.image(fig, dpi=200, max_height=0.3)
-    plt.close(fig)
     rows = [[str(rp.areas.hotspots[h.hotspot].rank), h.name, _pct(h.incident_share), _pct(h.patrol_share),
              f"{h.patrol_minutes:,.0f}", str(h.visits_qualifying), f"{h.longest_gap_h:,.0f} h",
              "yes" if h.under_patrolled else "no"] for h in busiest]

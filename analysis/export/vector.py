@@ -150,6 +150,24 @@ def qml_gi_cells(field: str = "gi_class") -> str:
     return qml_categories(field, GI_CLASS_STYLE)
 
 
+def qml_lines(rgb=(33, 102, 172), width_mm: float = 0.5) -> str:
+    """QML: lines (patrol tracks) in one colour."""
+    props = {"capstyle": "round", "joinstyle": "round", "line_color": _rgba(rgb, 220), "line_style": "solid",
+             "line_width": width_mm, "line_width_unit": "MM", "offset": "0", "offset_unit": "MM"}
+    symbol = (f'<symbol type="line" name="0" alpha="1" clip_to_extent="1" force_rhr="0">'
+              f'<layer class="SimpleLine" enabled="1" locked="0" pass="0">{_opt(props)}</layer></symbol>')
+    renderer = ('<renderer-v2 type="singleSymbol" forceraster="0" symbollevels="0" enableorderby="0">'
+                f"<symbols>{symbol}</symbols></renderer-v2>")
+    return _qml(renderer, 1)
+
+
+def qml_fill(rgb, alpha: int = 70) -> str:
+    """QML: polygons with a translucent fill (patrol log areas)."""
+    renderer = ('<renderer-v2 type="singleSymbol" forceraster="0" symbollevels="0" enableorderby="0">'
+                f"<symbols>{_fill_symbol('0', rgb, alpha, outline_rgb=rgb, outline_mm=0.4)}</symbols></renderer-v2>")
+    return _qml(renderer, 2)
+
+
 def qml_points(rgb=(60, 60, 60)) -> str:
     """QML: incidents as small dark circles."""
     renderer = ('<renderer-v2 type="singleSymbol" forceraster="0" symbollevels="0" enableorderby="0">'

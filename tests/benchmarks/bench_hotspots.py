@@ -143,7 +143,7 @@ from analysis.hotspots.kde import grid_for_kde, kde
 from analysis.hotspots.areas import hotspot_areas
 from analysis.hotspots.gistar import gi_star
 from analysis.export.raster import write_density_geotiff
-from analysis.commands.hotspots import _atomic_gpkg
+from analysis.export.vector import hotspot_layers, write_geopackage
 inc = read_incidents(sys.argv[1]).incidents
 t2 = time.perf_counter()
 xy, crs = points_xy(inc)
@@ -157,7 +157,7 @@ t5 = time.perf_counter()
 out = Path(sys.argv[2])
 out.mkdir(exist_ok=True)
 write_density_geotiff(s, out / "density.tif")
-_atomic_gpkg([("hotspots", areas.to_geodataframe()), ("gi_star", gi.to_geodataframe())], out / "hotspots.gpkg")
+write_geopackage(out / "hotspots.gpkg", hotspot_layers(areas, gi))
 t6 = time.perf_counter()
 print(json.dumps({"startup": t1 - t0, "read": t2 - t1, "kde": t3 - t2, "areas": t4 - t3, "gi": t5 - t4,
                   "write": t6 - t5}))

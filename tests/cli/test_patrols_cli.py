@@ -29,7 +29,7 @@ def test_patrols_cli__demo_gap_names_york_road(demo_dir, tmp_path, capsys):
     assert york[0]["peak"]["hour"] >= 20 or york[0]["peak"]["hour"] <= 3
     for name in ("presence.tif", "presence.qml", "dosage.csv", "visits.gpkg", "gap_map.png", "patrols.json"):
         assert (out / name).stat().st_size > 0, name
-    assert {n for n, _ in pyogrio.list_layers(out / "visits.gpkg")} == {"tracks", "hotspots"}
+    assert {n for n, _ in pyogrio.list_layers(out / "visits.gpkg")} == {"tracks", "hotspots", "layer_styles"}
     import rasterio
     with rasterio.open(out / "presence.tif") as ds:
         minutes = ds.read(1)
@@ -76,7 +76,7 @@ def test_patrols_cli__logs_only_run_with_streets(demo_dir, tmp_path, capsys):
     assert d["presence"]["hour_of_week_s"][4 * 24 + 22] == 3600                    # Friday 22:00
     york = next(h for h in d["hotspots"] if "York Road" in h["location"])
     assert york["patrol_minutes"] == 150 + 120 and york["visits"] == 2              # both logs overlap it
-    assert {n for n, _ in pyogrio.list_layers(out / "visits.gpkg")} == {"tracks", "hotspots", "logs"}
+    assert {n for n, _ in pyogrio.list_layers(out / "visits.gpkg")} == {"tracks", "hotspots", "logs", "layer_styles"}
     import rasterio
     with rasterio.open(out / "presence.tif") as ds:
         in_raster_min = ds.read(1).astype(float).sum()
