@@ -330,6 +330,12 @@ class DensitySurface:
         empty for a fixed bandwidth.
     class_counts : tuple of int
         Incidents in each class.
+    point_bandwidth_m : ndarray (n,) or None, read-only
+        Adaptive surfaces: each incident's class bandwidth (metres), in the order given, so a part
+        of the surface can be recomputed at other cells (:mod:`analysis.hotspots.detail`).
+    point_class_index : ndarray int16 (n,) or None, read-only
+        Adaptive surfaces: each incident's class index (as
+        :attr:`analysis.hotspots.adaptive.AdaptiveBandwidths.class_index`).
     """
 
     grid: GridSpec
@@ -345,6 +351,8 @@ class DensitySurface:
     oversample: int = 1
     bandwidth_classes: tuple[float, ...] = ()
     class_counts: tuple[int, ...] = ()
+    point_bandwidth_m: Optional[np.ndarray] = field(default=None, repr=False, compare=False)
+    point_class_index: Optional[np.ndarray] = field(default=None, repr=False, compare=False)
 
     @property
     def max_density(self) -> float:
