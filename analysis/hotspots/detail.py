@@ -46,7 +46,7 @@ VIEW_OVERSAMPLE_BELOW_SD_CELLS = 4.0
 #: A view is recomputed only when its cell is at most this fraction of the overview's.
 FINER = 0.5
 #: The view grid extends this fraction of the view's size beyond each side (small pans stay sharp).
-VIEW_MARGIN = 0.1
+VIEW_MARGIN = 0.05
 
 
 @dataclass(frozen=True)
