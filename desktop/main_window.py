@@ -782,6 +782,7 @@ class MainWindow(QMainWindow):
                 self.map.set_density_view(view.surface)
 
         self.tasks.start("detail", "Map detail", render_view, source, tuple(bounds), int(cells_across),
+                         self.map.density_shown_cell_m,
                          on_done=done, on_error=lambda msg: self.status_message.setText(f"Map detail: {msg}"))
 
     # ------------------------------------------------------------------ results
@@ -789,7 +790,7 @@ class MainWindow(QMainWindow):
         r = self.model.result(kind)
         if kind == "hotspots":
             first = "hotspots" not in self.map.layers
-            self.map.set_density(r.surface if r else None)
+            self.map.set_density(r.surface if r else None, getattr(r, "overview", None))
             self.detail.set_source(getattr(r, "source", None))
             if r is not None:
                 self.status_message.setText(hotspot_status_text(r))

@@ -199,6 +199,7 @@ class HotspotRun:
     outliers: Any = None
     gi_band_rule: Optional[str] = None
     source: Any = None
+    overview: Any = None   # the surface as drawn whole (block means, analysis.hotspots.detail.display_overview)
 
 
 @task
@@ -206,7 +207,7 @@ def run_hotspots(incidents, filters: Filters, params: HotspotParams,
                  progress: Optional[ProgressFn] = None) -> HotspotRun:
     """``beatwise hotspots`` for the app: the same steps, the same defaults (DESIGN.md section 3)."""
     from analysis.hotspots.areas import hotspot_areas
-    from analysis.hotspots.detail import SurfaceSource
+    from analysis.hotspots.detail import SurfaceSource, display_overview
     from analysis.hotspots.gistar import GiStarUndefined, data_gi_distance_m, gi_star
     from analysis.hotspots.grid import points_xy
     from analysis.hotspots.outliers import without_outliers
@@ -245,7 +246,8 @@ def run_hotspots(incidents, filters: Filters, params: HotspotParams,
     report(progress, 1.0, f"{len(areas.hotspots)} hotspot areas")
     xy.flags.writeable = False
     return HotspotRun(params, filters, len(pts), surface, areas, gi, warnings, mode=mode, outliers=outliers,
-                      gi_band_rule=band_rule, source=SurfaceSource(xy, None, surface))
+                      gi_band_rule=band_rule, source=SurfaceSource(xy, None, surface),
+                      overview=display_overview(surface))
 
 
 @dataclass(frozen=True)
@@ -257,12 +259,13 @@ class ViewRun:
 
 
 @task
-def render_view(source, bounds, cells_across: int, progress: Optional[ProgressFn] = None) -> ViewRun:
+def render_view(source, bounds, cells_across: int, shown_cell_m: Optional[float] = None,
+                progress: Optional[ProgressFn] = None) -> ViewRun:
     """The surface of ``source`` over the view ``bounds`` at the view's cells
     (:func:`analysis.hotspots.detail.view_grid`, :func:`~analysis.hotspots.detail.view_surface`)."""
     from analysis.hotspots.detail import view_grid, view_surface
 
-    grid = view_grid(source.surface, bounds, cells_across)
+    grid = view_grid(source.surface, bounds, cells_across, shown_cell_m=shown_cell_m)
     if grid is None:
         return ViewRun(tuple(bounds))
     return ViewRun(tuple(bounds), view_surface(source, grid, progress=progress))

@@ -49,6 +49,34 @@ FINER = 0.5
 VIEW_MARGIN = 0.05
 
 
+#: The overview is drawn with at most this many cells along its longer side (block means).
+DISPLAY_CELLS = 1600
+
+
+def display_overview(surface: DensitySurface, max_cells_across: int = DISPLAY_CELLS) -> DensitySurface:
+    """The overview as the map draws it: ``surface`` as means over blocks of ``f x f`` cells, ``f``
+    the smallest integer that brings its longer side to at most ``max_cells_across`` cells (a
+    screen has no more pixels; zoomed in, :func:`view_surface` draws finer cells). Mean densities
+    keep the integral; ``f = 1`` returns ``surface`` itself."""
+    g = surface.grid
+    f = max(1, math.ceil(max(g.nx, g.ny) / max(int(max_cells_across), 1)))
+    if f == 1:
+        return surface
+    ny, nx = -(-g.ny // f), -(-g.nx // f)
+    padded = np.zeros((ny * f, nx * f), dtype=np.float32)
+    padded[:g.ny, :g.nx] = surface.values
+    values = padded.reshape(ny, f, nx, f).mean(axis=(1, 3), dtype=np.float64)
+    del padded
+    values.flags.writeable = False
+    grid = GridSpec(g.x0, g.y0, g.cell_m * f, nx, ny, g.crs)
+    return DensitySurface(grid=grid, values=values, kernel=surface.kernel, bandwidth_m=surface.bandwidth_m,
+                          bandwidth_rule=surface.bandwidth_rule, n_points=surface.n_points,
+                          total_weight=surface.total_weight, integral=float(values.sum() * grid.cell_area_km2),
+                          warnings=surface.warnings, density_units=surface.density_units,
+                          oversample=surface.oversample, bandwidth_classes=surface.bandwidth_classes,
+                          class_counts=surface.class_counts)
+
+
 @dataclass(frozen=True)
 class SurfaceSource:
     """What an overview density surface was made from, to recompute any view of it.
@@ -86,10 +114,11 @@ def view_cell_m(surface: DensitySurface, width_m: float, height_m: float,
     return readable_number(cell, direction="up")
 
 
-def view_grid(surface: DensitySurface, bounds, cells_across: int = VIEW_CELLS_ACROSS) -> Optional[GridSpec]:
+def view_grid(surface: DensitySurface, bounds, cells_across: int = VIEW_CELLS_ACROSS, *,
+              shown_cell_m: Optional[float] = None) -> Optional[GridSpec]:
     """The grid for the view ``bounds`` (xmin, ymin, xmax, ymax), or None when the overview's cells
-    are fine enough for the view (the view cell is over :data:`FINER` of them) or the view misses
-    the overview.
+    (``shown_cell_m`` when it is drawn coarser, :func:`display_overview`) are fine enough for the
+    view (the view cell is over :data:`FINER` of them) or the view misses the overview.
 
     The grid's origin is snapped to its cell, so views with the same cell line up cell by cell
     (and with the overview when the cells are equal).
@@ -99,7 +128,8 @@ def view_grid(surface: DensitySurface, bounds, cells_across: int = VIEW_CELLS_AC
         return None
     cell = view_cell_m(surface, x1 - x0, y1 - y0, cells_across)
     g = surface.grid
-    if cell > g.cell_m * FINER * (1 + 1e-9):
+    shown = float(shown_cell_m or g.cell_m)
+    if cell > shown * FINER * (1 + 1e-9):
         return None
     mx, my = VIEW_MARGIN * (x1 - x0), VIEW_MARGIN * (y1 - y0)
     gx0, gy0, gx1, gy1 = g.bounds
@@ -109,7 +139,7 @@ def view_grid(surface: DensitySurface, bounds, cells_across: int = VIEW_CELLS_AC
         return None
     while math.ceil((xb - xa) / cell + 1) * math.ceil((yb - ya) / cell + 1) > VIEW_MAX_CELLS:
         cell = readable_number(cell * 1.01, direction="up")  # the margin pushed it over: coarser
-    if cell > g.cell_m * FINER * (1 + 1e-9):
+    if cell > shown * FINER * (1 + 1e-9):
         return None
     return GridSpec.from_bounds(xa, ya, xb, yb, cell, crs=g.crs)
 

@@ -319,6 +319,7 @@ class MapView(QWidget):
         self.colour_bar: Optional[pg.ColorBarItem] = None
         self.density_image: Optional[pg.ImageItem] = None
         self.density_surface = None
+        self.density_overview = None       # the surface as drawn whole (coarser cells)
         self.density_view = None           # the surface of the view at finer cells (level of detail)
         self.density_view_image: Optional[pg.ImageItem] = None
         self._density_levels = (0.0, 1.0)
@@ -446,6 +447,7 @@ class MapView(QWidget):
         self.clear_highlight()
         self.presence = None
         self.density_surface = None
+        self.density_overview = None
         self.density_view = None
         self.density_view_image = None
         self.hotspot_areas = None
@@ -519,11 +521,14 @@ class MapView(QWidget):
             self._set_layer("incidents", [scatter], bounds=bounds, count=n)
 
     # ------------------------------------------------------------------ density, hotspots, Gi*
-    def set_density(self, surface) -> None:
-        """The density surface (the overview), coloured on a square-root scale (the colour bar is
-        labelled in the surface's own units, incidents per km², at its true values). A view drawn
-        at finer cells (:meth:`set_density_view`) is dropped."""
+    def set_density(self, surface, overview=None) -> None:
+        """The density surface, coloured on a square-root scale (the colour bar is labelled in the
+        surface's own units, incidents per km², at its true values). ``overview`` is the same surface
+        as drawn whole, at coarser cells (:func:`analysis.hotspots.detail.display_overview`; default
+        ``surface``); identify reads ``surface``. A view drawn at finer cells
+        (:meth:`set_density_view`) is dropped."""
         self.density_surface = surface
+        self.density_overview = overview if overview is not None else surface
         self.density_view = None
         self.density_view_image = None
         if surface is None:
@@ -532,7 +537,7 @@ class MapView(QWidget):
         vmax = float(surface.max_density) if surface.values.size else 0.0
         top = math.sqrt(vmax) if vmax > 0 else 1.0
         self._density_levels = (0.0, top)
-        img = self._density_item(surface)
+        img = self._density_item(self.density_overview)
         self.density_image = img
         layer = self._set_layer("density", [img], bounds=surface.grid.bounds, count=int(surface.n_points))
         if layer.opacity == 1.0:
@@ -563,6 +568,11 @@ class MapView(QWidget):
         img.setImage(vals, levels=self._density_levels, autoLevels=False)
         img.setRect(QRectF(g.x0, g.y0, g.width_m, g.height_m))
         return img
+
+    @property
+    def density_shown_cell_m(self) -> Optional[float]:
+        """The cell of the overview as drawn (None: no density)."""
+        return None if self.density_overview is None else float(self.density_overview.grid.cell_m)
 
     def set_density_view(self, surface) -> None:
         """Draw the density of the current view at finer cells (level of detail) instead of the

@@ -32,7 +32,8 @@ def test_map_detail__zoom_in_redraws_the_view_finer_and_zoom_out_returns(hotspot
     qtbot.waitUntil(lambda: not w.tasks.is_running(), timeout=30_000)
     qtbot.wait(250)  # the debounce
     qtbot.waitUntil(lambda: not w.tasks.is_running(), timeout=30_000)
-    overview = run.surface.grid.cell_m
+    overview = m.density_shown_cell_m
+    assert overview == run.overview.grid.cell_m >= run.surface.grid.cell_m
     assert m.density_view is None and m.layers["density"].items == [m.density_image]
 
     # zoom into the densest hotspot
@@ -44,7 +45,8 @@ def test_map_detail__zoom_in_redraws_the_view_finer_and_zoom_out_returns(hotspot
     assert view.grid.cell_m <= overview / 2
     assert m.layers["density"].items == [m.density_view_image]
     # what is drawn is the analysis's surface for this view, at the view's cells
-    expected = view_surface(run.source, view_grid(run.surface, m.view_bounds(), w.detail.cells_across()))
+    expected = view_surface(run.source, view_grid(run.surface, m.view_bounds(), w.detail.cells_across(),
+                                                  shown_cell_m=m.density_shown_cell_m))
     assert expected.grid == view.grid
     drawn = np.asarray(m.density_view_image.image)
     want = np.sqrt(expected.values.astype(np.float32))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.hotspots.detail import (FINER, VIEW_MAX_CELLS, SurfaceSource, view_cell_m, view_grid,
-                                      view_surface)
+from analysis.hotspots.detail import (FINER, VIEW_MAX_CELLS, SurfaceSource, display_overview, view_cell_m,
+                                      view_grid, view_surface)
 from analysis.hotspots.grid import GridSpec
 from analysis.hotspots.surface import density_surface
 from analysis.progress import BeatwiseError
@@ -109,3 +109,18 @@ def test_view_surface__weights_and_an_empty_view(adaptive):
 def test_surface_source__adaptive_needs_the_bandwidths(adaptive):
     with pytest.raises(BeatwiseError):
         SurfaceSource(adaptive.xy[:10], None, adaptive.surface)
+
+
+def test_display_overview__block_means_keep_the_integral(adaptive):
+    s = adaptive.surface                      # 320 x 320 cells of 100 m
+    assert display_overview(s, 400) is s      # small enough: itself
+    d = display_overview(s, 100)              # blocks of 4 x 4 cells: 80 x 80 of 400 m
+    assert (d.grid.nx, d.grid.ny, d.grid.cell_m) == (80, 80, 400.0) and (d.grid.x0, d.grid.y0) == (s.grid.x0, s.grid.y0)
+    assert d.values[3, 5] == pytest.approx(s.values[12:16, 20:24].mean(), rel=1e-6)
+    assert d.integral == pytest.approx(s.integral, rel=1e-6)
+    odd = display_overview(s, 150)            # 320 / 3: the last block is padded with zeros
+    assert odd.grid.nx == 107 and odd.integral == pytest.approx(s.integral, rel=1e-6)
+    # a view is wanted when the view's cell is at most half the cell drawn
+    town = (4000, 5000, 12000, 13000)
+    assert view_grid(s, town, cells_across=40) is None                  # 200 m > 100 m / 2
+    assert view_grid(s, town, cells_across=40, shown_cell_m=400.0).cell_m == 200.0
