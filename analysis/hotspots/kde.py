@@ -78,7 +78,8 @@ def fft_convolve(a: np.ndarray, kernel: np.ndarray, mode: str = "same", *,
     full = (s1[0] + s2[0] - 1, s1[1] + s2[1] - 1)
     fshape = (sp_fft.next_fast_len(full[0], True), sp_fft.next_fast_len(full[1], True))
     spec = sp_fft.rfftn(a, fshape, axes=(-2, -1), workers=workers)
-    spec *= sp_fft.rfftn(kernel, fshape)
+    # a float32 input is transformed in single precision throughout (half the memory of a county grid)
+    spec *= sp_fft.rfftn(kernel.astype(a.dtype) if a.dtype == np.float32 else kernel, fshape)
     out = sp_fft.irfftn(spec, fshape, axes=(-2, -1), workers=workers)
     del spec
     if mode == "full":
