@@ -1,4 +1,4 @@
-"""``beatwise-desktop [PROJECT_OR_DATA_FILE ...] [--smoke] [--screenshot PATH]``.
+"""``beatwise-desktop [PROJECT_OR_DATA_FILE ...] [--smoke] [--screenshot PATH [--view X0,Y0,X1,Y1]]``.
 
 Without a file the first start opens the SYNTHETIC demo with its hotspots computed; several data
 files are imported together (one project). ``--smoke`` opens the demo (or the files), runs
@@ -32,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="open, run hotspots, When, streets and shifts, then exit (0 = all worked)")
     p.add_argument("--screenshot", metavar="PATH",
                    help="as --smoke, then save a PNG of the main window to PATH")
+    p.add_argument("--view", metavar="XMIN,YMIN,XMAX,YMAX",
+                   help="with --screenshot: zoom the map to this extent (working CRS metres) first; the "
+                        "view is redrawn at finer cells before the picture is taken")
     p.add_argument("--panel", metavar="NAME",
                    help="bring this dock to the front first (hotspots, streets, shifts, patrols, when...)")
     return p
@@ -78,7 +81,16 @@ def main(argv: Optional[list[str]] = None) -> int:
     if not headless:
         return app.exec()
 
-    status = {"code": None}
+    view = None
+    if args.view:
+        try:
+            view = tuple(float(v) for v in args.view.split(","))
+            assert len(view) == 4 and view[2] > view[0] and view[3] > view[1]
+        except (ValueError, AssertionError):
+            print(f"beatwise-desktop: --view needs XMIN,YMIN,XMAX,YMAX in metres, got {args.view!r}",
+                  file=sys.stderr)
+            return 2
+    status = {"code": None, "zoomed": None}
     deadline = time.monotonic() + SMOKE_TIMEOUT_S
 
     def check() -> None:
@@ -86,7 +98,11 @@ def main(argv: Optional[list[str]] = None) -> int:
             return
         if window.errors:
             status["code"] = 1
-        elif window.smoke_ready():
+        elif window.smoke_ready() and view is not None and status["zoomed"] is None:
+            window.map.zoom_to(view, padding=0.0)  # the level of detail redraws the view
+            status["zoomed"] = time.monotonic()
+        elif window.smoke_ready() and (status["zoomed"] is None or (
+                time.monotonic() - status["zoomed"] > 0.5 and not window.detail.timer.isActive())):
             code = 0
             if args.panel and args.panel in window.docks:
                 window.docks[args.panel].raise_()

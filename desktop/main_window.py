@@ -23,12 +23,14 @@ from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QM
 from desktop import settings as app_settings
 from desktop.panels.filters_panel import FilterBar
 from desktop.panels.hotspots_panel import HotspotsPanel
+from desktop.panels.hotspots_panel import status_text as hotspot_status_text
 from desktop.panels.layers_panel import LayersPanel
 from desktop.panels.streets_panel import StreetsPanel
 from desktop.panels.temporal_panel import TemporalPanel
 from desktop.params import HotspotParams
 from desktop.project_model import ProjectModel
 from desktop.views.fit import ElidedLabel, resize_within_screen
+from desktop.views.detail import DetailController
 from desktop.views.map_view import MapView, hotspot_html
 from desktop.workers import TaskManager
 
@@ -67,6 +69,7 @@ class MainWindow(QMainWindow):
         self.model = ProjectModel(self)
         self.tasks = TaskManager(self)
         self.map = MapView()
+        self.detail = DetailController(self.map)
 
         self.banner = QLabel()
         self.banner.setObjectName("syntheticBanner")
@@ -246,6 +249,7 @@ class MainWindow(QMainWindow):
         self.streets_panel.addLayerRequested.connect(lambda: self.add_layer_dialog("streets"))
         self.map.cursorMoved.connect(self._cursor_moved)
         self.map.identified.connect(self._identified)
+        self.detail.viewWanted.connect(self.render_view)
 
     # ================================================================== settings
     def _restore_settings(self) -> None:
@@ -289,7 +293,7 @@ class MainWindow(QMainWindow):
         self.error_box = box
 
     def _tasks_changed(self) -> None:
-        tasks = [t for k, t in self.tasks.tasks.items() if k != "autosave"]
+        tasks = [t for k, t in self.tasks.tasks.items() if k not in ("autosave", "detail")]
         if not tasks:
             self.progress.hide()
             self.progress_label.hide()
@@ -786,12 +790,33 @@ class MainWindow(QMainWindow):
         fn, args = job
         self._start("shifts", fn, *args, on_done=lambda r: self.model.set_result("shifts", r))
 
+    def render_view(self, bounds, cells_across: int) -> None:
+        """Redraw the density of the map's view at finer cells (level of detail, in a worker)."""
+        from desktop.tasks import render_view
+
+        run = self.model.result("hotspots")
+        source = getattr(run, "source", None)
+        if source is None or self._closing:
+            return
+
+        def done(view) -> None:
+            current = self.model.result("hotspots")
+            if getattr(current, "source", None) is source:  # not a view of an older run
+                self.map.set_density_view(view.surface)
+
+        self.tasks.start("detail", "Map detail", render_view, source, tuple(bounds), int(cells_across),
+                         self.map.density_shown_cell_m,
+                         on_done=done, on_error=lambda msg: self.status_message.setText(f"Map detail: {msg}"))
+
     # ------------------------------------------------------------------ results
     def _result_ready(self, kind: str) -> None:
         r = self.model.result(kind)
         if kind == "hotspots":
             first = "hotspots" not in self.map.layers
-            self.map.set_density(r.surface if r else None)
+            self.map.set_density(r.surface if r else None, getattr(r, "overview", None))
+            self.detail.set_source(getattr(r, "source", None))
+            if r is not None:
+                self.status_message.setText(hotspot_status_text(r))
             self.map.set_gi(r.gi if r else None)
             self.map.set_hotspots(r.areas if r else None)
             if first and r is not None and r.areas.hotspots:
@@ -893,6 +918,8 @@ class MainWindow(QMainWindow):
         """Stop the autosave timer, cancel every task and wait for the threads; clean recovery."""
         self._closing = True
         self.autosave_timer.stop()
+        self.detail.enabled = False
+        self.detail.set_source(None)
         self.tasks.shutdown(30_000)
         if not self.headless:
             self._remove_recovery()

@@ -15,23 +15,36 @@ from typing import Any, Optional, Union
 KERNELS = ("quartic", "epanechnikov", "triangular", "uniform", "gaussian")
 DEFAULT_TOP_PERCENT = 5.0
 DEFAULT_GI_CELL_M = 100.0
+# = analysis.hotspots.surface.MODES, analysis.hotspots.adaptive.DEFAULT_K,
+#   analysis.hotspots.areas.DEFAULT_MAX_HOTSPOT_KM2
+BANDWIDTH_MODES = ("auto", "adaptive", "fixed")
+DEFAULT_ADAPTIVE_K = 30
+DEFAULT_MAX_HOTSPOT_KM2 = 1.0
 
 
 @dataclass(frozen=True)
 class HotspotParams:
     """Parameters of the hotspot panel (the options of ``beatwise hotspots``)."""
 
-    cell_m: Optional[float] = None           # None: automatic (shorter side / 250, rounded)
-    bandwidth_m: Union[float, str] = "auto"  # metres, "auto" (ArcGIS rule) or "silverman"
+    # None: automatic, from the bandwidths used (analysis.hotspots.grid.cell_for_bandwidths)
+    cell_m: Optional[float] = None
+    bandwidth_m: Union[float, str] = "auto"  # metres, "auto" (ArcGIS rule / adaptive from k) or "silverman"
     kernel: str = "quartic"
     top_percent: float = DEFAULT_TOP_PERCENT
     gi_star: bool = True
     gi_cell_m: float = DEFAULT_GI_CELL_M
-    # None: analysis.hotspots.gistar.default_gi_distance_m (the bandwidth, at least two Gi* cells)
+    # None: from the data (analysis.hotspots.gistar.data_gi_distance_m), at least two Gi* cells
     gi_distance_m: Optional[float] = None
     fdr: bool = True
     # None: the cells within reach of the incidents (analysis.hotspots.study_area.study_area_for)
     study_area_path: Optional[str] = None
+    # --kernel-bandwidth auto|adaptive|fixed (analysis.hotspots.surface.choose_bandwidth_mode)
+    kernel_bandwidth: str = "auto"
+    adaptive_k: int = DEFAULT_ADAPTIVE_K
+    # larger hotspot areas are split at their density peaks (0: keep whole areas)
+    max_hotspot_km2: float = DEFAULT_MAX_HOTSPOT_KM2
+    # --keep-outliers: grid the out-of-area incidents too (they are always reported)
+    keep_outliers: bool = False
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

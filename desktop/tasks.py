@@ -28,6 +28,7 @@ _loaded = False
 #: at the same time can crash the interpreter (seen here as a segmentation fault).
 ANALYSIS_MODULES = ("analysis.filters", "analysis.ingest.incidents", "analysis.project", "analysis.demo",
                     "analysis.hotspots.kde", "analysis.hotspots.areas", "analysis.hotspots.gistar",
+                    "analysis.hotspots.surface", "analysis.hotspots.detail", "analysis.hotspots.outliers",
                     "analysis.temporal.matrix", "analysis.temporal.compare", "analysis.hotspots.streets",
                     "analysis.hotspots.street_ranking", "analysis.ingest.tracks", "analysis.patrols.report",
                     "analysis.patrols.presence", "analysis.patrols.visits", "analysis.patrols.gap",
@@ -179,7 +180,13 @@ def save(project, path: Union[str, Path], progress: Optional[ProgressFn] = None)
 # ---------------------------------------------------------------------------------- hotspots
 @dataclass(frozen=True)
 class HotspotRun:
-    """A density surface, its hotspot areas and (optionally) Gi*, with what made them."""
+    """A density surface, its hotspot areas and (optionally) Gi*, with what made them.
+
+    ``mode`` (a :class:`~analysis.hotspots.surface.BandwidthMode`) says fixed or adaptive and why;
+    ``outliers`` the out-of-area incidents (:class:`~analysis.hotspots.outliers.Outliers`);
+    ``gi_band_rule`` how the Gi* band was chosen; ``source`` what the map needs to redraw a view
+    at finer cells (:class:`~analysis.hotspots.detail.SurfaceSource`).
+    """
 
     params: HotspotParams
     filters: Filters
@@ -188,39 +195,80 @@ class HotspotRun:
     areas: Any
     gi: Any = None
     warnings: tuple = ()   # e.g. why Gi* was not computed
+    mode: Any = None
+    outliers: Any = None
+    gi_band_rule: Optional[str] = None
+    source: Any = None
+    overview: Any = None   # the surface as drawn whole (block means, analysis.hotspots.detail.display_overview)
 
 
 @task
 def run_hotspots(incidents, filters: Filters, params: HotspotParams,
                  progress: Optional[ProgressFn] = None) -> HotspotRun:
+    """``beatwise hotspots`` for the app: the same steps, the same defaults (DESIGN.md section 3)."""
     from analysis.hotspots.areas import hotspot_areas
-    from analysis.hotspots.gistar import GiStarUndefined, default_gi_distance_m, gi_star
-    from analysis.hotspots.kde import grid_for_kde, kde
-    from analysis.hotspots.study_area import study_area_for
+    from analysis.hotspots.detail import SurfaceSource, display_overview
+    from analysis.hotspots.gistar import GiStarUndefined, data_gi_distance_m, gi_star
+    from analysis.hotspots.grid import points_xy
+    from analysis.hotspots.outliers import without_outliers
+    from analysis.hotspots.study_area import read_study_area, study_area_for
+    from analysis.hotspots.surface import density_surface
 
     report(progress, 0.0, "Applying the filters")
     pts = apply_filters(incidents, filters)
     if len(pts) == 0:
         raise BeatwiseError("No incidents pass the filters: widen them (crime types, dates, area).")
-    grid, choice = grid_for_kde(pts, cell_m=params.cell_m, kernel=params.kernel,
-                                bandwidth_m=params.bandwidth_m)
-    surface = kde(pts, grid, kernel=params.kernel, bandwidth_m=choice,
-                  progress=scaled(progress, 0.05, 0.7))
-    band = default_gi_distance_m(surface.bandwidth_m, params.gi_cell_m)
-    study = study_area_for(pts, grid, band_m=band, boundary_path=params.study_area_path or None,
+    boundary_path = params.study_area_path or None
+    boundary = read_study_area(boundary_path, pts.crs) if boundary_path else None
+    report(progress, 0.02, "Looking for out-of-area incidents")
+    pts, outliers = without_outliers(pts, keep=params.keep_outliers, boundary=boundary, source=boundary_path)
+    xy, crs = points_xy(pts)
+    surface, mode = density_surface(xy, crs=crs, kernel=params.kernel, bandwidth_m=params.bandwidth_m,
+                                    mode=params.kernel_bandwidth, cell_m=params.cell_m, k=params.adaptive_k,
+                                    progress=scaled(progress, 0.05, 0.7))
+    grid = surface.grid
+    gi_grid = grid.with_cell_m(params.gi_cell_m)
+    band, band_rule = data_gi_distance_m(xy, gi_grid)
+    study = study_area_for(xy, grid, band_m=band, boundary_path=boundary_path,
                            progress=scaled(progress, 0.7, 0.8))
     areas = hotspot_areas(surface, pts, top_percent=params.top_percent, study_area=study,
-                          progress=scaled(progress, 0.8, 0.92))
+                          max_hotspot_km2=params.max_hotspot_km2 or None, progress=scaled(progress, 0.8, 0.92))
     gi = None
     warnings: tuple = ()
+    if params.gi_distance_m:
+        band, band_rule = params.gi_distance_m, f"given: {params.gi_distance_m:g} m"
     if params.gi_star:
         try:
-            gi = gi_star(pts, grid.with_cell_m(params.gi_cell_m), distance_m=params.gi_distance_m or band,
-                         fdr=params.fdr, study_area=study, progress=scaled(progress, 0.92, 1.0))
+            gi = gi_star(xy, gi_grid, distance_m=band, fdr=params.fdr, study_area=study,
+                         progress=scaled(progress, 0.92, 1.0))
         except GiStarUndefined as exc:  # e.g. one incident: its own cell is the whole study area
             warnings = (f"Gi* not computed: {exc}",)
     report(progress, 1.0, f"{len(areas.hotspots)} hotspot areas")
-    return HotspotRun(params, filters, len(pts), surface, areas, gi, warnings)
+    xy.flags.writeable = False
+    return HotspotRun(params, filters, len(pts), surface, areas, gi, warnings, mode=mode, outliers=outliers,
+                      gi_band_rule=band_rule, source=SurfaceSource(xy, None, surface),
+                      overview=display_overview(surface))
+
+
+@dataclass(frozen=True)
+class ViewRun:
+    """The density of a hotspot run redrawn for one view of the map (None: the overview suffices)."""
+
+    bounds: tuple
+    surface: Any = None
+
+
+@task
+def render_view(source, bounds, cells_across: int, shown_cell_m: Optional[float] = None,
+                progress: Optional[ProgressFn] = None) -> ViewRun:
+    """The surface of ``source`` over the view ``bounds`` at the view's cells
+    (:func:`analysis.hotspots.detail.view_grid`, :func:`~analysis.hotspots.detail.view_surface`)."""
+    from analysis.hotspots.detail import view_grid, view_surface
+
+    grid = view_grid(source.surface, bounds, cells_across, shown_cell_m=shown_cell_m)
+    if grid is None:
+        return ViewRun(tuple(bounds))
+    return ViewRun(tuple(bounds), view_surface(source, grid, progress=progress))
 
 
 # ---------------------------------------------------------------------------------- when

@@ -284,6 +284,8 @@ def _bin_and_convolve(pts: np.ndarray, w: Optional[np.ndarray], x0: float, y0: f
     if not ok.all():
         fx, fy = fx[ok], fy[ok]
         w = None if w is None else w[ok]
+    if len(fx) == 0:  # every point of this class is outside the lattice (a view of a grid)
+        return
     j = fx.astype(np.int64)
     i = fy.astype(np.int64)
     tx = fx - j
@@ -375,7 +377,15 @@ def adaptive_kde(points, grid: GridSpec, *, kernel: str = "quartic",
     return DensitySurface(grid=grid, values=values, kernel=kernel, bandwidth_m=float(bandwidths.h0),
                           bandwidth_rule=bandwidths.rule, n_points=n, total_weight=total_weight, integral=integral,
                           warnings=tuple(warnings), density_units=units, oversample=1,
-                          bandwidth_classes=bandwidths.classes, class_counts=bandwidths.class_counts)
+                          bandwidth_classes=bandwidths.classes, class_counts=bandwidths.class_counts,
+                          point_bandwidth_m=_read_only(bandwidths.h_class),
+                          point_class_index=_read_only(bandwidths.class_index))
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a = np.asarray(a)
+    a.flags.writeable = False
+    return a
 
 
 def _window(pts: np.ndarray, grid: GridSpec, reach_m: float) -> tuple[GridSpec, tuple[int, int]]:
@@ -391,11 +401,15 @@ def _window(pts: np.ndarray, grid: GridSpec, reach_m: float) -> tuple[GridSpec, 
 
 def surface_for_classes(xy: np.ndarray, w: Optional[np.ndarray], h_class: np.ndarray, grid: GridSpec, *,
                         kernel: str = "quartic", progress: Optional[ProgressFn] = None,
-                        class_index: Optional[np.ndarray] = None) -> np.ndarray:
+                        class_index: Optional[np.ndarray] = None,
+                        oversample_below_sd_cells: float = TARGET_SD_CELLS) -> np.ndarray:
     """The variable-kernel sum for incidents with the given (class) bandwidths, per km^2, read-only.
 
     One binned FFT convolution per distinct bandwidth, on the coarsest lattice that keeps its
-    radius at least :data:`CELLS_PER_RADIUS` cells, over its occupied tiles only.
+    standard deviation at least :data:`TARGET_SD_CELLS` cells, over its occupied tiles only. A
+    class whose standard deviation is under ``oversample_below_sd_cells`` output cells is binned
+    on an oversampled lattice (the fixed KDE's, :func:`analysis.hotspots.kde.kde`); a lower value
+    trades accuracy for speed (the app's views, :mod:`analysis.hotspots.detail`).
     """
     if class_index is None:
         classes, inverse = np.unique(h_class, return_inverse=True)
@@ -430,7 +444,7 @@ def surface_for_classes(xy: np.ndarray, w: Optional[np.ndarray], h_class: np.nda
         P = pads[L]
         if acc[L] is None:
             acc[L] = np.zeros((ny_l + 2 * P, nx_l + 2 * P))
-        if L == 0 and KERNEL_SD[kernel] * h / cell < TARGET_SD_CELLS:
+        if L == 0 and KERNEL_SD[kernel] * h / cell < oversample_below_sd_cells:
             # narrower than the accuracy target on the output cells: the fixed KDE's oversampled
             # binning (kde.py) on a window of the grid around this class's incidents, when it fits
             window, (i0, j0) = _window(xy[idx], grid, _SUPPORT[kernel] * h)

@@ -256,7 +256,7 @@ def split_at_peaks(labels: np.ndarray, n_labels: int, values: np.ndarray, max_ce
     split = np.zeros(n_labels + 1, dtype=bool) if split_in is None else np.asarray(split_in, dtype=bool)
     if len(big) == 0:
         return labels, n_labels, split, 0
-    out = labels.astype(np.int64).copy()
+    out = labels.astype(np.int64)  # a copy (a county grid: no second one)
     next_label = n_labels + 1
     extra_split: list[int] = []
     n_done = 0
@@ -278,7 +278,7 @@ def split_at_peaks(labels: np.ndarray, n_labels: int, values: np.ndarray, max_ce
         next_label += n_peaks
         n_done += 1
     # renumber 1..n in order of appearance of the remaining labels
-    present = np.unique(out)
+    present = np.flatnonzero(np.bincount(out.ravel(), minlength=next_label))  # sorted, as np.unique
     present = present[present > 0]
     lookup = np.zeros(next_label, dtype=np.int64)
     lookup[present] = np.arange(1, len(present) + 1)
@@ -289,7 +289,7 @@ def split_at_peaks(labels: np.ndarray, n_labels: int, values: np.ndarray, max_ce
         es = np.asarray(extra_split)
         es = es[np.isin(es, present)]
         new_split[lookup[es]] = True
-    return lookup[out].astype(labels.dtype), len(present), new_split, n_done
+    return lookup.astype(labels.dtype)[out], len(present), new_split, n_done
 
 
 def hotspot_areas(surface: DensitySurface, incidents, *, top_percent: float = DEFAULT_TOP_PERCENT,
@@ -354,11 +354,14 @@ def hotspot_areas(surface: DensitySurface, incidents, *, top_percent: float = DE
     report(progress, 0.1, "Selecting the top cells")
     inside = study.mask
     m = study.n_cells
-    if not (values[inside] > 0).any():
+    vin = values[inside]  # one copy of the study area's values, partitioned in place below
+    if not (vin > 0).any():
         raise BeatwiseError(f"The density surface is zero everywhere in the study area ({study.description}): "
                             "no incident lies in it.")
     k = max(1, int(math.ceil(top_percent / 100.0 * m - 1e-9)))
-    threshold = float(np.partition(values[inside], m - k)[m - k])
+    vin.partition(m - k)
+    threshold = float(vin[m - k])
+    del vin
     # cells within 1e-9 of the threshold tie with it (a flat surface differs only by FFT round-off)
     threshold *= 1.0 - 1e-9
     selected = inside & (values >= threshold) & (values > 0)

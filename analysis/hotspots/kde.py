@@ -78,7 +78,8 @@ def fft_convolve(a: np.ndarray, kernel: np.ndarray, mode: str = "same", *,
     full = (s1[0] + s2[0] - 1, s1[1] + s2[1] - 1)
     fshape = (sp_fft.next_fast_len(full[0], True), sp_fft.next_fast_len(full[1], True))
     spec = sp_fft.rfftn(a, fshape, axes=(-2, -1), workers=workers)
-    spec *= sp_fft.rfftn(kernel, fshape)
+    # a float32 input is transformed in single precision throughout (half the memory of a county grid)
+    spec *= sp_fft.rfftn(kernel.astype(a.dtype) if a.dtype == np.float32 else kernel, fshape)
     out = sp_fft.irfftn(spec, fshape, axes=(-2, -1), workers=workers)
     del spec
     if mode == "full":
@@ -330,6 +331,12 @@ class DensitySurface:
         empty for a fixed bandwidth.
     class_counts : tuple of int
         Incidents in each class.
+    point_bandwidth_m : ndarray (n,) or None, read-only
+        Adaptive surfaces: each incident's class bandwidth (metres), in the order given, so a part
+        of the surface can be recomputed at other cells (:mod:`analysis.hotspots.detail`).
+    point_class_index : ndarray int16 (n,) or None, read-only
+        Adaptive surfaces: each incident's class index (as
+        :attr:`analysis.hotspots.adaptive.AdaptiveBandwidths.class_index`).
     """
 
     grid: GridSpec
@@ -345,6 +352,8 @@ class DensitySurface:
     oversample: int = 1
     bandwidth_classes: tuple[float, ...] = ()
     class_counts: tuple[int, ...] = ()
+    point_bandwidth_m: Optional[np.ndarray] = field(default=None, repr=False, compare=False)
+    point_class_index: Optional[np.ndarray] = field(default=None, repr=False, compare=False)
 
     @property
     def max_density(self) -> float:

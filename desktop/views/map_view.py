@@ -319,6 +319,10 @@ class MapView(QWidget):
         self.colour_bar: Optional[pg.ColorBarItem] = None
         self.density_image: Optional[pg.ImageItem] = None
         self.density_surface = None
+        self.density_overview = None       # the surface as drawn whole (coarser cells)
+        self.density_view = None           # the surface of the view at finer cells (level of detail)
+        self.density_view_image: Optional[pg.ImageItem] = None
+        self._density_levels = (0.0, 1.0)
         self.presence = None       # (minutes per cell, GridSpec)
         self.hotspot_areas = None
         self.gi = None
@@ -347,6 +351,17 @@ class MapView(QWidget):
 
     def view_rect(self) -> QRectF:
         return self.vb.viewRect()
+
+    def view_bounds(self) -> tuple[float, float, float, float]:
+        """The visible extent (xmin, ymin, xmax, ymax) in the working CRS."""
+        r = self.vb.viewRect()
+        return (float(r.left()), float(r.top()), float(r.right()), float(r.bottom()))
+
+    def view_pixels(self) -> tuple[int, int]:
+        """The view box's size in device pixels."""
+        r = self.vb.sceneBoundingRect()
+        ratio = float(self.devicePixelRatioF() or 1.0)
+        return (int(round(r.width() * ratio)), int(round(r.height() * ratio)))
 
     # ------------------------------------------------------------------ layers
     def _set_layer(self, key: str, items: list, bounds=None, count: int = 0) -> Layer:
@@ -432,6 +447,9 @@ class MapView(QWidget):
         self.clear_highlight()
         self.presence = None
         self.density_surface = None
+        self.density_overview = None
+        self.density_view = None
+        self.density_view_image = None
         self.hotspot_areas = None
         self.gi = None
         self.incidents = None
@@ -503,30 +521,30 @@ class MapView(QWidget):
             self._set_layer("incidents", [scatter], bounds=bounds, count=n)
 
     # ------------------------------------------------------------------ density, hotspots, Gi*
-    def set_density(self, surface) -> None:
+    def set_density(self, surface, overview=None) -> None:
         """The density surface, coloured on a square-root scale (the colour bar is labelled in the
-        surface's own units, incidents per km², at its true values)."""
+        surface's own units, incidents per km², at its true values). ``overview`` is the same surface
+        as drawn whole, at coarser cells (:func:`analysis.hotspots.detail.display_overview`; default
+        ``surface``); identify reads ``surface``. A view drawn at finer cells
+        (:meth:`set_density_view`) is dropped."""
         self.density_surface = surface
+        self.density_overview = overview if overview is not None else surface
+        self.density_view = None
+        self.density_view_image = None
         if surface is None:
             self.remove_layer("density")
             return
-        g = surface.grid
-        vals = np.sqrt(np.asarray(surface.values, dtype=np.float32))
-        vmax = float(surface.max_density) if vals.size else 0.0
-        vals[vals <= 0] = np.nan  # transparent where there is no density
-        img = pg.ImageItem(axisOrder="row-major")
-        cmap = density_colormap()
-        img.setColorMap(cmap)
+        vmax = float(surface.max_density) if surface.values.size else 0.0
         top = math.sqrt(vmax) if vmax > 0 else 1.0
-        img.setImage(vals, levels=(0.0, top), autoLevels=False)
-        img.setRect(QRectF(g.x0, g.y0, g.width_m, g.height_m))
+        self._density_levels = (0.0, top)
+        img = self._density_item(self.density_overview)
         self.density_image = img
-        layer = self._set_layer("density", [img], bounds=g.bounds, count=int(surface.n_points))
+        layer = self._set_layer("density", [img], bounds=surface.grid.bounds, count=int(surface.n_points))
         if layer.opacity == 1.0:
             self.set_layer_opacity("density", 0.9)
         units = surface.density_units.replace("km^2", "km²") + " (square-root scale)"
         if self.colour_bar is None:
-            self.colour_bar = pg.ColorBarItem(values=(0, top), colorMap=cmap, label=units,
+            self.colour_bar = pg.ColorBarItem(values=(0, top), colorMap=density_colormap(), label=units,
                                               interactive=False, width=14, colorMapMenu=False)
             self.colour_bar.setImageItem(img, insert_in=self.item)
             axis = self.colour_bar.getAxis("right")
@@ -539,6 +557,50 @@ class MapView(QWidget):
             self.colour_bar.getAxis("right").setLabel(units)
         self.colour_bar.getAxis("right").setTicks(sqrt_ticks(vmax))
         self.colour_bar.setVisible(self.layers["density"].visible)
+
+    def _density_item(self, surface) -> pg.ImageItem:
+        """An image of ``surface`` on the overview's colour scale (square root, transparent at 0)."""
+        g = surface.grid
+        vals = np.sqrt(np.asarray(surface.values, dtype=np.float32))
+        vals[vals <= 0] = np.nan  # transparent where there is no density
+        img = pg.ImageItem(axisOrder="row-major")
+        img.setColorMap(density_colormap())
+        img.setImage(vals, levels=self._density_levels, autoLevels=False)
+        img.setRect(QRectF(g.x0, g.y0, g.width_m, g.height_m))
+        return img
+
+    @property
+    def density_shown_cell_m(self) -> Optional[float]:
+        """The cell of the overview as drawn (None: no density)."""
+        return None if self.density_overview is None else float(self.density_overview.grid.cell_m)
+
+    def set_density_view(self, surface) -> None:
+        """Draw the density of the current view at finer cells (level of detail) instead of the
+        overview, on the overview's colour scale; None returns to the overview."""
+        layer = self.layers.get("density")
+        if layer is None or self.density_image is None:
+            return
+        if surface is None:
+            if self.density_view is None:
+                return
+            self.density_view = None
+            self.density_view_image = None
+            items = [self.density_image]
+        else:
+            self.density_view = surface
+            self.density_view_image = self._density_item(surface)
+            items = [self.density_view_image]
+        for it in layer.items:
+            self.vb.removeItem(it)
+        layer.items = items
+        for it in items:
+            it.setZValue(Z["density"])
+            self.vb.addItem(it)
+        layer.apply()
+        if self.colour_bar is not None:
+            self.colour_bar.setImageItem(items[0])
+            self.colour_bar.setLevels(self._density_levels)
+            self.colour_bar.setVisible(layer.visible)
 
     def set_presence(self, minutes, grid=None) -> None:
         """Observed patrol presence (minutes per cell on ``grid``) as a blue image, square-root
@@ -749,13 +811,18 @@ class MapView(QWidget):
                 label = GI_LABELS.get(cls, "not significant")
                 parts.append(f"<b>Gi* cell</b> ({g.cell_m:g} m): {self.gi.counts[row, col]:g} incidents, "
                              f"z = {self.gi.z[row, col]:.2f}, p = {self.gi.p[row, col]:.3g} &rarr; {label}")
-        if self.density_surface is not None:
-            g = self.density_surface.grid
+        surface = self.density_surface
+        if self.density_view is not None:
+            vx0, vy0, vx1, vy1 = self.density_view.grid.bounds
+            if vx0 <= x < vx1 and vy0 <= y < vy1:
+                surface = self.density_view  # the finer cells drawn
+        if surface is not None:
+            g = surface.grid
             col = int(math.floor((x - g.x0) / g.cell_m))
             row = int(math.floor((y - g.y0) / g.cell_m))
             if 0 <= row < g.ny and 0 <= col < g.nx:
-                v = float(self.density_surface.values[row, col])
-                units = html.escape(self.density_surface.density_units.replace("km^2", "km²"))
+                v = float(surface.values[row, col])
+                units = html.escape(surface.density_units.replace("km^2", "km²"))
                 parts.append(f"<b>Density</b>: {v:,.0f} {units}")
         if self.presence is not None and "presence" in self.layers:
             minutes, g = self.presence

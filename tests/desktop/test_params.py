@@ -16,6 +16,15 @@ def test_params__defaults_equal_the_cli_and_analysis():
     assert params.DEFAULT_TOP_PERCENT == DEFAULT_TOP_PERCENT == cli.DEFAULT_TOP_PERCENT
     assert params.DEFAULT_GI_CELL_M == DEFAULT_GI_CELL_M == cli.DEFAULT_GI_CELL_M
     assert (heatmap_view.WEEKDAYS, heatmap_view.WEEKDAY_ABBR) == (WEEKDAYS, WEEKDAY_ABBR)
+    from analysis.hotspots.adaptive import DEFAULT_K
+    from analysis.hotspots.areas import DEFAULT_MAX_HOTSPOT_KM2
+    from analysis.hotspots.surface import MODES
+
+    assert params.BANDWIDTH_MODES == MODES
+    assert params.DEFAULT_ADAPTIVE_K == DEFAULT_K
+    assert params.DEFAULT_MAX_HOTSPOT_KM2 == DEFAULT_MAX_HOTSPOT_KM2
+    d = params.HotspotParams()
+    assert (d.kernel_bandwidth, d.keep_outliers) == ("auto", False)  # as `beatwise hotspots`
 
 
 def test_params__round_trip_and_bad_input():
