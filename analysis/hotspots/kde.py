@@ -550,6 +550,12 @@ def kde(points, grid: GridSpec, *, kernel: str = "quartic",
         warnings.append(f"The bandwidth ({h:g} m) is less than 2 cells of {grid.cell_m:g} m: the surface is blocky "
                         "and less accurate; use smaller cells or a larger bandwidth.")
     f = oversample_factor(kernel, h, grid, oversample)
+    if f > 1 and _SUPPORT[kernel] * h < grid.cell_m:
+        # a kernel narrower than one output cell cannot reach a kept (cell-centre) node from every
+        # phase of a finer lattice: the phase normalisation would divide by zero (regression: NaN
+        # density for the 8 m classes of a national year at 20 m cells). Plain binning on the grid
+        # conserves every incident's mass.
+        f = 1
     work = grid if f == 1 else GridSpec(grid.x0, grid.y0, grid.cell_m / f, grid.nx * f, grid.ny * f, grid.crs)
     stencil = kernel_stencil(kernel, h, work.cell_m)
     r = stencil.shape[0] // 2

@@ -409,3 +409,15 @@ def test_bandwidth_rules__no_points_is_a_clear_error(rule):
 
     with pytest.raises(BeatwiseError, match="No incidents to choose a bandwidth"):
         getattr(kde_module, rule)(np.empty((0, 2)))
+
+
+@pytest.mark.parametrize("kernel", ["quartic", "epanechnikov", "triangular", "uniform", "gaussian"])
+def test_kde__kernel_narrower_than_a_cell_no_nan(kernel):
+    """Regression: a bandwidth under one cell with automatic oversampling divided by zero in the
+    phase normalisation (NaN density for the 8 m adaptive classes of a national year at 20 m cells)."""
+    rng = np.random.default_rng(4)
+    xy = rng.uniform(1000, 1400, (300, 2))
+    grid = GridSpec(900.0, 900.0, 20.0, 30, 30, "EPSG:27700")
+    s = kde(xy, grid, kernel=kernel, bandwidth_m=8.0)
+    assert np.isfinite(s.values).all()
+    assert s.values.sum() * grid.cell_area_km2 == pytest.approx(300, rel=1e-9)
