@@ -176,7 +176,7 @@ def run(args) -> int:
     from analysis.hotspots.study_area import read_study_area, study_area_for
     from analysis.hotspots.kde import resolve_weights
     from analysis.hotspots.surface import density_surface
-    from analysis.spacetime.matrix import RULE_LABEL, hotspot_matrix
+    from analysis.spacetime.hotspot_matrix import RULE_LABEL, hotspot_matrix
 
     weights, weights_text = _weights_option(args)
     folder = out_dir(args.out, required=True)

@@ -9,7 +9,7 @@ import pytest
 from analysis.hotspots.areas import hotspot_areas
 from analysis.hotspots.grid import GridSpec
 from analysis.hotspots.kde import kde
-from analysis.spacetime.matrix import (RESPONSES, MatrixRules, _busiest_window, hotspot_matrix, spatial_class,
+from analysis.spacetime.hotspot_matrix import (RESPONSES, MatrixRules, _busiest_window, hotspot_matrix, spatial_class,
                                        temporal_class)
 
 R = MatrixRules()
@@ -74,7 +74,7 @@ def test_hotspot_matrix__classes_per_hotspot_with_a_response():
 
 def test_hour_profiles__as_the_temporal_module_per_hotspot():
     """The one-pass profiles equal hour_weekday_matrix (summed over weekdays) of each rank's rows."""
-    from analysis.spacetime.matrix import hour_profiles
+    from analysis.spacetime.hotspot_matrix import hour_profiles
     from analysis.temporal.matrix import hour_weekday_matrix
 
     rng = np.random.default_rng(6)
