@@ -199,6 +199,10 @@ def _tell(summary: dict, gap) -> None:
         say(f"  warning: {w}")
 
 
+#: A unit's pings more than this many hours apart start a new shift in visits.gpkg's tracks.
+SHIFT_BREAK_H = 2.0
+
+
 def _write_outputs(folder: Path, pres, visits, pings, surface, areas, gap, report, logs=None, basemap=None) -> list:
     import geopandas as gpd
     from shapely import linestrings
@@ -219,16 +223,26 @@ def _write_outputs(folder: Path, pres, visits, pings, surface, areas, gap, repor
     tracks, crs = [], areas.to_geodataframe().crs
     for unit, g in (pings.groupby("unit_id", sort=True) if pings is not None else ()):
         xy = np.column_stack([g.geometry.x.to_numpy(), g.geometry.y.to_numpy()])
-        if len(xy) >= 2:
-            tracks.append({"unit_id": str(unit), "pings": len(xy), "start": str(g["t"].iloc[0]),
-                           "end": str(g["t"].iloc[-1]), "geometry": linestrings(xy)})
+        t = g["t"].to_numpy()
+        # a unit's shifts: runs of pings without a silence longer than SHIFT_BREAK_H
+        cuts = np.r_[0, np.flatnonzero(np.diff(t) > np.timedelta64(int(SHIFT_BREAK_H * 3600), "s")) + 1, len(t)]
+        for k, (a, b) in enumerate(zip(cuts[:-1], cuts[1:]), start=1):
+            if b - a >= 2:
+                tracks.append({"unit_id": str(unit), "shift": k, "pings": int(b - a), "start": str(g["t"].iloc[a]),
+                               "end": str(g["t"].iloc[b - 1]), "geometry": linestrings(xy[a:b])})
     tracks = gpd.GeoDataFrame(tracks, geometry="geometry", crs=crs) if tracks else \
-        gpd.GeoDataFrame({"unit_id": []}, geometry=[], crs=crs)
+        gpd.GeoDataFrame({"unit_id": [], "shift": []}, geometry=[], crs=crs)
     v = visits.visits.copy()
     for col in ("start", "end"):
         if col in v:
             v[col] = v[col].astype(str)
-    layers = [StyledLayer("tracks", tracks, qml_lines(), "", "Patrol tracks: one line per unit"),
+    hotspot_geoms = [h.geometry for h in areas.hotspots]
+    visit_layer = gpd.GeoDataFrame(v, geometry=[hotspot_geoms[int(i)] for i in v["hotspot"]] if len(v) else [],
+                                   crs=crs)
+    layers = [StyledLayer("tracks", tracks, qml_lines(), "",
+                          f"Patrol tracks: one line per unit and shift (a new shift after {SHIFT_BREAK_H:g} h without pings)"),
+              StyledLayer("visits", visit_layer, qml_fill((33, 102, 172), 40), "",
+                          "Visits: intervals with a unit present at a hotspot (start, end, minutes, kind)"),
               StyledLayer("hotspots", areas.to_geodataframe(), qml_hotspots(), sld_hotspots(), "Hotspot areas by rank")]
     if logs is not None and len(logs):
         layers.append(StyledLayer("logs", logs.assign(t_start=logs["t_start"].astype(str), t_end=logs["t_end"].astype(str)),

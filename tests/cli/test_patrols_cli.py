@@ -29,7 +29,21 @@ def test_patrols_cli__demo_gap_names_york_road(demo_dir, tmp_path, capsys):
     assert york[0]["peak"]["hour"] >= 20 or york[0]["peak"]["hour"] <= 3
     for name in ("presence.tif", "presence.qml", "dosage.csv", "visits.gpkg", "gap_map.png", "patrols.json"):
         assert (out / name).stat().st_size > 0, name
-    assert {n for n, _ in pyogrio.list_layers(out / "visits.gpkg")} == {"tracks", "hotspots", "layer_styles"}
+    assert {n for n, _ in pyogrio.list_layers(out / "visits.gpkg")} == {"tracks", "visits", "hotspots", "layer_styles"}
+    # tracks per unit and shift: no track spans a silence of more than 2 hours; visits as intervals
+    import pandas as pd
+
+    tracks = pyogrio.read_dataframe(out / "visits.gpkg", layer="tracks")
+    pings = pd.read_csv(demo_dir / "patrols.csv")
+    assert tracks.groupby("unit_id")["shift"].max().max() > 1 and tracks["pings"].sum() <= len(pings)
+    for _, tr in tracks.head(20).iterrows():
+        p = pings[pings["unit_id"].astype(str) == tr["unit_id"]]
+        tt = pd.to_datetime(p["timestamp"]).dt.tz_localize("Europe/London").dt.tz_convert("UTC")
+        inside = tt[(tt >= pd.Timestamp(tr["start"])) & (tt <= pd.Timestamp(tr["end"]))].sort_values()
+        assert len(inside) == tr["pings"] and inside.diff().max() <= pd.Timedelta(hours=2)
+    vis = pyogrio.read_dataframe(out / "visits.gpkg", layer="visits")
+    assert len(vis) == sum(h["visits"] for h in d["hotspots"])
+    assert (pd.to_datetime(vis["end"]) >= pd.to_datetime(vis["start"])).all()
     import rasterio
     with rasterio.open(out / "presence.tif") as ds:
         minutes = ds.read(1)
@@ -76,7 +90,7 @@ def test_patrols_cli__logs_only_run_with_streets(demo_dir, tmp_path, capsys):
     assert d["presence"]["hour_of_week_s"][4 * 24 + 22] == 3600                    # Friday 22:00
     york = next(h for h in d["hotspots"] if "York Road" in h["location"])
     assert york["patrol_minutes"] == 150 + 120 and york["visits"] == 2              # both logs overlap it
-    assert {n for n, _ in pyogrio.list_layers(out / "visits.gpkg")} == {"tracks", "hotspots", "logs", "layer_styles"}
+    assert {n for n, _ in pyogrio.list_layers(out / "visits.gpkg")} == {"tracks", "visits", "hotspots", "logs", "layer_styles"}
     import rasterio
     with rasterio.open(out / "presence.tif") as ds:
         in_raster_min = ds.read(1).astype(float).sum()
