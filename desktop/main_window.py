@@ -202,6 +202,11 @@ class MainWindow(QMainWindow):
         self._action(f, "Add &street layer...", lambda: self.add_layer_dialog("streets"),
                      tip="Draw a street layer under the map and use it to match incidents to streets")
         self._action(f, "Add &boundaries...", lambda: self.add_layer_dialog("boundaries"))
+        self._action(f, "Add b&asemap...", self.add_basemap_dialog,
+                     tip="An offline basemap under the map: an OpenStreetMap extract (.osm.pbf), .mbtiles or a "
+                         "GeoPackage of tiles (remembered with the project)")
+        self._action(f, "Add basemap tile &folder...", lambda: self.add_basemap_dialog(folder=True),
+                     tip="An XYZ tile folder ({z}/{x}/{y}.png) as the basemap")
         self._action(f, "Open the &demo", self.open_demo, tip="The SYNTHETIC Southend-on-Sea demo")
         self.recent_menu = f.addMenu("&Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
@@ -457,7 +462,14 @@ class MainWindow(QMainWindow):
         if p.report is not None and p.report.rejected:
             text += f"; {len(p.report.rejected):,} rows rejected at import (File > Export rejected rows)"
         self.status_message.setText(text + ".")
+        self.map.set_basemap(None)
         self.projectLoaded.emit()
+        remembered = p.settings.get("basemap")
+        if remembered:  # after the panels have had their say
+            if Path(remembered).exists():
+                self.add_basemap(remembered, remember=False)
+            else:
+                self.status_message.setText(text + f"; the project's basemap {remembered} is not there any more.")
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
@@ -484,6 +496,40 @@ class MainWindow(QMainWindow):
         if path:
             app_settings.set_last_folder(path)
             self.add_layer(kind, path)
+
+    def add_basemap_dialog(self, folder: bool = False) -> None:
+        if not self.model.has_project:
+            return
+        if folder:
+            path = QFileDialog.getExistingDirectory(self, "Add basemap tile folder", app_settings.last_folder())
+        else:
+            path, _ = QFileDialog.getOpenFileName(self, "Add basemap", app_settings.last_folder(),
+                                                  "Basemaps (*.pbf *.osm *.mbtiles *.gpkg);;All files (*)")
+        if path:
+            app_settings.set_last_folder(path)
+            self.add_basemap(path)
+
+    def add_basemap(self, path, *, remember: bool = True) -> None:
+        """Load the basemap at ``path`` for the project's extent, draw it, and keep its path in the
+        project's settings (``basemap``) so the project opens with it."""
+        from desktop.tasks import load_basemap
+
+        p = self.model.project
+        inc = p.incidents
+        if len(inc) == 0:
+            return
+        b = inc.total_bounds
+        pad = 0.1 * max(b[2] - b[0], b[3] - b[1], 500.0)
+        extent = (b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad)
+
+        def done(basemap) -> None:
+            self.map.set_basemap(basemap)
+            if remember and p.settings.get("basemap") != str(path):
+                p.settings["basemap"] = str(path)
+                self.model.set_dirty(True)
+            self.status_message.setText(f"Basemap: {basemap.describe()}.")
+
+        self._start("basemap", load_basemap, path, p.crs, extent, on_done=done)
 
     def add_layer(self, kind: str, path) -> None:
         from desktop.tasks import read_layer

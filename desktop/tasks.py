@@ -171,6 +171,17 @@ def read_layer(path: Union[str, Path], crs: str, progress: Optional[ProgressFn] 
 
 
 @task
+def load_basemap(path: Union[str, Path], crs: str, extent, progress: Optional[ProgressFn] = None):
+    """An offline basemap for ``extent`` (:func:`analysis.basemap.load_basemap`)."""
+    from analysis.basemap import load_basemap as load
+
+    report(progress, 0.0, f"Reading the basemap {Path(path).name}")
+    basemap = load(path, crs, extent, width_px=3000)
+    report(progress, 1.0, "Basemap ready")
+    return basemap
+
+
+@task
 def save(project, path: Union[str, Path], progress: Optional[ProgressFn] = None) -> Path:
     from analysis.project import save_project
 

@@ -39,6 +39,7 @@ HIGHLIGHT = QColor(0, 160, 255)
 INCIDENT_RGBA = (45, 45, 70, 70)
 
 LAYER_TITLES = {
+    "basemap": "Basemap",
     "boundaries": "Boundaries",
     "streets": "Streets",
     "density": "Density (KDE)",
@@ -48,8 +49,9 @@ LAYER_TITLES = {
     "presence": "Patrol presence",
     "units": "Units in the chosen hour",
 }
-LAYER_ORDER = ("units", "hotspots", "incidents", "gi", "presence", "density", "streets", "boundaries")  # top first
-Z = {"boundaries": 0, "streets": 1, "density": 2, "presence": 2.5, "gi": 3, "incidents": 4, "hotspots": 5,
+LAYER_ORDER = ("units", "hotspots", "incidents", "gi", "presence", "density", "streets", "boundaries",
+               "basemap")  # top first
+Z = {"basemap": -1, "boundaries": 0, "streets": 1, "density": 2, "presence": 2.5, "gi": 3, "incidents": 4, "hotspots": 5,
      "labels": 6, "units": 6.5, "highlight": 7}
 UNIT_COLOURS = ((0, 114, 178), (213, 94, 0), (0, 158, 115), (204, 121, 167), (230, 159, 0), (86, 180, 233),
                 (120, 60, 160), (90, 90, 90))  # Okabe-Ito and friends: told apart by most eyes
@@ -485,6 +487,40 @@ class MapView(QWidget):
         b = gdf.total_bounds
         self._set_layer(key, items, bounds=tuple(float(v) for v in b), count=len(gdf))
         self.street_frame = gdf if key == "streets" else getattr(self, "street_frame", None)
+
+    def set_basemap(self, basemap) -> None:
+        """An offline basemap (:class:`analysis.basemap.Basemap`) drawn muted under everything:
+        OSM roads as grey lines by class, tiles as one washed-out image."""
+        if basemap is None:
+            self.remove_layer("basemap")
+            return
+        from analysis.basemap.osm import ROAD_CLASSES
+        from analysis.export.basemap_draw import muted_tiles
+
+        x0, y0, x1, y1 = basemap.extent
+        items = []
+        if basemap.image is not None:
+            img = pg.ImageItem(axisOrder="row-major")  # as the density: rows from the south, then setRect
+            img.setImage(np.ascontiguousarray(muted_tiles(basemap.image)[::-1]), autoLevels=False, levels=(0, 255))
+            img.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+            items.append(img)
+            count = 1
+        else:
+            roads = basemap.roads
+            count = 0 if roads is None else len(roads)
+            for cls, (width_pt, grey) in ROAD_CLASSES.items():
+                part = roads[(roads["road_class"] == cls).to_numpy()] if count else roads
+                if part is None or not len(part):
+                    continue
+                x, y = _lines_xy(list(part.geometry))
+                g = int(255 * grey)
+                pen = pg.mkPen(color=(g, g, g), width=max(0.6, width_pt * 1.1))
+                pen.setCosmetic(True)
+                items.append(pg.PlotCurveItem(x, y, pen=pen, connect="finite", antialias=True))
+        if not items:
+            self.remove_layer("basemap")
+            return
+        self._set_layer("basemap", items, bounds=None, count=count)  # the data, not the basemap, sets the zoom
 
     # ------------------------------------------------------------------ incidents
     def set_incidents(self, incidents) -> None:
