@@ -1,4 +1,4 @@
-"""``beatwise-desktop [PROJECT_OR_DATA_FILE ...] [--smoke] [--screenshot PATH [--view X0,Y0,X1,Y1]]``.
+"""``beatwise-desktop [PROJECT_OR_DATA_FILE ...] [--smoke] [--screenshot PATH [--view X0,Y0,X1,Y1]] [--basemap PATH]``.
 
 Without a file the first start opens the SYNTHETIC demo with its hotspots computed; several data
 files are imported together (one project). ``--smoke`` opens the demo (or the files), runs
@@ -35,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--view", metavar="XMIN,YMIN,XMAX,YMAX",
                    help="with --screenshot: zoom the map to this extent (working CRS metres) first; the "
                         "view is redrawn at finer cells before the picture is taken")
+    p.add_argument("--basemap", metavar="PATH",
+                   help="draw this offline basemap (.osm.pbf, .mbtiles, GeoPackage tiles, XYZ folder) under the map "
+                        "once the data is open, as File > Add basemap does")
     p.add_argument("--panel", metavar="NAME",
                    help="bring this dock to the front first (hotspots, streets, shifts, patrols, when...)")
     return p
@@ -77,6 +80,14 @@ def main(argv: Optional[list[str]] = None) -> int:
     if os.environ.get("BEATWISE_STARTUP_REPORT"):  # tests/benchmarks/bench_startup.py
         QTimer.singleShot(0, lambda: print(f"beatwise-desktop: window shown {time.perf_counter() - T0:.3f} s "
                                            "after the app module loaded", file=sys.stderr, flush=True))
+    if args.basemap:
+        wanted = {"basemap": Path(args.basemap)}
+
+        def add_basemap() -> None:
+            if wanted.pop("basemap", None) is not None:
+                window.add_basemap(args.basemap)
+
+        window.projectLoaded.connect(add_basemap)
     QTimer.singleShot(0, lambda: window.start(args.paths))
     if not headless:
         return app.exec()
@@ -101,7 +112,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         elif window.smoke_ready() and view is not None and status["zoomed"] is None:
             window.map.zoom_to(view, padding=0.0)  # the level of detail redraws the view
             status["zoomed"] = time.monotonic()
-        elif window.smoke_ready() and (status["zoomed"] is None or (
+        elif window.smoke_ready() and (not args.basemap or ("basemap" in window.map.layers
+                                                            and not window.tasks.is_running())) and (
+                status["zoomed"] is None or (
                 time.monotonic() - status["zoomed"] > 0.5 and not window.detail.timer.isActive())):
             code = 0
             if args.panel and args.panel in window.docks:
