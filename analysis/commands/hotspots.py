@@ -165,59 +165,43 @@ def _weights_option(args):
     return None, f"column {value}"
 
 
+def options_from_args(args):
+    """The :class:`analysis.hotspots.analysis.HotspotOptions` of ``beatwise hotspots``/``brief`` options."""
+    from analysis.hotspots.analysis import HotspotOptions
+
+    return HotspotOptions(kernel=args.kernel, bandwidth_m=args.bandwidth_m, kernel_bandwidth=args.kernel_bandwidth,
+                          cell_m=args.cell_m, adaptive_k=args.adaptive_k,
+                          min_bandwidth_m=getattr(args, "min_bandwidth_m", None),
+                          max_bandwidth_m=getattr(args, "max_bandwidth_m", None), top_percent=args.top_percent,
+                          max_hotspot_km2=args.max_hotspot_km2 or None, min_incidents=args.min_incidents,
+                          gi_star=bool(getattr(args, "gi_star", True)), gi_cell_m=args.gi_cell_m,
+                          gi_distance_m=args.gi_distance_m, fdr=not getattr(args, "no_fdr", False),
+                          study_area_path=args.study_area, keep_outliers=args.keep_outliers)
+
+
 def run(args) -> int:
     from analysis.export.raster import write_density_geotiff
     from analysis.export.raster_style import qml_path
     from analysis.export.vector import hotspot_layers, write_geopackage
-    from analysis.hotspots.grid import points_xy
-    from analysis.hotspots.areas import hotspot_areas
-    from analysis.hotspots.gistar import GiStarUndefined, data_gi_distance_m, gi_star
-    from analysis.hotspots.outliers import without_outliers
-    from analysis.hotspots.study_area import read_study_area, study_area_for
-    from analysis.hotspots.kde import resolve_weights
-    from analysis.hotspots.surface import density_surface
+    from analysis.hotspots.analysis import hotspot_analysis
     from analysis.spacetime.hotspot_matrix import RULE_LABEL, hotspot_matrix
 
     weights, weights_text = _weights_option(args)
     folder = out_dir(args.out, required=True)
     result = load_input(args, geometry=False)  # coordinates and columns only: no point objects needed
-    incidents = result.incidents
     filters = filters_from_args(args)
-    if len(incidents) == 0:
+    if len(result.incidents) == 0:
         what = "after the filters (" + filters.describe() + ")" if not filters.is_empty() else "in the input"
         raise BeatwiseError(f"no incidents with coordinates {what}: {result.report.accepted:,} imported. "
                             "Widen the filters or check the input.")
-    _, working_crs = points_xy(incidents.iloc[:0])
-    boundary = read_study_area(args.study_area, working_crs) if args.study_area else None
-    n_all = len(incidents)
-    incidents, outliers = without_outliers(incidents, keep=args.keep_outliers, boundary=boundary,
-                                           source=args.study_area)
-    # coordinates and weights once, as arrays (a million points are then not re-extracted per step)
-    xy, crs = points_xy(incidents)
-    w, weighted = resolve_weights(incidents, weights, len(xy))
-    w = w if weighted else None
-    surface, mode = density_surface(xy, weights=w, crs=crs, kernel=args.kernel, bandwidth_m=args.bandwidth_m,
-                                    mode=args.kernel_bandwidth, cell_m=args.cell_m, k=args.adaptive_k,
-                                    min_bandwidth_m=args.min_bandwidth_m, max_bandwidth_m=args.max_bandwidth_m)
+    run = hotspot_analysis(result.incidents, options_from_args(args), weights=weights)
+    surface, mode, areas, gi, study, outliers = run.surface, run.mode, run.areas, run.gi, run.study, run.outliers
     grid = surface.grid
-    gi_grid = grid.with_cell_m(args.gi_cell_m)
-    band, band_rule = data_gi_distance_m(xy, gi_grid)
-    study = study_area_for(xy, grid, band_m=band, boundary_path=args.study_area)
-    areas = hotspot_areas(surface, incidents, top_percent=args.top_percent, study_area=study,
-                          max_hotspot_km2=args.max_hotspot_km2 or None, min_incidents=args.min_incidents)
-    matrix = hotspot_matrix(areas, incidents, xy)
-    gi = None
-    extra_warnings: list[str] = []
-    distance_rule = None
-    if args.gi_star:
-        distance = args.gi_distance_m
-        distance_rule = f"given: {distance:g} m (--gi-distance-m)" if distance is not None else band_rule
-        if distance is None:
-            distance = band
-        try:
-            gi = gi_star(xy, gi_grid, distance_m=distance, fdr=not args.no_fdr, study_area=study)
-        except GiStarUndefined as exc:  # e.g. one incident: its own cell is the whole study area
-            extra_warnings.append(f"Gi* not computed: {exc}")
+    matrix = hotspot_matrix(areas, run.incidents, run.xy)
+    distance_rule = (f"given: {args.gi_distance_m:g} m (--gi-distance-m)" if args.gi_distance_m
+                     else run.band_rule) if args.gi_star else None
+    extra_warnings = list(run.warnings)
+    n_all = run.n_all
 
     tif = write_density_geotiff(surface, folder / "density.tif")
     gpkg = write_geopackage(folder / "hotspots.gpkg", hotspot_layers(areas, gi))

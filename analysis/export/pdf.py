@@ -253,12 +253,7 @@ def compute_briefing(project, options: BriefingOptions = BriefingOptions(), *,
     BeatwiseError
         No incidents after the filters, an unknown street, bad parameters.
     """
-    from analysis.hotspots.grid import points_xy
-    from analysis.hotspots.areas import hotspot_areas
-    from analysis.hotspots.gistar import GiStarUndefined, data_gi_distance_m, gi_star
-    from analysis.hotspots.outliers import without_outliers
-    from analysis.hotspots.study_area import read_study_area, study_area_for
-    from analysis.hotspots.surface import density_surface
+    from analysis.hotspots.analysis import HotspotOptions, hotspot_analysis
     from analysis.hotspots.street_ranking import rank_streets, street_profile
     from analysis.hotspots.streets import NoStreetNames
     from analysis.hotspots.streets import assign_streets, read_street_layer, street_layer_from_frame
@@ -276,29 +271,18 @@ def compute_briefing(project, options: BriefingOptions = BriefingOptions(), *,
     warnings: list[str] = []
 
     report(progress, 0.0, "Density surface")
-    boundary = read_study_area(options.study_area_path, incidents.crs) if options.study_area_path else None
-    incidents, out_of_area = without_outliers(incidents, keep=options.keep_outliers, boundary=boundary,
-                                              source=options.study_area_path)
-    if out_of_area.n:
-        warnings.append(out_of_area.sentence())
-    xy, crs = points_xy(incidents)
-    surface, mode = density_surface(xy, crs=crs, kernel=options.kernel, bandwidth_m=options.bandwidth_m,
-                                    mode=options.kernel_bandwidth, cell_m=options.cell_m, k=options.adaptive_k,
-                                    progress=scaled(progress, 0.0, 0.25))
-    grid = surface.grid
-    gi_grid = grid.with_cell_m(options.gi_cell_m)
-    band, band_rule = data_gi_distance_m(xy, gi_grid)
-    report(progress, 0.25, "Hotspot areas")
-    study = study_area_for(xy, grid, band_m=band, boundary_path=options.study_area_path)
-    areas = hotspot_areas(surface, incidents, top_percent=options.top_percent, study_area=study,
-                          max_hotspot_km2=options.max_hotspot_km2, min_incidents=options.min_incidents,
-                          progress=scaled(progress, 0.25, 0.4))
-    report(progress, 0.4, "Gi* hot spots")
-    gi = None
-    try:
-        gi = gi_star(xy, gi_grid, distance_m=gi_distance_m(options, band), fdr=options.fdr, study_area=study)
-    except GiStarUndefined as exc:  # e.g. every cell has the same count: say so, brief without Gi*
-        warnings.append(f"Gi* not computed: {exc}")
+    run = hotspot_analysis(incidents, HotspotOptions(
+        kernel=options.kernel, bandwidth_m=options.bandwidth_m, kernel_bandwidth=options.kernel_bandwidth,
+        cell_m=options.cell_m, adaptive_k=options.adaptive_k, top_percent=options.top_percent,
+        max_hotspot_km2=options.max_hotspot_km2, min_incidents=options.min_incidents, gi_star=True,
+        gi_cell_m=options.gi_cell_m, gi_distance_m=options.gi_distance_m, fdr=options.fdr,
+        study_area_path=options.study_area_path, keep_outliers=options.keep_outliers),
+        progress=scaled(progress, 0.0, 0.55))
+    incidents, surface, areas, gi, xy = run.incidents, run.surface, run.areas, run.gi, run.xy
+    crs = run.crs
+    if run.outliers.n:
+        warnings.append(run.outliers.sentence())
+    warnings.extend(run.warnings)
     report(progress, 0.55, "When: hour x weekday")
     temporal = hour_weekday_matrix(incidents)
 
@@ -365,8 +349,7 @@ def compute_briefing(project, options: BriefingOptions = BriefingOptions(), *,
         temporal=temporal, street=profile, street_note=note, shifts=shifts, options=options,
         date_range=date_range_text(incidents), source=_source_text(project, synthetic),
         produced=_dt.datetime.now().strftime("%-d %b %Y %H:%M"), warnings=tuple(dict.fromkeys(warnings)),
-        out_of_area=out_of_area, bandwidth_mode=mode,
-        gi_band_rule=(f"given: {options.gi_distance_m:g} m" if options.gi_distance_m is not None else band_rule))
+        out_of_area=run.outliers, bandwidth_mode=run.mode, gi_band_rule=run.distance_rule)
 
 
 @dataclass(frozen=True)
