@@ -44,7 +44,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-INPUT_OPTIONS = ("inputs", "streets", "study_area", "boundaries", "basemap", "team")
+INPUT_OPTIONS = ("inputs", "streets", "study_area", "boundaries", "basemap", "team", "check")
 OUTPUT_OPTIONS = ("rejects", "out")
 
 

@@ -31,6 +31,8 @@ CASES = {
     "shifts --max-starts 4": SHIFTS + ("--officers", "7", "--max-starts", "4"),
     "brief": ("brief", "{demo}/demo.beatwise", "--out", "{tmp}/out"),
     "patrols": ("patrols", "{demo}/demo.beatwise", "--patrols", "{demo}/patrols.csv"),
+    "rota": ("rota", "{demo}/demo.beatwise", "--officers", "7", "--sergeants", "2", "--weeks", "2",
+             "--time-limit-s", "4", "--out", "{tmp}/rota"),
 }
 
 
