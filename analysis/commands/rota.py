@@ -159,7 +159,8 @@ def _say(summary, chk, files) -> None:
     if "status" in summary:
         say(f"rota {summary['start']} for {summary['days'] // 7} weeks "
             f"({'free roster' if not summary['cycle_weeks'] else str(summary['cycle_weeks']) + '-week cycle'}): "
-            f"{summary['status']}, proven gap {summary['gap']:.2%}, {summary['solve_seconds']:.1f} s")
+            f"{summary['status']}, proven gap {summary['gap']:.2%} of the objective bound "
+            f"({summary['gap_coverage']:.2%} of demand), {summary['solve_seconds']:.1f} s")
     say(f"coverage {chk.coverage:.1%}" + (f" (current rota {summary['current']['coverage']:.1%})"
                                           if "current" in summary else ""))
     broken = [r for r in chk.results if not r.ok]
@@ -171,8 +172,11 @@ def _say(summary, chk, files) -> None:
     soft = [r for r in chk.results if r.kind == "soft" and r.count]
     if soft:
         say("soft penalties: " + ", ".join(f"{r.name} {r.count}" for r in soft))
-    nights = [s["nights"] for s in chk.officers]
-    say("nights per officer: " + ", ".join(f"{s['officer_id']} {s['nights']}" for s in chk.officers)
-        + (f" (spread {max(nights) - min(nights)})" if nights else ""))
+    for rank in ("PS", "PC", "PCSO"):
+        group = [s for s in chk.officers if s["rank"] == rank]
+        if group:
+            nights = [s["nights"] for s in group if s["nights_ok"]] or [0]
+            say(f"nights per {rank}: " + ", ".join(f"{s['officer_id']} {s['nights']}" for s in group)
+                + f" (spread {max(nights) - min(nights)} among those doing nights)")
     for f in files:
         say(f"wrote {f}")

@@ -47,6 +47,9 @@ class RotaResult:
         proven upper bound on it.
     gap : float
         ``(bound - objective) / |bound|`` (0 when optimal).
+    gap_coverage : float
+        ``(bound - objective) / sum_h D'_h``: how far, in points of coverage, the rota's
+        objective may be below the best possible (penalties count in the same officer-minutes).
     cycle_weeks : int or None
         The rotating cycle, or None for a free roster.
     lines : dict
@@ -61,6 +64,7 @@ class RotaResult:
     bound_min: float
     gap: float
     solve_seconds: float
+    gap_coverage: float
     cycle_weeks: Optional[int]
     lines: dict = field(default_factory=dict)
     bank_holidays: dict = field(default_factory=dict)
@@ -73,6 +77,7 @@ class RotaResult:
     def to_dict(self) -> dict[str, Any]:
         out = {"status": self.status, "objective_officer_min": self.objective_min,
                "bound_officer_min": self.bound_min, "gap": self.gap,
+               "gap_coverage": self.gap_coverage,
                "solve_seconds": self.solve_seconds, "cycle_weeks": self.cycle_weeks,
                "lines": self.lines,
                "bank_holidays": {d.isoformat(): n for d, n in self.bank_holidays.items()},
@@ -89,10 +94,15 @@ class RotaResult:
 
 
 def default_cycle(team: Sequence[Officer], weeks: int) -> Optional[int]:
-    """The constables' number in weeks (one line each) when 2..12 and within the horizon."""
+    """The default rotating cycle: the constables' number ``N`` in weeks (one line each) when the
+    horizon is a whole number of cycles, else the horizon itself when ``N`` fits in it. Either
+    way every line officer works the whole cycle the same number of times, so nights, weekends
+    and hours come out equal by construction. None (a free roster) outside 2..12 constables."""
     n = sum(o.rank != "PS" for o in team)
     lo, hi = DEFAULT_CYCLE_RANGE
-    return n if lo <= n <= min(hi, weeks) else None
+    if not lo <= n <= hi or n > weeks:
+        return None
+    return n if weeks % n == 0 else weeks
 
 
 class _Watch(cp_model.CpSolverSolutionCallback):
@@ -175,7 +185,7 @@ def make_rota(demand, team: Sequence[Officer], templates: Sequence[Template], ru
     t0 = time.monotonic()
     x: dict = {}
     lines: dict = {}
-    obj = bound = 0.0
+    obj = bound = demand_total = 0.0
     statuses = []
     for k, members in enumerate(parts):
         report(progress, 0.0, f"rota: building the model ({len(members)} officers)")
@@ -202,6 +212,7 @@ def make_rota(demand, team: Sequence[Officer], templates: Sequence[Template], ru
         x.update({key: solver.BooleanValue(v) for key, v in built.x.items()})
         lines.update({team[i].officer_id: w for i, w in built.lines.items()})
         obj += solver.ObjectiveValue()
+        demand_total = float(built.demand_min.sum())
         bound += solver.BestObjectiveBound()
     seconds = time.monotonic() - t0
     holidays = rules.bank_holidays(dates[0], dates[-1])
@@ -212,7 +223,7 @@ def make_rota(demand, team: Sequence[Officer], templates: Sequence[Template], ru
                _why_infeasible(demand, team, templates, rules, start, days, cycle_weeks, workers)
                if explain_infeasible else "the rules cannot all hold")
         return RotaResult(None, None, f"infeasible: {why}" if status == cp_model.INFEASIBLE
-                          else f"no rota: {why}", math.nan, math.nan, math.nan, seconds,
+                          else f"no rota: {why}", math.nan, math.nan, math.nan, seconds, math.nan,
                           cycle_weeks, lines, holidays, rules)
     optimal = all(st == cp_model.OPTIMAL for st in statuses)
     cells = tuple(tuple(next((c.code for c in templates if x.get((i, d, c.code))),
@@ -223,7 +234,8 @@ def make_rota(demand, team: Sequence[Officer], templates: Sequence[Template], ru
     report(progress, 1.0, "rota: checking")
     return RotaResult(rota, check_rota(rota, rules, demand),
                       "optimal" if optimal else "feasible", obj, bound, gap,
-                      seconds, cycle_weeks, lines, holidays, rules)
+                      seconds, 0.0 if optimal else (bound - obj) / max(demand_total, 1.0),
+                      cycle_weeks, lines, holidays, rules)
 
 
 def _check_cover(team, templates, rules: RulePack, dates) -> None:
