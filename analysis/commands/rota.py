@@ -47,8 +47,8 @@ def register(sub) -> None:
     r.add_argument("--current", metavar="SPEC", help='current rota to compare coverage with, '
                    'e.g. "07:00-17:00x4,14:00-00:00x3" (default: the project\'s, if it has one)')
     p.add_argument("--check", metavar="ROTA", help="check this rota CSV instead of making one")
-    p.add_argument("--out", metavar="DIR", help="write rota.csv, rota.xlsx, rota.json and one .ics "
-                                                "per officer here")
+    p.add_argument("--out", metavar="DIR", help="write rota.csv, rota.xlsx, rota.pdf, rota.json and "
+                                                "one .ics per officer here")
     p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     p.set_defaults(func=run)
 
@@ -128,7 +128,7 @@ def run(args) -> int:
         raise BeatwiseError(f"no rota: {result.status}")
     if "current" in summary:
         summary["beats_current"] = result.check.coverage > summary["current"]["coverage"]
-    files = _write(folder, result.rota, result.check, result.bank_holidays, project) if folder else []
+    files = _write(folder, result, demand, project, rules) if folder else []
     return finish(args, summary, folder, files, JSON_NAME, lambda: _say(summary, result.check, files))
 
 
@@ -147,11 +147,18 @@ def _check(args, rules, team, demand, summary, folder) -> int:
     return finish(args, summary, folder, [], JSON_NAME, lambda: _say(summary, chk, []))
 
 
-def _write(folder, rota, chk, holidays, project) -> list:
+def _write(folder, result, demand, project, rules) -> list:
     from analysis.export.rota_files import write_officer_ics, write_rota_csv, write_rota_xlsx
+    from analysis.export.rota_pdf import write_rota_pdf
+    rota, chk, holidays = result.rota, result.check, result.bank_holidays
     title = "SYNTHETIC demo data: rota" if project.synthetic else "Rota"
+    cycle = f"{result.cycle_weeks}-week rotating cycle" if result.cycle_weeks else "free roster"
+    sub = (f"{rota.start:%d %b %Y} for {rota.days // 7} weeks, {cycle}; demand from {demand.n:,} "
+           f"incidents, {demand.first_day} to {demand.last_day}.")
     files = [write_rota_csv(folder / "rota.csv", rota, chk, holidays),
-             write_rota_xlsx(folder / "rota.xlsx", rota, chk, holidays, title=title)]
+             write_rota_xlsx(folder / "rota.xlsx", rota, chk, holidays, title=title),
+             write_rota_pdf(folder / "rota.pdf", rota, chk, demand.per_hour, title=title, subtitle=sub,
+                            holidays=holidays, rules_name=rules.title, gap=result.gap_coverage)]
     return files + write_officer_ics(folder, rota, holidays, title=title)
 
 

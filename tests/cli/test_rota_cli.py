@@ -34,6 +34,12 @@ def test_rota_cli__writes_csv_xlsx_json_and_one_ics_per_officer(made):
     assert d["coverage"] > d["current"]["coverage"] and d["beats_current"]
     assert {r["name"] for r in d["rules"]["rules"]} >= {"daily_rest", "fair_nights"}
     assert len(list(made.glob("rota_*.ics"))) == 9 and (made / "rota.xlsx").stat().st_size > 0
+    pdf = (made / "rota.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") <= 2
+    assert b"/FontFile2" in pdf                   # TrueType, not Type 3
+    import openpyxl
+    ws = openpyxl.load_workbook(made / "rota.xlsx")["Rota"]
+    assert ws.cell(row=2, column=4).value == "Mon 04 Jan" and ws.max_row == 3 + 9
     per = {o["officer_id"]: o for o in d["check"]["officers"]}
     assert set(per) == {f"PC0{k}" for k in range(1, 8)} | {"PS01", "PS02"}
     with open(made / "rota.csv", encoding="utf-8-sig") as fh:
