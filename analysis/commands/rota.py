@@ -85,7 +85,9 @@ def _templates(args, rules, demand, team):
     pcs = [o for o in team if o.rank != "PS"]
     lengths = tuple(h for h in (8, 10) if h <= max_h)
     per_day = max(1, round(sum(o.hours_per_week for o in pcs) / 7.0 / (sum(lengths) / len(lengths))))
-    rec = recommend_shifts(demand, officers=per_day, shift_hours=lengths, time_limit_s=10.0)
+    # the rule pack's minimum cover holds in the shift plan too, so its tours cover every hour
+    rec = recommend_shifts(demand, officers=per_day, shift_hours=lengths, time_limit_s=10.0,
+                           min_on_duty=min(per_day, int(rules["minimum_cover"]["constables"])))
     if not rec.best.feasible:
         raise BeatwiseError(f"--from-shifts: the shift-timing plan failed ({rec.best.status})")
     say(f"tour templates from the shift-timing plan ({rec.best.shift_hours}-hour shifts, "

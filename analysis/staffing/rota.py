@@ -243,6 +243,15 @@ def _check_cover(team, templates, rules: RulePack, dates) -> None:
     need = int(rules["minimum_cover"]["constables"])
     if need <= 0:
         return
+    covered = set()
+    for t in templates:
+        covered |= {(t.start_min + k) % 1440 // 60 for k in range(t.length_min)}
+    gaps = sorted(set(range(24)) - covered)
+    if gaps:
+        raise BeatwiseError(
+            f"the rules cannot all hold: {need} constable(s) on duty in every hour (minimum_cover), "
+            f"and no tour template covers {', '.join(f'{h:02d}:00' for h in gaps)}; add a template "
+            "that does or lower minimum_cover in the rule pack")
     weeks = len(dates) / 7.0
     tol = rules["contracted_hours"]["tolerance_h_per_week"]
     per_day = rules["contracted_hours"]["working_days_per_week"]

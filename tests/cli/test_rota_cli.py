@@ -72,6 +72,16 @@ def test_rota_cli__check_names_broken_rules_with_officer_and_dates(made, demo_di
     assert "consecutive_tours" in err and "PC01 2027-01-04..2027-01-10" in err
 
 
+def test_rota_cli__from_shifts_and_scotland(demo_dir, capsys):
+    code, out, err = run(capsys, demo_dir / "demo.beatwise", "--officers", "7", "--sergeants", "2",
+                         "--weeks", "2", *ARGS, "--from-shifts", "--rules", "scotland", "--json")
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["rules"]["name"] == "scotland" and d["check"]["hard_rules_kept"]
+    assert all(t["code"].startswith("T") for t in d["templates"])
+    assert "tour templates from the shift-timing plan" in err
+
+
 @pytest.mark.parametrize("argv, message", [
     (("--weeks", "2"), "give the team"),
     (("--officers", "7", "--templates", "E=07:00-20:00"), "longer than the 12"),

@@ -180,6 +180,12 @@ def test_make_rota__too_few_constables_for_minimum_cover_is_a_message():
                   start=START, weeks=2)
 
 
+def test_make_rota__templates_leaving_hours_uncovered_is_a_message():
+    with pytest.raises(BeatwiseError, match="no tour template covers 04:00, 05:00, 06:00"):
+        make_rota(demand_168(), numbered_team(7, 1), parse_templates("E=07:00-17:00,L=16:00-04:00"),
+                  load_rules(), start=START, weeks=2)
+
+
 def test_make_rota__bad_horizon_is_a_message():
     with pytest.raises(BeatwiseError, match="--weeks"):
         make_rota(demand_168(), numbered_team(3), parse_templates(TEMPLATES), load_rules(),
