@@ -111,3 +111,17 @@ def test_rota_cli__output_never_overwrites_an_input(demo_dir, tmp_path, capsys):
                          "--out", folder)
     assert code == 2 and "input of this run" in err
     assert team.read_bytes() == before
+
+
+def test_rota_cli__demo_13_weeks_beats_the_current_rota_with_nights_shared(demo_dir, capsys):
+    """The issue's demo: 2 PS + 7 PC for 13 weeks (the default 13-week cycle: every officer
+    works the whole cycle once), coverage above the current rota's, nights within 1 per rank."""
+    code, out, err = run(capsys, demo_dir / "demo.beatwise", "--officers", "7", "--sergeants", "2",
+                         "--start", "2027-01-04", "--time-limit-s", "10", "--json")
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["days"] == 91 and d["cycle_weeks"] == 13 and d["check"]["hard_rules_kept"]
+    assert d["coverage"] > d["current"]["coverage"] and d["beats_current"]
+    for rank in ("PS", "PC"):
+        nights = [o["nights"] for o in d["check"]["officers"] if o["rank"] == rank]
+        assert max(nights) - min(nights) <= 1
