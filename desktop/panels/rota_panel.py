@@ -55,6 +55,7 @@ class RotaPanel(QWidget):
         self.cycle.setToolTip("Rotating cycle in weeks; default: a whole number of cycles over the "
                               "horizon; 0 = a free roster")
         self.start_date = QDateEdit(calendarPopup=True)
+        self.start_date.setDisplayFormat("yyyy-MM-dd")
         d = next_monday()
         self.start_date.setDate(QDate(d.year, d.month, d.day))
         self.time_limit = QDoubleSpinBox(minimum=1, maximum=3600, value=30, suffix=" s")
