@@ -190,3 +190,25 @@ def test_make_rota__bad_horizon_is_a_message():
     with pytest.raises(BeatwiseError, match="--weeks"):
         make_rota(demand_168(), numbered_team(3), parse_templates(TEMPLATES), load_rules(),
                   start=START, weeks=0)
+
+
+@pytest.mark.parametrize("cycle", [0, 4])
+def test_make_rota__keeps_leave_fixed_rest_days_part_time_and_no_nights(cycle):
+    leave = frozenset(START + dt.timedelta(days=k) for k in range(2, 5))
+    rest = frozenset({START + dt.timedelta(days=8)})
+    team = (Officer("PS01", "PS"), Officer("PS02", "PS"),
+            *(Officer(f"PC0{k}", "PC") for k in range(1, 5)),
+            Officer("PC05", "PC", hours_per_week=24.0), Officer("PC06", "PC", nights_ok=False),
+            Officer("PC07", "PC", leave=leave, rest_days=rest))
+    pack = load_rules()
+    res = make_rota(demand_168(), team, parse_templates("E=07:00-17:00,L=14:00-00:00,N=22:00-07:00"),
+                    pack, start=START, weeks=2, cycle_weeks=cycle, time_limit_s=8)
+    assert res.feasible, res.status
+    assert not ind.hard_breaches(res.rota, pack) and res.check.hard_ok
+    cells = dict(zip([o.officer_id for o in team], res.rota.cells))
+    assert cells["PC07"][2:5] == ("AL",) * 3 and cells["PC07"][8] == "R"
+    assert "N" not in cells["PC06"]
+    per = {s["officer_id"]: s for s in res.check.officers}
+    assert abs(per["PC05"]["hours"] - 48) <= 4 and abs(per["PC07"]["hours"] + 3 * 8 - 80) <= 4
+    if cycle:              # the part-timer, the no-nights officer and fixed rest days: own rosters
+        assert {k for k in res.lines if k.startswith("PC")} == {"PC01", "PC02", "PC03", "PC04"}
