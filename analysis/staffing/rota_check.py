@@ -9,7 +9,9 @@ Coverage
     aoristic demand of that hour of the week, ``o_h`` the constables and PCSOs on duty
     (fractional where a tour starts within the hour), ``sum_h min(D_h, k o_h) / sum_h D_h`` with
     ``k = sum_h D_h / sum_h o_h``. Sergeants supervise: hours with constables and no sergeant are
-    the ``supervision`` rule's count.
+    the ``supervision`` rule's count (for teams with sergeants). ``minimum_cover`` and
+    ``supervision`` count the hours from the first template's start on the first day (the hours
+    before it belong to the previous rota).
 The rules
     :mod:`analysis.staffing.rules` (Police Regulations 2003 Annex E, Working Time Regulations
     1998, HSE HSG256). Each is counted here from its text; the solver
