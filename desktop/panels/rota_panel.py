@@ -12,7 +12,7 @@ from typing import Optional
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (QComboBox, QDateEdit, QDoubleSpinBox, QFileDialog, QFormLayout,
-                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QTableWidget,
+                               QFrame, QHBoxLayout, QLabel, QScrollArea, QLineEdit, QPushButton, QSpinBox, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from desktop.views.fit import message_label
@@ -83,13 +83,22 @@ class RotaPanel(QWidget):
         self.rules_label = message_label()
         self.grid = QTableWidget(0, 0)
         self.grid.itemChanged.connect(self._edited)
-        layout = QVBoxLayout(self)
+        page = QWidget()                  # scrolled: a short dock scrolls instead of growing the window
+        layout = QVBoxLayout(page)
         layout.addLayout(form)
         layout.addLayout(buttons)
         layout.addWidget(self.coverage_label)
         layout.addWidget(self.status)
         layout.addWidget(self.rules_label)
+        self.grid.setMinimumHeight(220)
         layout.addWidget(self.grid, 1)
+        area = QScrollArea()
+        area.setWidget(page)
+        area.setWidgetResizable(True)
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(area)
 
     # ------------------------------------------------------------------ running
     def start(self):
