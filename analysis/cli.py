@@ -44,7 +44,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-INPUT_OPTIONS = ("inputs", "streets", "study_area", "boundaries", "basemap", "team", "patrols", "logs")
+INPUT_OPTIONS = ("inputs", "streets", "study_area", "boundaries", "basemap", "team", "patrols", "logs",
+                 "check")
 OUTPUT_OPTIONS = ("rejects", "out")
 
 

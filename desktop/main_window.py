@@ -95,6 +95,7 @@ class MainWindow(QMainWindow):
         self.streets_panel = StreetsPanel()
         self.shifts_panel = self._make_shifts_panel()
         self.patrols_panel = self._make_patrols_panel()
+        self.rota_panel = self._make_rota_panel()
         self.layers_panel = LayersPanel(self.map)
         self.identify_view = QTextBrowser()
         self.identify_view.setObjectName("identify")
@@ -106,10 +107,12 @@ class MainWindow(QMainWindow):
         self._add_dock("streets", "Streets", self.streets_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self._add_dock("shifts", "Shifts", self.shifts_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self._add_dock("patrols", "Patrols", self.patrols_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self._add_dock("rota", "Rota", self.rota_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self._add_dock("temporal", "When", self.temporal_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.docks["hotspots"], self.docks["streets"])
         self.tabifyDockWidget(self.docks["streets"], self.docks["shifts"])
         self.tabifyDockWidget(self.docks["shifts"], self.docks["patrols"])
+        self.tabifyDockWidget(self.docks["patrols"], self.docks["rota"])
         self.docks["hotspots"].raise_()
         self.resizeDocks([self.docks["layers"], self.docks["hotspots"]], [250, 540],
                          Qt.Orientation.Horizontal)
@@ -136,6 +139,14 @@ class MainWindow(QMainWindow):
 
         panel = ShiftsPanel()
         panel.runRequested.connect(lambda: self.run_shifts(store=True))
+        return panel
+
+    def _make_rota_panel(self) -> QWidget:
+        from desktop.panels.rota_panel import RotaPanel
+
+        panel = RotaPanel(self.model, self.tasks)
+        panel.failed.connect(lambda message: self.show_error("Rota failed", message))
+        panel.message.connect(lambda text: self.status_message.setText(text))
         return panel
 
     def _make_patrols_panel(self) -> QWidget:
@@ -719,6 +730,7 @@ class MainWindow(QMainWindow):
         self.temporal_panel.show_profile_result(None)
         self.shifts_panel.show_plan(None)
         self.shifts_panel.set_project(p)
+        self.rota_panel.show_run(None)
         rep = p.report
         if rep is not None and rep.bounds:
             self.map.zoom_to(rep.bounds, padding=0.03)

@@ -476,3 +476,32 @@ def run_patrols(incidents, filters: Filters, patrols, hotspots: HotspotRun, para
     rp = patrol_report(pts, pings, hotspots.areas, hotspots.surface, params, logs=logs,
                        progress=scaled(progress, 0.15, 1.0))
     return PatrolRun(rp, params, hotspots.filters, hotspots.params, pings)
+
+
+# ---------------------------------------------------------------------------------- rota
+@dataclass(frozen=True)
+class RotaRun:
+    """A rota (:class:`analysis.staffing.rota.RotaResult`), the demand it was made for (168 values)
+    and its rule pack."""
+
+    result: Any
+    demand: Any
+    rules: Any
+
+
+@task
+def run_rota(incidents, filters: Filters, officers: int, sergeants: int, templates: str,
+             rules_name: str, weeks: int, cycle_weeks: int, start, time_limit_s: float,
+             progress: Optional[ProgressFn] = None) -> RotaRun:
+    from analysis.staffing.demand import demand_from_incidents
+    from analysis.staffing.rota import make_rota
+    from analysis.staffing.rules import load_rules
+    from analysis.staffing.team import numbered_team, parse_templates
+
+    rules = load_rules(rules_name)
+    demand = demand_from_incidents(incidents, filters=filters, progress=scaled(progress, 0.0, 0.1))
+    result = make_rota(demand.per_hour, numbered_team(officers, sergeants),
+                       parse_templates(templates, rules["max_tour_length"]["max_h"]), rules,
+                       start=start, weeks=weeks, cycle_weeks=cycle_weeks, time_limit_s=time_limit_s,
+                       progress=scaled(progress, 0.1, 1.0))
+    return RotaRun(result, demand.per_hour, rules)

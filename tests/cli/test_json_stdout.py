@@ -33,6 +33,8 @@ CASES = {
     "patrols": ("patrols", "{demo}/demo.beatwise", "--patrols", "{demo}/patrols.csv"),
     "emerging": ("emerging", "{demo}/incidents.csv", "--step", "month", "--min-steps", "5", "--out", "{tmp}/em"),
     "nearrepeat": ("nearrepeat", "{demo}/incidents.csv", "--permutations", "19", "--out", "{tmp}/nr"),
+    "rota": ("rota", "{demo}/demo.beatwise", "--officers", "7", "--sergeants", "2", "--weeks", "2",
+             "--time-limit-s", "4", "--out", "{tmp}/rota"),
 }
 
 
