@@ -217,46 +217,24 @@ class HotspotRun:
 def run_hotspots(incidents, filters: Filters, params: HotspotParams,
                  progress: Optional[ProgressFn] = None) -> HotspotRun:
     """``beatwise hotspots`` for the app: the same steps, the same defaults (DESIGN.md section 3)."""
-    from analysis.hotspots.areas import hotspot_areas
+    from analysis.hotspots.analysis import HotspotOptions, hotspot_analysis
     from analysis.hotspots.detail import SurfaceSource, display_overview
-    from analysis.hotspots.gistar import GiStarUndefined, data_gi_distance_m, gi_star
-    from analysis.hotspots.grid import points_xy
-    from analysis.hotspots.outliers import without_outliers
-    from analysis.hotspots.study_area import read_study_area, study_area_for
-    from analysis.hotspots.surface import density_surface
 
     report(progress, 0.0, "Applying the filters")
     pts = apply_filters(incidents, filters)
     if len(pts) == 0:
         raise BeatwiseError("No incidents pass the filters: widen them (crime types, dates, area).")
-    boundary_path = params.study_area_path or None
-    boundary = read_study_area(boundary_path, pts.crs) if boundary_path else None
-    report(progress, 0.02, "Looking for out-of-area incidents")
-    pts, outliers = without_outliers(pts, keep=params.keep_outliers, boundary=boundary, source=boundary_path)
-    xy, crs = points_xy(pts)
-    surface, mode = density_surface(xy, crs=crs, kernel=params.kernel, bandwidth_m=params.bandwidth_m,
-                                    mode=params.kernel_bandwidth, cell_m=params.cell_m, k=params.adaptive_k,
-                                    progress=scaled(progress, 0.05, 0.7))
-    grid = surface.grid
-    gi_grid = grid.with_cell_m(params.gi_cell_m)
-    band, band_rule = data_gi_distance_m(xy, gi_grid)
-    study = study_area_for(xy, grid, band_m=band, boundary_path=boundary_path,
-                           progress=scaled(progress, 0.7, 0.8))
-    areas = hotspot_areas(surface, pts, top_percent=params.top_percent, study_area=study,
-                          max_hotspot_km2=params.max_hotspot_km2 or None, progress=scaled(progress, 0.8, 0.92))
-    gi = None
-    warnings: tuple = ()
-    if params.gi_distance_m:
-        band, band_rule = params.gi_distance_m, f"given: {params.gi_distance_m:g} m"
-    if params.gi_star:
-        try:
-            gi = gi_star(xy, gi_grid, distance_m=band, fdr=params.fdr, study_area=study,
-                         progress=scaled(progress, 0.92, 1.0))
-        except GiStarUndefined as exc:  # e.g. one incident: its own cell is the whole study area
-            warnings = (f"Gi* not computed: {exc}",)
+    run = hotspot_analysis(pts, HotspotOptions(
+        kernel=params.kernel, bandwidth_m=params.bandwidth_m, kernel_bandwidth=params.kernel_bandwidth,
+        cell_m=params.cell_m, adaptive_k=params.adaptive_k, top_percent=params.top_percent,
+        max_hotspot_km2=params.max_hotspot_km2 or None, gi_star=params.gi_star, gi_cell_m=params.gi_cell_m,
+        gi_distance_m=params.gi_distance_m, fdr=params.fdr, study_area_path=params.study_area_path or None,
+        keep_outliers=params.keep_outliers), progress=scaled(progress, 0.02, 1.0))
+    surface, areas, gi, xy = run.surface, run.areas, run.gi, run.xy
+    mode, outliers, band_rule, warnings = run.mode, run.outliers, run.distance_rule, run.warnings
     report(progress, 1.0, f"{len(areas.hotspots)} hotspot areas")
     xy.flags.writeable = False
-    return HotspotRun(params, filters, len(pts), surface, areas, gi, warnings, mode=mode, outliers=outliers,
+    return HotspotRun(params, filters, len(run.incidents), surface, areas, gi, warnings, mode=mode, outliers=outliers,
                       gi_band_rule=band_rule, source=SurfaceSource(xy, None, surface),
                       overview=display_overview(surface))
 
