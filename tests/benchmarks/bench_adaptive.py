@@ -7,7 +7,6 @@ Best of 5 runs (the machine's 2 cores are shared), the median printed too.
 """
 from __future__ import annotations
 
-import statistics
 import time
 
 import numpy as np
@@ -38,13 +37,7 @@ def county_points(n=1_000_000, seed=0):
     return xy[keep], GridSpec(x0, y0, 25.0, int(width / 25), int(height / 25), "EPSG:27700")
 
 
-def _best(fn, repeat=5):
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), statistics.median(times), out
+from tests.benchmarks.conftest import best_of as _best  # noqa: E402
 
 
 def test_adaptive_kde_million_points_county_25m():

@@ -10,7 +10,6 @@ Run with ``make bench`` or ``pytest tests/benchmarks/bench_lod.py -s -o python_f
 from __future__ import annotations
 
 import os
-import statistics
 import time
 
 import numpy as np
@@ -24,13 +23,7 @@ WIDTHS_M = (20_000, 12_000, 8_000, 5_000, 3_000, 1_500, 600, 250)
 PIXELS = 1000
 
 
-def _best(fn, repeat=5):
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), statistics.median(times), out
+from tests.benchmarks.conftest import best_of as _best  # noqa: E402
 
 
 def _reference(xy, grid, h):

@@ -94,6 +94,18 @@ def million_police_csv(tmp_path_factory) -> Path:
     return write_police_uk_csv(tmp_path_factory.mktemp("bench") / "million-street.csv", 1_000_000)
 
 
+def best_of(fn, repeat=5):
+    """(best s, median s, last result) of ``repeat`` calls of ``fn``."""
+    import statistics
+
+    times, out = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return min(times), statistics.median(times), out
+
+
 def run_measured(args: list[str], env=None) -> tuple[float, subprocess.CompletedProcess]:
     """Run a command; return (wall seconds, result). Peak memory: read VmHWM in the child."""
     t0 = time.perf_counter()
