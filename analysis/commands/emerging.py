@@ -29,6 +29,8 @@ def register(sub) -> None:
                    help=f"accept fewer time steps than {MIN_STEPS} (warned in the output)")
     p.add_argument("--no-fdr", action="store_true", help="arcgis rules: raw p-values instead of FDR")
     p.add_argument("--study-area", metavar="FILE", help="boundary layer: statistics over its cells only")
+    p.add_argument("--basemap", metavar="PATH", help="offline basemap under emerging.png (.osm.pbf, .mbtiles, "
+                                                     "GeoPackage tiles, XYZ folder)")
     p.add_argument("--out", metavar="DIR", help="write emerging.gpkg, emerging.png and emerging.json here")
     p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     p.set_defaults(func=run)
@@ -80,7 +82,12 @@ def run(args) -> int:
             "emerging_cells", cells, qml_categories("emerging_class", EMERGING_STYLE),
             sld_categories("emerging_cells", "emerging_class", EMERGING_STYLE),
             f"Emerging hot spot classes ({args.rules} rules, {step} steps, {grid.cell_m:g} m cells)")]))
-        fig = emerging_figure(ehs, titled(result.report, "Emerging hot spots"),
+        basemap = None
+        if args.basemap:
+            from analysis.basemap import load_basemap
+
+            basemap = load_basemap(args.basemap, crs, (grid.x0, grid.y0, grid.x1, grid.y1), width_px=2000)
+        fig = emerging_figure(ehs, titled(result.report, "Emerging hot spots"), basemap=basemap,
                               subtitle=f"{len(labels)} {step}s, {labels[0]} to {labels[-1]} · {args.rules} rules · "
                                        f"{grid.cell_m:g} m cells, band {distance:.0f} m, time lag {args.time_lag}")
         png = folder / "emerging.png"

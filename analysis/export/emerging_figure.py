@@ -30,9 +30,10 @@ EMERGING_STYLE = {
 }
 
 
-def emerging_figure(result, title: str, subtitle: str = "", *, dpi: int = 150) -> Figure:
+def emerging_figure(result, title: str, subtitle: str = "", *, dpi: int = 150, basemap=None) -> Figure:
     """The classes of ``result`` (:class:`analysis.spacetime.emerging.EmergingHotSpots`) on a map; the
-    legend lists the classes present only."""
+    legend lists the classes present only. ``basemap`` (:class:`analysis.basemap.Basemap`) is drawn
+    muted under the cells, and the cells with no pattern are then left clear."""
     from matplotlib.colors import to_hex
     from matplotlib.patches import Patch
 
@@ -45,11 +46,16 @@ def emerging_figure(result, title: str, subtitle: str = "", *, dpi: int = 150) -
             rgba[cells] = (*(c / 255 for c in rgb), 1.0)
             present.append(Patch(facecolor=to_hex([c / 255 for c in rgb]), label=f"{label} ({int(cells.sum())})"))
     outline = result.mask & ~np.isin(result.classes, list(EMERGING_STYLE))
-    rgba[outline] = (0.93, 0.93, 0.93, 1.0)
+    rgba[outline] = (0.93, 0.93, 0.93, 0.35 if basemap is not None else 1.0)
     fig = Figure(figsize=(8.5, 6.5), dpi=dpi, layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    ax.imshow(rgba, origin="lower", extent=(g.x0, g.x1, g.y0, g.y1), interpolation="nearest")
+    from analysis.export.basemap_draw import draw_basemap
+
+    draw_basemap(ax, basemap)
+    ax.imshow(rgba, origin="lower", extent=(g.x0, g.x1, g.y0, g.y1), interpolation="nearest", zorder=2)
+    ax.set_xlim(g.x0, g.x1)
+    ax.set_ylim(g.y0, g.y1)
     ax.set_aspect("equal")
     from matplotlib.ticker import FuncFormatter
 

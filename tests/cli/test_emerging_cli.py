@@ -9,6 +9,7 @@ from pathlib import Path
 import pyogrio
 
 from analysis.export.vector import read_layer_styles
+from tests.basemap_fixtures import xyz_folder  # noqa: F401 (fixture)
 from tests.conftest import shared_path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,3 +49,18 @@ def test_emerging__four_months_of_essex_needs_min_steps():
     assert d["step"] == "month" and d["n_steps"] == 4 and any("only 4 time steps" in w for w in d["warnings"])
     run = beatwise("emerging", *essex, "--step", "week", "--json")
     assert run.returncode == 2 and "month only" in run.stderr
+
+
+def test_emerging__basemap_under_the_map(demo_dir, tmp_path, xyz_folder):  # noqa: F811
+    import numpy as np
+    from PIL import Image
+
+    plain = beatwise("emerging", demo_dir / "incidents.csv", "--step", "month", "--out", tmp_path / "a")
+    based = beatwise("emerging", demo_dir / "incidents.csv", "--step", "month", "--basemap", xyz_folder,
+                     "--out", tmp_path / "b")
+    assert plain.returncode == 0 and based.returncode == 0, plain.stderr + based.stderr
+
+    def white(p):
+        im = np.asarray(Image.open(p).convert("RGB")).astype(int)
+        return float(np.all(im >= 250, axis=-1).mean())
+    assert white(tmp_path / "b" / "emerging.png") < white(tmp_path / "a" / "emerging.png") - 0.05
