@@ -129,8 +129,12 @@ class AdaptiveBandwidths:
 
 
 def pilot_density(xy: np.ndarray, w: Optional[np.ndarray], *, kernel: str, pilot: str, pilot_bandwidth_m: float,
-                  k: int, crs=None) -> np.ndarray:
-    """The pilot density at each incident, incidents per km^2 (see the module docstring)."""
+                  k: int, crs=None, cells_per_bandwidth: float = 10.0, max_cells: int = 4_000_000) -> np.ndarray:
+    """The pilot density at each incident, incidents per km^2 (see the module docstring).
+
+    The KDE pilot is read from a grid of ``pilot_bandwidth_m / cells_per_bandwidth`` cells (at most
+    ``max_cells``); the fixed-or-adaptive rule, which needs only its median and spread, reads a
+    coarser one (:func:`analysis.hotspots.surface.choose_bandwidth_mode`)."""
     n = len(xy)
     if pilot == "knn":
         from scipy.spatial import cKDTree
@@ -143,13 +147,13 @@ def pilot_density(xy: np.ndarray, w: Optional[np.ndarray], *, kernel: str, pilot
         return kk / (math.pi * (dk / 1000.0) ** 2)
     if pilot != "kde":
         raise BeatwiseError(f"Unknown pilot {pilot!r}; choose one of {', '.join(PILOTS)}.")
-    cell = pilot_bandwidth_m / 10.0
+    cell = pilot_bandwidth_m / float(cells_per_bandwidth)
     margin = _SUPPORT[kernel] * pilot_bandwidth_m
     lo = xy.min(axis=0) - margin
     hi = xy.max(axis=0) + margin
     nx = int(math.floor((hi[0] - lo[0]) / cell)) + 1
     ny = int(math.floor((hi[1] - lo[1]) / cell)) + 1
-    while nx * ny > 4_000_000:  # keep the pilot grid small: it only has to be smooth
+    while nx * ny > max_cells:  # keep the pilot grid small: it only has to be smooth
         cell *= 1.5
         nx = int(math.floor((hi[0] - lo[0]) / cell)) + 1
         ny = int(math.floor((hi[1] - lo[1]) / cell)) + 1

@@ -104,7 +104,9 @@ def choose_bandwidth_mode(points, requested: str = "auto", *, kernel: str = "qua
     if _distinct_fewer_than(xy, max(int(k), 2)) or fixed.warnings:
         return BandwidthMode("fixed", "auto", f"fixed: too few distinct locations for an adaptive kernel "
                                               f"(it needs at least k = {int(k)})", fixed_m=fixed.bandwidth_m)
-    f = pilot_density(xy, wv, kernel=kernel, pilot="kde", pilot_bandwidth_m=fixed.bandwidth_m, k=k)
+    # the rule needs the median and spread only: a pilot grid of a fifth of the bandwidth suffices
+    f = pilot_density(xy, wv, kernel=kernel, pilot="kde", pilot_bandwidth_m=fixed.bandwidth_m, k=k,
+                      cells_per_bandwidth=5.0, max_cells=1_000_000)
     h_med = float(np.median(1000.0 * np.sqrt(int(k) / (math.pi * f))))
     r = fixed.bandwidth_m / h_med
     spread = density_spread(f)

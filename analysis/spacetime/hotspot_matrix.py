@@ -128,10 +128,12 @@ def hour_profiles(rank: np.ndarray, n_ranks: int, incidents) -> np.ndarray:
     from analysis.temporal.matrix import aoristic_week_weights
 
     out = np.zeros((n_ranks + 1, 24))
-    prec = incidents["time_precision"].astype(str).to_numpy()
-    t0 = incidents["t_start"].to_numpy().astype("datetime64[ns]")
-    t1 = incidents["t_end"].to_numpy().astype("datetime64[ns]") if "t_end" in incidents.columns else t0
-    timed = np.isin(prec, ["minute", "window"]) & ~np.isnat(t0) & (rank > 0)
+    # the text column tested in place (no million-string copy), the times as views
+    with_time = np.asarray(incidents["time_precision"].isin(["minute", "window"]).to_numpy(), dtype=bool)
+    t0 = incidents["t_start"].to_numpy().astype("datetime64[ns]", copy=False)
+    t1 = (incidents["t_end"].to_numpy().astype("datetime64[ns]", copy=False) if "t_end" in incidents.columns
+          else t0)
+    timed = with_time & (rank > 0) & ~np.isnat(t0)
     window = timed & ~np.isnat(t1) & (t1 > t0)
     exact = timed & ~window
     hours = ((t0[exact] - t0[exact].astype("datetime64[D]")) // np.timedelta64(1, "h")).astype(np.int64)
@@ -155,8 +157,9 @@ def hotspot_matrix(areas, incidents, xy: np.ndarray, rules: MatrixRules = Matrix
     rank[inside] = areas.labels[rows[inside], cols[inside]]
     n_ranks = len(areas.hotspots)
     profiles = hour_profiles(rank, n_ranks, incidents)
-    order = np.argsort(rank, kind="stable")
-    bounds = np.searchsorted(rank[order], np.arange(n_ranks + 2))
+    in_hotspot = np.flatnonzero(rank > 0)              # sort only the incidents in a hotspot
+    order = np.r_[np.zeros(0, dtype=np.int64), in_hotspot[np.argsort(rank[in_hotspot], kind="stable")]]
+    bounds = np.r_[0, np.searchsorted(rank[order], np.arange(1, n_ranks + 2))]
     out = {}
     for h in areas.hotspots:
         sel = order[bounds[h.rank]:bounds[h.rank + 1]]
