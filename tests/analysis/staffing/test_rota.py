@@ -165,12 +165,17 @@ def test_make_rota__cancel_from_progress_and_stop_event():
     with pytest.raises(Cancelled):
         make_rota(demand_168(), team, tp, load_rules(), start=START, weeks=4, cycle_weeks=0,
                   time_limit_s=60, progress=progress)
+    # the stop event is set once a first rota exists (a fixed delay raced the first solution on a busy
+    # machine: regression, 'no rota was found' after 3.6 s): the search stops and keeps that rota
     stop = threading.Event()
-    timer = threading.Timer(3.0, stop.set)
-    timer.start()
+
+    def stop_after_first(f, msg):
+        if "solution" in msg:
+            stop.set()
+
     res = make_rota(demand_168(), team, tp, load_rules(), start=START, weeks=4, cycle_weeks=0,
-                    time_limit_s=60, stop=stop)
-    timer.cancel()
+                    time_limit_s=60, stop=stop, progress=stop_after_first)
+    assert stop.is_set()
     assert res.feasible and res.solve_seconds < 30 and res.status in ("feasible", "optimal")
 
 
