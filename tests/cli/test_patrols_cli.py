@@ -41,6 +41,11 @@ def test_patrols_cli__demo_gap_names_york_road(demo_dir, tmp_path, capsys):
         tt = pd.to_datetime(p["timestamp"]).dt.tz_localize("Europe/London").dt.tz_convert("UTC")
         inside = tt[(tt >= pd.Timestamp(tr["start"])) & (tt <= pd.Timestamp(tr["end"]))].sort_values()
         assert len(inside) == tr["pings"] and inside.diff().max() <= pd.Timedelta(hours=2)
+    from analysis.export.vector import read_layer_styles
+
+    styles = read_layer_styles(out / "visits.gpkg")   # every layer opens styled in QGIS
+    assert set(styles["f_table_name"]) == {"tracks", "visits", "hotspots"} and (styles["useAsDefault"] == 1).all()
+    assert styles.set_index("f_table_name").loc["tracks", "styleQML"].count('class="SimpleLine"') == 1
     vis = pyogrio.read_dataframe(out / "visits.gpkg", layer="visits")
     assert len(vis) == sum(h["visits"] for h in d["hotspots"])
     assert (pd.to_datetime(vis["end"]) >= pd.to_datetime(vis["start"])).all()
