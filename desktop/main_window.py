@@ -30,6 +30,7 @@ from desktop.panels.temporal_panel import TemporalPanel
 from desktop.params import HotspotParams
 from desktop.project_model import ProjectModel
 from desktop.views.fit import ElidedLabel, resize_within_screen
+from desktop.live_density import LiveDensity
 from desktop.views.detail import DetailController
 from desktop.views.map_view import MapView, hotspot_html
 from desktop.workers import TaskManager
@@ -70,6 +71,7 @@ class MainWindow(QMainWindow):
         self.tasks = TaskManager(self)
         self.map = MapView()
         self.detail = DetailController(self.map)
+        self.live = LiveDensity(self.tasks.start, self._live_inputs, self)
 
         self.banner = QLabel()
         self.banner.setObjectName("syntheticBanner")
@@ -266,6 +268,11 @@ class MainWindow(QMainWindow):
         self.map.cursorMoved.connect(self._cursor_moved)
         self.map.identified.connect(self._identified)
         self.detail.viewWanted.connect(self.render_view)
+        self.hotspots_panel.paramsEdited.connect(self.live.params_changed)
+        self.hotspots_panel.liveToggled.connect(lambda on: setattr(self.live, "enabled", on))
+        self.live.densityReady.connect(self._live_density_ready)
+        self.live.areasWanted.connect(self.run_hotspots)
+        self.live.failed.connect(lambda msg: self.status_message.setText(f"Density: {msg}"))
 
     # ================================================================== settings
     def _restore_settings(self) -> None:
@@ -726,6 +733,8 @@ class MainWindow(QMainWindow):
         if params:
             self.hotspots_panel.set_params(HotspotParams.from_dict(params))
         self.hotspots_panel.show_run(None)
+        self.live.reset()
+        self._live_available()
         self.streets_panel.show_ranking(None)
         self.temporal_panel.show_profile_result(None)
         self.shifts_panel.show_plan(None)
@@ -762,8 +771,31 @@ class MainWindow(QMainWindow):
     def _filters_changed(self) -> None:
         self.model.select_hotspot(None)
         self.refresh_incidents()
+        self.live.request(self.hotspots_panel.params())
         if self.auto_run:
             self.run_all()
+
+    # ------------------------------------------------------------------ live surface
+    def _live_inputs(self):
+        return (self.model.project.incidents, self.model.filters) if self.model.has_project else None
+
+    def _live_available(self) -> None:
+        from desktop.live_density import LIVE_LIMIT
+
+        n = len(self.model.project.incidents) if self.model.has_project else 0
+        self.hotspots_panel.set_live_available(
+            n <= LIVE_LIMIT, "" if n <= LIVE_LIMIT else f"{n:,} incidents: over {LIVE_LIMIT:,}, the map follows "
+            "the controls when you press Run (a surface takes seconds at this size).")
+
+    def _live_density_ready(self, live) -> None:
+        """A live surface for the controls as they are: drawn at once, refined for the view."""
+        self.map.set_density(live.surface, live.overview)
+        self.detail.set_source(live.source)
+        s = live.surface
+        bw = (f"adaptive bandwidths {s.bandwidth_classes[0]:.0f}-{s.bandwidth_classes[-1]:.0f} m" if s.adaptive
+              else f"bandwidth {s.bandwidth_m:.0f} m")
+        self.status_message.setText(f"Density of {s.n_points:,} incidents, {bw}, cells of {s.grid.cell_m:g} m; "
+                                    "the hotspot areas and Gi* follow when the controls are still.")
 
     def run_all(self) -> None:
         self.run_hotspots()
@@ -785,6 +817,7 @@ class MainWindow(QMainWindow):
         if not self.model.has_project:
             return
         params = params or self.hotspots_panel.params()
+        self.live.areas_started(params)
 
         def done(run) -> None:  # parameters are kept only for a finished run
             prev = self.model.setting("hotspot_params")
@@ -852,14 +885,12 @@ class MainWindow(QMainWindow):
         """Redraw the density of the map's view at finer cells (level of detail, in a worker)."""
         from desktop.tasks import render_view
 
-        run = self.model.result("hotspots")
-        source = getattr(run, "source", None)
+        source = self.detail.source   # the surface on the map: a hotspot run's or the live one
         if source is None or self._closing:
             return
 
         def done(view) -> None:
-            current = self.model.result("hotspots")
-            if getattr(current, "source", None) is source:  # not a view of an older run
+            if self.detail.source is source:  # not a view of an older surface
                 self.map.set_density_view(view.surface)
 
         self.tasks.start("detail", "Map detail", render_view, source, tuple(bounds), int(cells_across),
@@ -871,8 +902,11 @@ class MainWindow(QMainWindow):
         r = self.model.result(kind)
         if kind == "hotspots":
             first = "hotspots" not in self.map.layers
-            self.map.set_density(r.surface if r else None, getattr(r, "overview", None))
-            self.detail.set_source(getattr(r, "source", None))
+            live = self.live.last
+            if r is None or live is None or live.params.density_key() == r.params.density_key():
+                # (else the live surface of newer controls stays; their areas follow)
+                self.map.set_density(r.surface if r else None, getattr(r, "overview", None))
+                self.detail.set_source(getattr(r, "source", None))
             if r is not None:
                 self.status_message.setText(hotspot_status_text(r))
             self.map.set_gi(r.gi if r else None)

@@ -46,8 +46,27 @@ class HotspotParams:
     # --keep-outliers: grid the out-of-area incidents too (they are always reported)
     keep_outliers: bool = False
 
+    #: The fields the density surface depends on (the rest: areas and Gi*).
+    DENSITY_FIELDS = ("cell_m", "bandwidth_m", "kernel", "study_area_path", "kernel_bandwidth", "adaptive_k",
+                      "keep_outliers")
+
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+    def density_key(self) -> tuple:
+        """The values of :data:`DENSITY_FIELDS`: equal keys, equal surfaces."""
+        return tuple(getattr(self, f) for f in self.DENSITY_FIELDS)
+
+    def to_options(self):
+        """The :class:`analysis.hotspots.analysis.HotspotOptions` these controls stand for."""
+        from analysis.hotspots.analysis import HotspotOptions
+
+        return HotspotOptions(
+            kernel=self.kernel, bandwidth_m=self.bandwidth_m, kernel_bandwidth=self.kernel_bandwidth,
+            cell_m=self.cell_m, adaptive_k=self.adaptive_k, top_percent=self.top_percent,
+            max_hotspot_km2=self.max_hotspot_km2 or None, gi_star=self.gi_star, gi_cell_m=self.gi_cell_m,
+            gi_distance_m=self.gi_distance_m, fdr=self.fdr, study_area_path=self.study_area_path or None,
+            keep_outliers=self.keep_outliers)
 
     @classmethod
     def from_dict(cls, d: Any) -> "HotspotParams":

@@ -217,19 +217,11 @@ class HotspotRun:
 def run_hotspots(incidents, filters: Filters, params: HotspotParams,
                  progress: Optional[ProgressFn] = None) -> HotspotRun:
     """``beatwise hotspots`` for the app: the same steps, the same defaults (DESIGN.md section 3)."""
-    from analysis.hotspots.analysis import HotspotOptions, hotspot_analysis
+    from analysis.hotspots.analysis import hotspot_analysis
     from analysis.hotspots.detail import SurfaceSource, display_overview
 
-    report(progress, 0.0, "Applying the filters")
-    pts = apply_filters(incidents, filters)
-    if len(pts) == 0:
-        raise BeatwiseError("No incidents pass the filters: widen them (crime types, dates, area).")
-    run = hotspot_analysis(pts, HotspotOptions(
-        kernel=params.kernel, bandwidth_m=params.bandwidth_m, kernel_bandwidth=params.kernel_bandwidth,
-        cell_m=params.cell_m, adaptive_k=params.adaptive_k, top_percent=params.top_percent,
-        max_hotspot_km2=params.max_hotspot_km2 or None, gi_star=params.gi_star, gi_cell_m=params.gi_cell_m,
-        gi_distance_m=params.gi_distance_m, fdr=params.fdr, study_area_path=params.study_area_path or None,
-        keep_outliers=params.keep_outliers), progress=scaled(progress, 0.02, 1.0))
+    pts = _filtered_for_hotspots(incidents, filters, progress)
+    run = hotspot_analysis(pts, params.to_options(), progress=scaled(progress, 0.02, 1.0))
     surface, areas, gi, xy = run.surface, run.areas, run.gi, run.xy
     mode, outliers, band_rule, warnings = run.mode, run.outliers, run.distance_rule, run.warnings
     report(progress, 1.0, f"{len(areas.hotspots)} hotspot areas")
@@ -237,6 +229,57 @@ def run_hotspots(incidents, filters: Filters, params: HotspotParams,
     return HotspotRun(params, filters, len(run.incidents), surface, areas, gi, warnings, mode=mode, outliers=outliers,
                       gi_band_rule=band_rule, source=SurfaceSource(xy, None, surface),
                       overview=display_overview(surface))
+
+
+def _filtered_for_hotspots(incidents, filters: Filters, progress: Optional[ProgressFn]):
+    report(progress, 0.0, "Applying the filters")
+    pts = apply_filters(incidents, filters)
+    if len(pts) == 0:
+        raise BeatwiseError("No incidents pass the filters: widen them (crime types, dates, area).")
+    return pts
+
+
+@dataclass(frozen=True)
+class LiveDensity:
+    """The density surface alone, for the controls as they are now (the app's live surface).
+
+    ``gridded`` (:class:`~analysis.hotspots.analysis.GriddedIncidents`) is reused by the next
+    update when the incidents, the filters, the out-of-area choice and the study area are the same;
+    ``of`` is the incidents table it was made from (compared by identity)."""
+
+    params: HotspotParams
+    filters: Filters
+    surface: Any
+    mode: Any
+    gridded: Any = None
+    source: Any = None
+    overview: Any = None
+    of: Any = None
+
+    def reusable_for(self, incidents, filters: Filters, params: HotspotParams) -> bool:
+        g = self.gridded
+        return (self.of is incidents and self.filters == filters and g.keep_outliers == params.keep_outliers
+                and g.study_area_path == (params.study_area_path or None))
+
+
+@task
+def live_density(incidents, filters: Filters, params: HotspotParams, previous: Optional[LiveDensity] = None,
+                 progress: Optional[ProgressFn] = None) -> LiveDensity:
+    """The density surface of :func:`run_hotspots` for ``params``, without the areas and Gi*
+    (:func:`analysis.hotspots.analysis.hotspot_density`); the filtered, gridded incidents of
+    ``previous`` are reused when they still apply."""
+    from analysis.hotspots.analysis import gridded_incidents, hotspot_density
+    from analysis.hotspots.detail import SurfaceSource, display_overview
+
+    if previous is not None and previous.reusable_for(incidents, filters, params):
+        g = previous.gridded
+    else:
+        pts = _filtered_for_hotspots(incidents, filters, progress)
+        g = gridded_incidents(pts, keep_outliers=params.keep_outliers, study_area_path=params.study_area_path or None)
+    surface, mode = hotspot_density(g, params.to_options(), progress=scaled(progress, 0.1, 0.95))
+    g.xy.flags.writeable = False
+    return LiveDensity(params, filters, surface, mode, g, source=SurfaceSource(g.xy, g.weights, surface),
+                       overview=display_overview(surface), of=incidents)
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,7 @@ from typing import Optional
 import numpy as np
 
 from analysis.hotspots.grid import GridSpec, crs_is_geographic, points_xy
-from analysis.hotspots.kde import (_SUPPORT, KERNEL_SD, KERNELS, OVERSAMPLE_TARGET_SD_CELLS,
+from analysis.hotspots.kde import (_SUPPORT, FFT_WORKERS, KERNEL_SD, KERNELS, OVERSAMPLE_TARGET_SD_CELLS,
                                    oversample_factor,
                                    DensitySurface, WeightsArg, fft_convolve, kde, kernel_stencil,
                                    resolve_weights, select_bandwidth, surface_integral)
@@ -81,8 +81,6 @@ TARGET_SD_CELLS = OVERSAMPLE_TARGET_SD_CELLS
 TILE = 192
 #: Cells below this fraction of the maximum are set to 0 (single-precision FFT round-off of the tiles).
 ZERO_BELOW = 1e-6
-#: Threads for the FFTs (a stack of tiles is split between them).
-FFT_WORKERS = 2
 
 PILOTS = ("kde", "knn")
 

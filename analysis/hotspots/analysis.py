@@ -64,6 +64,66 @@ class HotspotAnalysis:
     warnings: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class GriddedIncidents:
+    """The incidents a hotspot surface is made of: the out-of-area ones set aside (or a boundary's
+    outside), with their coordinates and weights. It depends on the filters, ``keep_outliers`` and
+    the study area only, so a surface redrawn for other kernel controls reuses it (the app's live
+    surface)."""
+
+    incidents: object = field(repr=False)
+    n_all: int = 0
+    outliers: object = field(default=None, repr=False)
+    xy: np.ndarray = field(default=None, repr=False)
+    crs: Optional[str] = None
+    weights: Optional[np.ndarray] = field(default=None, repr=False)   # None: one each
+    keep_outliers: bool = False
+    study_area_path: Optional[str] = None
+
+
+def gridded_incidents(incidents, *, keep_outliers: bool = False, study_area_path: Optional[str] = None,
+                      weights=None, progress: Optional[ProgressFn] = None) -> GriddedIncidents:
+    """Set the out-of-area incidents aside (:func:`analysis.hotspots.outliers.without_outliers`; a
+    boundary decides instead when ``study_area_path`` is given) and resolve the weights.
+
+    Parameters
+    ----------
+    incidents : GeoDataFrame or incidents table (x, y, ``attrs["crs"]``), in the working CRS, filtered.
+    weights : None, column name, crime-type table or array (one per incident)
+        As :func:`analysis.hotspots.kde.resolve_weights`; None: one each.
+    """
+    from analysis.hotspots.grid import points_xy
+    from analysis.hotspots.kde import resolve_weights
+    from analysis.hotspots.outliers import without_outliers
+    from analysis.hotspots.study_area import read_study_area
+
+    _, crs = points_xy(incidents.iloc[:0])
+    boundary = read_study_area(study_area_path, crs) if study_area_path else None
+    n_all = len(incidents)
+    report(progress, 0.0, "Looking for out-of-area incidents")
+    gridded, outliers = without_outliers(incidents, keep=keep_outliers, boundary=boundary, source=study_area_path)
+    if weights is not None and not isinstance(weights, (str, dict)) and len(gridded) != n_all:
+        weights = np.asarray(weights)[~np.asarray(outliers.mask)]
+    xy, crs = points_xy(gridded)
+    w, weighted = resolve_weights(gridded, weights, len(xy))
+    return GriddedIncidents(incidents=gridded, n_all=n_all, outliers=outliers, xy=xy, crs=crs,
+                            weights=w if weighted else None, keep_outliers=keep_outliers,
+                            study_area_path=study_area_path)
+
+
+def hotspot_density(g: GriddedIncidents, options: HotspotOptions = HotspotOptions(), *,
+                    progress: Optional[ProgressFn] = None):
+    """The density surface of :func:`hotspot_analysis` and its bandwidth mode, for ``options``'s
+    kernel controls (:func:`analysis.hotspots.surface.density_surface`)."""
+    from analysis.hotspots.surface import density_surface
+
+    o = options
+    return density_surface(g.xy, weights=g.weights, crs=g.crs, kernel=o.kernel, bandwidth_m=o.bandwidth_m,
+                           mode=o.kernel_bandwidth, cell_m=o.cell_m, k=o.adaptive_k,
+                           min_bandwidth_m=o.min_bandwidth_m, max_bandwidth_m=o.max_bandwidth_m,
+                           progress=progress)
+
+
 def hotspot_analysis(incidents, options: HotspotOptions = HotspotOptions(), *, weights=None,
                      progress: Optional[ProgressFn] = None) -> HotspotAnalysis:
     """Run the hotspot analysis of the module docstring on ``incidents`` (already filtered).
@@ -77,26 +137,13 @@ def hotspot_analysis(incidents, options: HotspotOptions = HotspotOptions(), *, w
     """
     from analysis.hotspots.areas import hotspot_areas
     from analysis.hotspots.gistar import GiStarUndefined, data_gi_distance_m, gi_star
-    from analysis.hotspots.grid import points_xy
-    from analysis.hotspots.kde import resolve_weights
-    from analysis.hotspots.outliers import without_outliers
-    from analysis.hotspots.study_area import read_study_area, study_area_for
-    from analysis.hotspots.surface import density_surface
+    from analysis.hotspots.study_area import study_area_for
 
     o = options
-    _, crs = points_xy(incidents.iloc[:0])
-    boundary = read_study_area(o.study_area_path, crs) if o.study_area_path else None
-    n_all = len(incidents)
-    report(progress, 0.0, "Looking for out-of-area incidents")
-    gridded, outliers = without_outliers(incidents, keep=o.keep_outliers, boundary=boundary, source=o.study_area_path)
-    if weights is not None and not isinstance(weights, (str, dict)) and len(gridded) != n_all:
-        weights = np.asarray(weights)[~np.asarray(outliers.mask)]
-    xy, crs = points_xy(gridded)
-    w, weighted = resolve_weights(gridded, weights, len(xy))
-    surface, mode = density_surface(xy, weights=w if weighted else None, crs=crs, kernel=o.kernel, bandwidth_m=o.bandwidth_m,
-                                    mode=o.kernel_bandwidth, cell_m=o.cell_m, k=o.adaptive_k,
-                                    min_bandwidth_m=o.min_bandwidth_m, max_bandwidth_m=o.max_bandwidth_m,
-                                    progress=scaled(progress, 0.02, 0.6))
+    g = gridded_incidents(incidents, keep_outliers=o.keep_outliers, study_area_path=o.study_area_path,
+                          weights=weights, progress=progress)
+    gridded, outliers, xy, crs, n_all = g.incidents, g.outliers, g.xy, g.crs, g.n_all
+    surface, mode = hotspot_density(g, o, progress=scaled(progress, 0.02, 0.6))
     grid = surface.grid
     gi_grid = grid.with_cell_m(o.gi_cell_m)
     band, band_rule = data_gi_distance_m(xy, gi_grid)

@@ -88,6 +88,10 @@ class HotspotsPanel(QWidget):
 
     runRequested = Signal(object)
     hotspotSelected = Signal(int)
+    #: A control changed (the user's edit, not :meth:`set_params`): the new parameters.
+    paramsEdited = Signal(object)
+    #: The "Live" switch: the density follows the controls without Run.
+    liveToggled = Signal(bool)
 
     def __init__(self, parent: Optional[QWidget] = None):
         super().__init__(parent)
@@ -214,10 +218,17 @@ class HotspotsPanel(QWidget):
         self.run_button.clicked.connect(lambda: self.runRequested.emit(self.params()))
         self.defaults_button = QPushButton("Defaults")
         self.defaults_button.setToolTip("Reset every parameter to its default")
-        self.defaults_button.clicked.connect(lambda: self.set_params(HotspotParams()))
+        self.defaults_button.clicked.connect(self._defaults)
+        self.live = QCheckBox("Live")
+        self.live.setChecked(True)
+        self.live.setToolTip("The density follows the controls and the filters as they change, without Run "
+                             "(projects of up to 200,000 incidents); the hotspot areas and Gi* follow when the "
+                             "controls have been still for a moment. Off: only Run updates the map.")
+        self.live.toggled.connect(self.liveToggled)
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.defaults_button)
+        buttons.addWidget(self.live)
         buttons.addStretch(1)
 
         self.summary = QLabel("Run to map where incidents concentrate.")
@@ -249,10 +260,46 @@ class HotspotsPanel(QWidget):
         self.summary_scroll.setMinimumHeight(4 * self.summary.fontMetrics().height())
         layout.addWidget(self.summary_scroll)
         layout.addWidget(self.table, 1)
+        self._quiet = False
         self.set_params(d)
+        self._watch_edits()
+
+    def _watch_edits(self) -> None:
+        """Every control's change reaches :attr:`paramsEdited` (the study area once its text is done)."""
+        edited = self._edited
+        for spin in (self.cell, self.adaptive_k, self.max_km2, self.top, self.gi_cell, self.gi_distance):
+            spin.valueChanged.connect(edited)
+        for box in (self.kernel, self.mode):
+            box.currentTextChanged.connect(edited)
+        self.bandwidth.currentTextChanged.connect(edited)
+        for check in (self.keep_outliers, self.gi, self.fdr):
+            check.toggled.connect(edited)
+        self.study_area.editingFinished.connect(edited)
+
+    def _edited(self, *_) -> None:
+        if not self._quiet:
+            self.paramsEdited.emit(self.params())
+
+    def _defaults(self) -> None:
+        self.set_params(HotspotParams())
+        self.paramsEdited.emit(self.params())
+
+    def set_live_available(self, available: bool, reason: str = "") -> None:
+        """Enable the Live switch (a project small enough), with why not in its tooltip."""
+        self.live.setEnabled(available)
+        if reason:
+            self.live.setToolTip(reason)
 
     # ------------------------------------------------------------------ parameters
     def set_params(self, p: HotspotParams) -> None:
+        """Show ``p`` in the controls (no :attr:`paramsEdited`: nothing was edited)."""
+        quiet, self._quiet = self._quiet, True
+        try:
+            self._show_params(p)
+        finally:
+            self._quiet = quiet
+
+    def _show_params(self, p: HotspotParams) -> None:
         self.cell.setValue(p.cell_m or 0)
         self.bandwidth.setCurrentText(str(p.bandwidth_m) if not isinstance(p.bandwidth_m, float)
                                       else f"{p.bandwidth_m:g}")
@@ -289,6 +336,7 @@ class HotspotsPanel(QWidget):
                                               "GIS layers (*.geojson *.json *.gpkg *.shp);;All files (*)")
         if path:
             self.study_area.setText(path)
+            self._edited()
 
     # ------------------------------------------------------------------ results
     def show_run(self, run) -> None:

@@ -402,6 +402,21 @@ def test_fft_convolve__equals_scipy_signal(mode):
     np.testing.assert_allclose(fft_convolve(a[0], k, mode), fftconvolve(a[0], k, mode=mode), atol=1e-12)
 
 
+@pytest.mark.parametrize("kshape,fshape", [((9, 9), (64, 80)), ((41, 41), (1125, 1100)), ((1, 7), (16, 15))])
+def test_kernel_spectrum__equals_rfftn_of_the_padded_kernel(kshape, fshape):
+    from scipy import fft
+
+    from analysis.hotspots.kde import kernel_spectrum
+
+    k = np.random.default_rng(2).normal(size=kshape)
+    ref = fft.rfftn(k, fshape)
+    got = kernel_spectrum(k, fshape)
+    assert got.shape == ref.shape
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12 * np.abs(ref).max())
+    got32 = kernel_spectrum(k.astype(np.float32), fshape)
+    assert got32.dtype == np.complex64
+
+
 @pytest.mark.parametrize("rule", ["arcgis_bandwidth_m", "silverman_bandwidth_m"])
 def test_bandwidth_rules__no_points_is_a_clear_error(rule):
     import analysis.hotspots.kde as kde_module
