@@ -75,10 +75,10 @@ def _fill_symbol(name: str, rgb, alpha: int, outline_rgb=(0, 0, 0), outline_mm: 
             f'<layer class="SimpleFill" enabled="1" locked="0" pass="0">{_opt(props)}</layer></symbol>')
 
 
-def _marker_symbol(name: str, rgb, size_mm: float = 1.4) -> str:
-    props = {"angle": 0, "color": _rgba(rgb, 200), "joinstyle": "bevel", "name": "circle",
+def _marker_symbol(name: str, rgb, size_mm: float = 1.4, alpha: int = 200, outline: bool = True) -> str:
+    props = {"angle": 0, "color": _rgba(rgb, alpha), "joinstyle": "bevel", "name": "circle",
              "offset": "0,0", "offset_unit": "MM", "outline_color": "255,255,255,255",
-             "outline_style": "solid", "outline_width": 0.1, "outline_width_unit": "MM",
+             "outline_style": "solid" if outline else "no", "outline_width": 0.1, "outline_width_unit": "MM",
              "scale_method": "diameter", "size": size_mm, "size_unit": "MM", "vertical_anchor_point": 1}
     return (f'<symbol type="marker" name="{name}" alpha="1" clip_to_extent="1" force_rhr="0">'
             f'<layer class="SimpleMarker" enabled="1" locked="0" pass="0">{_opt(props)}</layer></symbol>')
@@ -169,9 +169,10 @@ def qml_fill(rgb, alpha: int = 70) -> str:
 
 
 def qml_points(rgb=(60, 60, 60)) -> str:
-    """QML: incidents as small dark circles."""
+    """QML: incidents as small, semi-transparent dark dots with no outline: thousands of them over a
+    density raster still let it show through (QGIS puts the layers added last on top)."""
     renderer = ('<renderer-v2 type="singleSymbol" forceraster="0" symbollevels="0" enableorderby="0">'
-                f"<symbols>{_marker_symbol('0', rgb)}</symbols></renderer-v2>")
+                f"<symbols>{_marker_symbol('0', rgb, size_mm=0.9, alpha=80, outline=False)}</symbols></renderer-v2>")
     return _qml(renderer, 0)
 
 
@@ -219,8 +220,9 @@ def sld_gi_cells(layer: str = "gi_star_cells", field: str = "gi_class") -> str:
 def sld_points(layer: str = "incidents", rgb=(60, 60, 60)) -> str:
     rule = ("<se:Rule><se:Name>Incident</se:Name><se:PointSymbolizer><se:Graphic><se:Mark>"
             "<se:WellKnownName>circle</se:WellKnownName><se:Fill>"
-            f'<se:SvgParameter name="fill">{_hex(rgb)}</se:SvgParameter></se:Fill></se:Mark>'
-            "<se:Size>5</se:Size></se:Graphic></se:PointSymbolizer></se:Rule>")
+            f'<se:SvgParameter name="fill">{_hex(rgb)}</se:SvgParameter>'
+            '<se:SvgParameter name="fill-opacity">0.31</se:SvgParameter></se:Fill></se:Mark>'
+            "<se:Size>3</se:Size></se:Graphic></se:PointSymbolizer></se:Rule>")
     return _sld(layer, [rule])
 
 
