@@ -24,7 +24,7 @@ SETTLE_MS = 700
 class LiveDensity(QObject):
     """Signals
     -------
-    densityReady(LiveDensity result)
+    densityReady(LiveSurface)
         A surface for the newest controls (draw it).
     areasWanted(HotspotParams)
         The controls have settled on parameters whose areas and Gi* are not on the map.
@@ -50,7 +50,7 @@ class LiveDensity(QObject):
         self.enabled = True
         self.running = False
         self.pending = None          # the newest parameters not yet computed
-        self.last = None             # the newest LiveDensity shown
+        self.last = None             # the newest desktop.tasks.LiveSurface shown
         self.areas_params = None     # the parameters whose areas are on the map (or being computed)
         self.settle = QTimer(self)
         self.settle.setSingleShot(True)
@@ -66,13 +66,13 @@ class LiveDensity(QObject):
         inputs = self._inputs()
         return self.enabled and inputs is not None and len(inputs[0]) <= LIVE_LIMIT
 
-    def reset(self, areas_params=None) -> None:
-        """A project opened or closed: nothing to reuse; ``areas_params`` are the ones being run."""
+    def reset(self) -> None:
+        """A project opened or closed: nothing to reuse, no areas on the map."""
         self._generation += 1
         self.running = False
         self.pending = None
         self.last = None
-        self.areas_params = areas_params
+        self.areas_params = None
         self.settle.stop()
 
     def areas_started(self, params) -> None:

@@ -24,13 +24,14 @@ from desktop import settings as app_settings
 from desktop.panels.filters_panel import FilterBar
 from desktop.panels.hotspots_panel import HotspotsPanel
 from desktop.panels.hotspots_panel import status_text as hotspot_status_text
+from desktop.panels.hotspots_panel import surface_text
 from desktop.panels.layers_panel import LayersPanel
 from desktop.panels.streets_panel import StreetsPanel
 from desktop.panels.temporal_panel import TemporalPanel
+from desktop.live_density import LiveDensity
 from desktop.params import HotspotParams
 from desktop.project_model import ProjectModel
 from desktop.views.fit import ElidedLabel, resize_within_screen
-from desktop.live_density import LiveDensity
 from desktop.views.detail import DetailController
 from desktop.views.map_view import MapView, hotspot_html
 from desktop.workers import TaskManager
@@ -791,10 +792,7 @@ class MainWindow(QMainWindow):
         """A live surface for the controls as they are: drawn at once, refined for the view."""
         self.map.set_density(live.surface, live.overview)
         self.detail.set_source(live.source)
-        s = live.surface
-        bw = (f"adaptive bandwidths {s.bandwidth_classes[0]:.0f}-{s.bandwidth_classes[-1]:.0f} m" if s.adaptive
-              else f"bandwidth {s.bandwidth_m:.0f} m")
-        self.status_message.setText(f"Density of {s.n_points:,} incidents, {bw}, cells of {s.grid.cell_m:g} m; "
+        self.status_message.setText(f"Density of {live.surface.n_points:,} incidents, {surface_text(live.surface)}; "
                                     "the hotspot areas and Gi* follow when the controls are still.")
 
     def run_all(self) -> None:

@@ -240,7 +240,7 @@ def _filtered_for_hotspots(incidents, filters: Filters, progress: Optional[Progr
 
 
 @dataclass(frozen=True)
-class LiveDensity:
+class LiveSurface:
     """The density surface alone, for the controls as they are now (the app's live surface).
 
     ``gridded`` (:class:`~analysis.hotspots.analysis.GriddedIncidents`) is reused by the next
@@ -256,29 +256,31 @@ class LiveDensity:
     overview: Any = None
     of: Any = None
 
-    def reusable_for(self, incidents, filters: Filters, params: HotspotParams) -> bool:
+    def reusable_for(self, incidents, filters: Filters, options) -> bool:
+        """The gridded incidents hold for ``incidents``, ``filters`` and ``options`` (HotspotOptions)."""
         g = self.gridded
-        return (self.of is incidents and self.filters == filters and g.keep_outliers == params.keep_outliers
-                and g.study_area_path == (params.study_area_path or None))
+        return (self.of is incidents and self.filters == filters and g.keep_outliers == options.keep_outliers
+                and g.study_area_path == options.study_area_path)
 
 
 @task
-def live_density(incidents, filters: Filters, params: HotspotParams, previous: Optional[LiveDensity] = None,
-                 progress: Optional[ProgressFn] = None) -> LiveDensity:
+def live_density(incidents, filters: Filters, params: HotspotParams, previous: Optional[LiveSurface] = None,
+                 progress: Optional[ProgressFn] = None) -> LiveSurface:
     """The density surface of :func:`run_hotspots` for ``params``, without the areas and Gi*
     (:func:`analysis.hotspots.analysis.hotspot_density`); the filtered, gridded incidents of
     ``previous`` are reused when they still apply."""
     from analysis.hotspots.analysis import gridded_incidents, hotspot_density
     from analysis.hotspots.detail import SurfaceSource, display_overview
 
-    if previous is not None and previous.reusable_for(incidents, filters, params):
+    options = params.to_options()
+    if previous is not None and previous.reusable_for(incidents, filters, options):
         g = previous.gridded
     else:
         pts = _filtered_for_hotspots(incidents, filters, progress)
-        g = gridded_incidents(pts, keep_outliers=params.keep_outliers, study_area_path=params.study_area_path or None)
-    surface, mode = hotspot_density(g, params.to_options(), progress=scaled(progress, 0.1, 0.95))
+        g = gridded_incidents(pts, keep_outliers=options.keep_outliers, study_area_path=options.study_area_path)
+    surface, mode = hotspot_density(g, options, progress=scaled(progress, 0.1, 0.95))
     g.xy.flags.writeable = False
-    return LiveDensity(params, filters, surface, mode, g, source=SurfaceSource(g.xy, g.weights, surface),
+    return LiveSurface(params, filters, surface, mode, g, source=SurfaceSource(g.xy, g.weights, surface),
                        overview=display_overview(surface), of=incidents)
 
 

@@ -61,12 +61,16 @@ def run_summary_lines(run) -> tuple[list[str], list[str]]:
     return lines, tips
 
 
-def status_text(run) -> str:
-    """One line for the status bar: the automatic choices of a hotspot run."""
-    s = run.surface
+def surface_text(s) -> str:
+    """The kernel and cells of a density surface in a few words: "fixed bandwidth 94 m, cells of 10 m"."""
     bw = (f"adaptive bandwidths {s.bandwidth_classes[0]:.0f}-{s.bandwidth_classes[-1]:.0f} m" if s.adaptive
           else f"fixed bandwidth {s.bandwidth_m:.0f} m")
-    parts = [f"Hotspots: {bw}, cells of {s.grid.cell_m:g} m"]
+    return f"{bw}, cells of {s.grid.cell_m:g} m"
+
+
+def status_text(run) -> str:
+    """One line for the status bar: the automatic choices of a hotspot run."""
+    parts = [f"Hotspots: {surface_text(run.surface)}"]
     outliers = getattr(run, "outliers", None)
     if outliers is not None and outliers.n:
         parts.append(f"{outliers.n:,} out-of-area incident{'s' if outliers.n > 1 else ''} "

@@ -19,11 +19,11 @@ def live_window(window, demo, qtbot):
 
 
 def _reference(incidents, **controls):
-    """The density for ``controls`` by the analysis functions directly (no desktop code)."""
-    from analysis.hotspots.analysis import HotspotOptions, gridded_incidents, hotspot_density
+    """The density a full hotspot analysis (what Run and ``beatwise hotspots`` compute) gives for
+    ``controls``: the live surface must be the same surface, not an approximation of it."""
+    from analysis.hotspots.analysis import HotspotOptions, hotspot_analysis
 
-    surface, _ = hotspot_density(gridded_incidents(incidents), HotspotOptions(**controls))
-    return surface
+    return hotspot_analysis(incidents, HotspotOptions(**controls, gi_star=False)).surface
 
 
 def _drawn(window):
