@@ -173,7 +173,7 @@ def _label_polygons(labels: np.ndarray, grid: GridSpec, n: int) -> list:
     return out
 
 
-def _top_locations(point_labels: np.ndarray, locations, n_labels: int, top: int = 3):
+def top_locations(point_labels: np.ndarray, locations, n_labels: int, top: int = 3):
     """Most frequent non-empty location per label: streets first, then count desc, name asc.
 
     Only the incidents inside a hotspot are looked at (a row ``take`` on the column), so a
@@ -426,7 +426,7 @@ def hotspot_areas(surface: DensitySurface, incidents, *, top_percent: float = DE
         wsum = np.bincount(point_labels, weights=w, minlength=n_lab + 1)[1:]
     else:
         wsum = counts.astype(float)
-    locs = _top_locations(point_labels, incidents["location"] if columns is not None and "location" in columns
+    locs = top_locations(point_labels, incidents["location"] if columns is not None and "location" in columns
                           else None, n_lab)
     report(progress, 0.5, "Building polygons")
     polys = _label_polygons(labels.astype(np.int32), grid, n_lab) if n_lab else []
