@@ -34,7 +34,7 @@ from typing import Optional
 import numpy as np
 
 from analysis.hotspots.grid import GridSpec
-from analysis.hotspots.kde import fft_convolve, kernel_stencil
+from analysis.hotspots.kde import _ZERO_BELOW, fft_convolve, kernel_stencil
 from analysis.hotspots.study_area import StudyArea
 from analysis.progress import BeatwiseError
 from analysis.spacetime.etas import DEFAULT_TRAIN_DAYS, EtasFit, etas_expected, fit_etas
@@ -173,7 +173,11 @@ def prospective_stencil(space_cells: int) -> np.ndarray:
 
 
 def _smooth(values: np.ndarray, grid: GridSpec, stencil: np.ndarray) -> np.ndarray:
-    return fft_convolve(values.reshape(grid.shape), stencil).ravel()
+    """``values`` convolved with ``stencil``; FFT round-off (below 1e-10 of the maximum) set to 0, so
+    cells no incident reaches tie at 0 as they should."""
+    out = fft_convolve(values.reshape(grid.shape), stencil).ravel()
+    out[out < _ZERO_BELOW * max(float(out.max(initial=0.0)), 0.0)] = 0.0
+    return out
 
 
 def predict(method: str, data: ForecastData, origin_days: float, period: str, params: ForecastParams = ForecastParams(),
