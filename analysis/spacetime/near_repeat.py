@@ -129,6 +129,8 @@ class KnoxResult:
             f"within {d1:g} m" if d0 == 0 else f"between {d0:g} and {d1:g} m")
         when = "on the same day" if (t0, t1) == (0.0, 1.0) else (
             f"within {t1:g} days" if t0 == 0 else f"{t0:g} to {t1:g} days later")
+        if where.startswith("within ") and when.startswith("within "):  # one "within": "within 100 m and 7 days"
+            when = when[len("within "):]
         p = self.p_value[i, j]
         p_text = f"p = {p:.3f}" if p >= 0.001 else f"p < 0.001"
         return (f"{where.capitalize()} and {when} of a {self.crime}, the chance of another is "

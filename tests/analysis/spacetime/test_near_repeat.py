@@ -80,7 +80,7 @@ def test_planted_repeats__found_in_the_right_cell_with_the_smallest_p():
     assert r.knox_ratio[0, 0] > 3 and r.p_value[0, 0] == pytest.approx(1 / 200)
     assert r.strongest() == (0, 0)
     s = r.sentence()
-    assert s.startswith("Within 100 m and within 7 days of a burglary, the chance of another is") and "p = 0.005" in s
+    assert s.startswith("Within 100 m and 7 days of a burglary, the chance of another is") and "p = 0.005" in s
 
 
 def test_sentence__nothing_significant_says_so():
