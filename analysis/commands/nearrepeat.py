@@ -43,10 +43,10 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from analysis.csvfile import write_csv
-    from analysis.spacetime.pipeline import knox_run
+    from analysis.spacetime.pipeline import crime_word, knox_run
 
     result = load_input(args, geometry=False)
-    crime = ", ".join(args.crime_types).lower() if getattr(args, "crime_types", None) else "incident"
+    crime = crime_word(getattr(args, "crime_types", None) or ())
     run_ = knox_run(result.incidents, distance_bands_m=_floats(args.distance_bands, "--distance-bands"),
                     time_bands_days=_floats(args.time_bands, "--time-bands"), metric=args.metric,
                     permutations=args.permutations, seed=args.seed, crime=crime)

@@ -185,3 +185,46 @@ def knox_run(incidents, *, distance_bands_m: Sequence[float] = DEFAULT_DISTANCE_
     knox = knox_test(xy[keep], days, distance_bands_m=distance_bands_m, time_bands_days=time_bands_days,
                      metric=metric, permutations=permutations, seed=seed, crime=crime, progress=progress)
     return KnoxRun(knox, int((~keep).sum()), crs)
+
+
+def crime_word(crime_types: Sequence[str] = ()) -> str:
+    """What the incidents are, for the Knox sentence: the filtered crime types, else ``incident``."""
+    return ", ".join(crime_types).lower() if crime_types else "incident"
+
+
+@dataclass(frozen=True)
+class SpacetimeRuns:
+    """Both analyses of one set of incidents; where one cannot be made, ``None`` and the reason
+    (the :class:`~analysis.progress.BeatwiseError` message, e.g. month-only data, too few steps)."""
+
+    emerging: Optional[EmergingRun]
+    emerging_note: str
+    knox: Optional[KnoxRun]
+    knox_note: str
+    permutations: int
+
+    def summary(self) -> dict:
+        return {"emerging": self.emerging.summary() if self.emerging else None, "emerging_note": self.emerging_note,
+                "knox": self.knox.summary() if self.knox else None, "knox_note": self.knox_note,
+                "permutations": self.permutations}
+
+
+def spacetime_runs(incidents, *, knox_incidents=None, permutations: int = DEFAULT_PERMUTATIONS,
+                   seed: int = DEFAULT_SEED, crime: str = "incident", cell_m: float = DEFAULT_CELL_M,
+                   study_area_path=None, progress: Optional[ProgressFn] = None) -> SpacetimeRuns:
+    """:func:`emerging_run` of ``incidents`` and :func:`knox_run` of ``knox_incidents`` (default the
+    same), each with its defaults; a user error in one becomes its note and the other still runs.
+    ``Cancelled`` from ``progress`` goes through."""
+    emerging, e_note, knox, k_note = None, "", None, ""
+    try:
+        emerging = emerging_run(incidents, cell_m=cell_m, study_area_path=study_area_path,
+                                progress=scaled(progress, 0.0, 0.2))
+    except BeatwiseError as exc:
+        e_note = str(exc)
+    try:
+        knox = knox_run(incidents if knox_incidents is None else knox_incidents, permutations=permutations,
+                        seed=seed, crime=crime, progress=scaled(progress, 0.2, 1.0))
+    except BeatwiseError as exc:
+        k_note = str(exc)
+    report(progress, 1.0, "Emerging hot spots and near-repeat done")
+    return SpacetimeRuns(emerging, e_note, knox, k_note, int(permutations))
