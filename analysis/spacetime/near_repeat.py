@@ -110,11 +110,16 @@ class KnoxResult:
                              "p_value": float(self.p_value[i, j])})
         return pd.DataFrame(rows)
 
+    def significant(self) -> np.ndarray:
+        """Cells with more pairs than chance gives: p <= :data:`ALPHA` and a Knox ratio above 1."""
+        ratio = np.asarray(self.knox_ratio, dtype=float)
+        with np.errstate(invalid="ignore"):
+            return (np.asarray(self.p_value) <= ALPHA) & np.isfinite(ratio) & (ratio > 1)
+
     def strongest(self) -> Optional[tuple[int, int]]:
-        """The significant cell (p <= :data:`ALPHA`, ratio > 1) nearest in space, then time."""
-        cells = [(i, j) for i in range(self.observed.shape[0]) for j in range(self.observed.shape[1])
-                 if self.p_value[i, j] <= ALPHA and np.isfinite(self.knox_ratio[i, j]) and self.knox_ratio[i, j] > 1]
-        return min(cells) if cells else None
+        """The significant cell (:meth:`significant`) nearest in space, then time."""
+        cells = np.argwhere(self.significant())
+        return tuple(int(v) for v in cells[0]) if len(cells) else None
 
     def sentence(self) -> str:
         """The finding in one sentence, with its numbers."""
