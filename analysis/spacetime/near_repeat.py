@@ -132,18 +132,23 @@ class KnoxResult:
         d0, d1 = self.distance_bands_m[i], self.distance_bands_m[i + 1]
         t0, t1 = self.time_bands_days[j], self.time_bands_days[j + 1]
         where = "at the same place" if (d0, d1) == (0.0, 1.0) else (
-            f"within {d1:g} m" if d0 == 0 else f"between {d0:g} and {d1:g} m")
-        when = "on the same day" if (t0, t1) == (0.0, 1.0) else (
-            f"within {t1:g} days" if t0 == 0 else f"{t0:g} to {t1:g} days later")
+            f"within {d1:g} m" if d0 == 0 else f"between {d0:g} and {d1:g} m away")
+        # the time band carries its own link to the incident: "as", "of", "after"
+        when = "on the same day as" if (t0, t1) == (0.0, 1.0) else (
+            f"within {t1:g} days of" if t0 == 0 else f"{t0:g} to {t1:g} days after")
         if where.startswith("within ") and when.startswith("within "):  # one "within": "within 100 m and 7 days"
             when = when[len("within "):]
         p = self.p_value[i, j]
-        p_text = f"p = {p:.3f}" if p >= 0.001 else f"p < 0.001"
-        article = "an" if self.crime[:1].lower() in "aeiou" else "a"
-        return (f"{where.capitalize()} and {when} of {article} {self.crime}, the chance of another is "
-                f"{self.knox_ratio[i, j]:.1f} times what chance alone gives ({p_text}; "
+        p_text = f"p = {p:.3f}" if p >= 0.001 else "p < 0.001"
+        # crime types are often plural ("vehicle crime", "violence and sexual offences"): "an incident of"
+        subject = "an incident" if self.crime == "incident" else f"an incident of {self.crime}"
+        ratio, expected = float(self.knox_ratio[i, j]), float(self.expected[i, j])
+        ratio_text = f"{ratio:.2f}" if ratio < 2 else f"{ratio:.1f}"
+        expected_text = f"{expected:,.0f}" if expected >= 100 else f"{expected:.2g}"
+        return (f"{where.capitalize()} and {when} {subject}, the chance of another is "
+                f"{ratio_text} times what chance alone gives ({p_text}; "
                 f"{int(self.observed[i, j]):,} pair{'s' if self.observed[i, j] != 1 else ''} against "
-                f"{self.expected[i, j]:.2g} expected; bands "
+                f"{expected_text} expected; bands "
                 f"{self.distance_labels[i]} x {self.time_labels[j]}).")
 
     def summary(self) -> dict:
