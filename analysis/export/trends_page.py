@@ -67,8 +67,9 @@ def trends_briefing(incidents, *, filters=None, areas=None, study_area_path=None
     return TrendsBriefing(runs, scope, len(incidents), areas)
 
 
-def map_view(areas, top: int = TOP_HOTSPOTS, margin_m: float = VIEW_MARGIN_M):
-    """(x0, x1, y0, y1): the ``top`` hotspots and ``margin_m`` around them, square; None without areas."""
+def map_view(areas, top: int = TOP_HOTSPOTS, margin_m: float = VIEW_MARGIN_M, grid=None):
+    """(x0, x1, y0, y1): the ``top`` hotspots and ``margin_m`` around them, square, within ``grid``
+    (the cube's GridSpec) when given; None without areas or outside the grid."""
     if areas is None or not areas.hotspots:
         return None
     import shapely
@@ -76,7 +77,12 @@ def map_view(areas, top: int = TOP_HOTSPOTS, margin_m: float = VIEW_MARGIN_M):
     x0, y0, x1, y1 = shapely.union_all([h.geometry for h in areas.hotspots[:top]]).buffer(margin_m).bounds
     half = max(x1 - x0, y1 - y0) / 2
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    return (cx - half, cx + half, cy - half, cy + half)
+    x0, x1, y0, y1 = cx - half, cx + half, cy - half, cy + half
+    if grid is not None:
+        x0, x1, y0, y1 = max(x0, grid.x0), min(x1, grid.x1), max(y0, grid.y0), min(y1, grid.y1)
+        if not (x1 > x0 and y1 > y0):
+            return None
+    return (x0, x1, y0, y1)
 
 
 def _plain(note: str) -> str:
@@ -103,10 +109,10 @@ def _emerging_part(doc, t: TrendsBriefing) -> None:
              f"{len(e.steps)} {er.step}s ({e.steps[0]} to {e.steps[-1]}); Gi* in each {er.step} with a "
              f"{e.distance_m:.0f} m band, the trend of each cell by Mann-Kendall, classes as ArcGIS Emerging Hot "
              f"Spot Analysis. Found: {found}.", size=9)
-    view = map_view(t.areas)
-    where = (f"the top {min(TOP_HOTSPOTS, len(t.areas.hotspots))} hotspot areas (outlined, numbered) and "
-             f"{VIEW_MARGIN_M:g} m around them") if view is not None else "the study area"
-    fig = emerging_figure(e, f"Emerging hot spot classes: {where}", view=view, figsize=(8.5, 5.6), dpi=100,
+    view = map_view(t.areas, grid=e.grid)
+    where = (f"around the top {min(TOP_HOTSPOTS, len(t.areas.hotspots))} hotspot areas (outlined, numbered)"
+             if view is not None else "over the study area")
+    fig = emerging_figure(e, f"Emerging hot spot classes {where}", view=view, figsize=(8.5, 5.6), dpi=100,
                           areas=t.areas if view is not None else None)
     doc.image(fig, dpi=200, max_height=0.38)
     for w in e.warnings:
