@@ -44,7 +44,7 @@ TASK_LABELS = {"project": "Opening", "import": "Importing", "incidents": "Filter
                "hotspots": "Hotspots", "temporal": "When", "comparison": "Before/after",
                "streets": "Streets", "street_profile": "Street profile", "shifts": "Shifts",
                "save": "Saving", "autosave": "Autosaving", "layer": "Reading layer",
-               "export": "Exporting briefing", "patrols": "Patrols"}
+               "export": "Exporting briefing", "patrols": "Patrols", "spacetime": "Over time"}
 ANALYSES = ("hotspots", "temporal", "streets", "shifts")
 
 
@@ -99,6 +99,7 @@ class MainWindow(QMainWindow):
         self.shifts_panel = self._make_shifts_panel()
         self.patrols_panel = self._make_patrols_panel()
         self.rota_panel = self._make_rota_panel()
+        self.spacetime_panel = self._make_spacetime_panel()
         self.layers_panel = LayersPanel(self.map)
         self.identify_view = QTextBrowser()
         self.identify_view.setObjectName("identify")
@@ -112,6 +113,9 @@ class MainWindow(QMainWindow):
         self._add_dock("patrols", "Patrols", self.patrols_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self._add_dock("rota", "Rota", self.rota_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self._add_dock("temporal", "When", self.temporal_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self._add_dock("spacetime", "Over time", self.spacetime_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.docks["temporal"], self.docks["spacetime"])
+        self.docks["temporal"].raise_()
         self.tabifyDockWidget(self.docks["hotspots"], self.docks["streets"])
         self.tabifyDockWidget(self.docks["streets"], self.docks["shifts"])
         self.tabifyDockWidget(self.docks["shifts"], self.docks["patrols"])
@@ -149,6 +153,14 @@ class MainWindow(QMainWindow):
 
         panel = RotaPanel(self.model, self.tasks)
         panel.failed.connect(lambda message: self.show_error("Rota failed", message))
+        panel.message.connect(lambda text: self.status_message.setText(text))
+        return panel
+
+    def _make_spacetime_panel(self) -> QWidget:
+        from desktop.panels.spacetime_panel import SpacetimePanel
+
+        panel = SpacetimePanel(self.model, self.tasks, self.map)
+        panel.failed.connect(lambda message: self.show_error("Over time failed", message))
         panel.message.connect(lambda text: self.status_message.setText(text))
         return panel
 

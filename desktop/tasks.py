@@ -30,7 +30,8 @@ ANALYSIS_MODULES = ("analysis.filters", "analysis.ingest.incidents", "analysis.p
                     "analysis.hotspots.kde", "analysis.hotspots.areas", "analysis.hotspots.gistar",
                     "analysis.hotspots.surface", "analysis.hotspots.detail", "analysis.hotspots.outliers",
                     "analysis.temporal.matrix", "analysis.temporal.compare", "analysis.hotspots.streets",
-                    "analysis.hotspots.street_ranking", "analysis.ingest.tracks", "analysis.patrols.report",
+                    "analysis.hotspots.street_ranking", "analysis.spacetime.pipeline",
+                    "analysis.spacetime.hotspot_matrix", "analysis.ingest.tracks", "analysis.patrols.report",
                     "analysis.patrols.presence", "analysis.patrols.visits", "analysis.patrols.gap",
                     "analysis.patrols.on_duty",
                     "analysis.staffing.timing", "pyproj", "shapely", "geopandas")
@@ -211,6 +212,7 @@ class HotspotRun:
     gi_band_rule: Optional[str] = None
     source: Any = None
     overview: Any = None   # the surface as drawn whole (block means, analysis.hotspots.detail.display_overview)
+    matrix: Any = None     # rank -> MatrixClass (analysis.spacetime.hotspot_matrix, after Ratcliffe 2004)
 
 
 @task
@@ -219,16 +221,19 @@ def run_hotspots(incidents, filters: Filters, params: HotspotParams,
     """``beatwise hotspots`` for the app: the same steps, the same defaults (DESIGN.md section 3)."""
     from analysis.hotspots.analysis import hotspot_analysis
     from analysis.hotspots.detail import SurfaceSource, display_overview
+    from analysis.spacetime.hotspot_matrix import hotspot_matrix
 
     pts = _filtered_for_hotspots(incidents, filters, progress)
-    run = hotspot_analysis(pts, params.to_options(), progress=scaled(progress, 0.02, 1.0))
+    run = hotspot_analysis(pts, params.to_options(), progress=scaled(progress, 0.02, 0.97))
     surface, areas, gi, xy = run.surface, run.areas, run.gi, run.xy
     mode, outliers, band_rule, warnings = run.mode, run.outliers, run.distance_rule, run.warnings
+    report(progress, 0.97, "Hotspot matrix")
+    matrix = hotspot_matrix(areas, run.incidents, xy)
     report(progress, 1.0, f"{len(areas.hotspots)} hotspot areas")
     xy.flags.writeable = False
     return HotspotRun(params, filters, len(run.incidents), surface, areas, gi, warnings, mode=mode, outliers=outliers,
                       gi_band_rule=band_rule, source=SurfaceSource(xy, None, surface),
-                      overview=display_overview(surface))
+                      overview=display_overview(surface), matrix=matrix)
 
 
 def _filtered_for_hotspots(incidents, filters: Filters, progress: Optional[ProgressFn]):
@@ -349,6 +354,36 @@ def run_comparison(incidents, filters: Filters, at, street: Optional[str] = None
     report(progress, 0.0, "Selecting incidents")
     pts = _temporal_scope(incidents, filters, street, street_area, hotspot)
     return compare_periods(pts, at, scaled(progress, 0.1, 1.0))
+
+
+# ---------------------------------------------------------------------------------- over time
+#: Knox permutations in the app (the command's default is 999): p-values down to 0.005, in seconds.
+APP_PERMUTATIONS = 199
+
+
+@dataclass(frozen=True)
+class SpacetimeRun:
+    """Emerging hot spots and the near-repeat test of the filtered incidents
+    (:class:`analysis.spacetime.pipeline.SpacetimeRuns`: each result, or why there is none)."""
+
+    runs: Any
+    filters: Filters
+
+
+@task
+def run_spacetime(incidents, filters: Filters, permutations: int = APP_PERMUTATIONS,
+                  progress: Optional[ProgressFn] = None) -> SpacetimeRun:
+    """``beatwise emerging`` and ``beatwise nearrepeat`` on the filtered incidents, their defaults
+    (:func:`analysis.spacetime.pipeline.spacetime_runs`)."""
+    from analysis.spacetime.pipeline import crime_word, spacetime_runs
+
+    report(progress, 0.0, "Applying the filters")
+    pts = apply_filters(incidents, filters)
+    if len(pts) == 0:
+        raise BeatwiseError("No incidents pass the filters: widen them (crime types, dates, area).")
+    runs = spacetime_runs(pts, permutations=permutations, crime=crime_word(filters.crime_types),
+                          progress=scaled(progress, 0.02, 1.0))
+    return SpacetimeRun(runs, filters)
 
 
 # ---------------------------------------------------------------------------------- streets

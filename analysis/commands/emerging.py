@@ -3,13 +3,11 @@ from __future__ import annotations
 
 from analysis.commands._common import (add_filter_arguments, add_input_arguments, filters_from_args, finish,
                                        import_summary, load_input, out_dir, say, titled)
-from analysis.progress import BeatwiseError
-
-DEFAULT_CELL_M = 200.0
 
 
 def register(sub) -> None:
     from analysis.spacetime.emerging import MIN_STEPS, RULES
+    from analysis.spacetime.pipeline import DEFAULT_CELL_M
     from analysis.spacetime.steps import STEPS
 
     p = sub.add_parser(
@@ -37,39 +35,16 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    import numpy as np
-
-    from analysis.hotspots.gistar import data_gi_distance_m
-    from analysis.hotspots.grid import GridSpec, points_xy
-    from analysis.hotspots.outliers import without_outliers
-    from analysis.hotspots.study_area import read_study_area, study_area_for
-    from analysis.spacetime.emerging import emerging_hot_spots
-    from analysis.spacetime.steps import time_steps
+    from analysis.spacetime.pipeline import emerging_run
 
     result = load_input(args, geometry=False)
-    incidents = result.incidents
-    if len(incidents) == 0:
-        raise BeatwiseError("no incidents: widen the filters or check the input")
-    _, crs = points_xy(incidents.iloc[:0])
-    boundary = read_study_area(args.study_area, crs) if args.study_area else None
-    incidents, outliers = without_outliers(incidents, boundary=boundary, source=args.study_area)
-    prec = incidents["time_precision"].astype(str).to_numpy()
-    step = args.step or ("month" if (prec == "month").all() else "week")
-    keep, index, labels = time_steps(incidents["t_start"].to_numpy(), prec, step)
-    xy, _ = points_xy(incidents)
-    xy = xy[keep]
-    distance = args.distance_m
-    grid = GridSpec.for_points(xy, cell_m=args.cell_m, margin_m=2 * args.cell_m, crs=crs)
-    rule = f"given: {distance:g} m (--distance-m)" if distance else None
-    if not distance:
-        distance, rule = data_gi_distance_m(xy, grid)
-    study = study_area_for(xy, grid, band_m=distance, boundary_path=args.study_area)
-    ehs = emerging_hot_spots(index, labels, xy, grid, study, distance_m=distance, time_lag=args.time_lag,
-                             rules=args.rules, fdr=not args.no_fdr, min_steps=args.min_steps)
+    run_ = emerging_run(result.incidents, cell_m=args.cell_m, distance_m=args.distance_m, step=args.step,
+                        time_lag=args.time_lag, rules=args.rules, fdr=not args.no_fdr, min_steps=args.min_steps,
+                        study_area_path=args.study_area)
+    ehs, step, crs = run_.result, run_.step, run_.crs
+    grid, labels, distance = ehs.grid, ehs.steps, ehs.distance_m
     summary = {"input": [str(p) for p in args.inputs], "import": import_summary(result.report),
-               "filters": filters_from_args(args).to_dict(), "out_of_area": outliers.summary(), "step": step,
-               "n_incidents": int(keep.sum()), "n_without_date": int((~keep).sum()), "distance_rule": rule,
-               "study_area": study.summary(), **ehs.summary()}
+               "filters": filters_from_args(args).to_dict(), **run_.summary()}
     files = []
     folder = out_dir(args.out)
     if folder is not None:

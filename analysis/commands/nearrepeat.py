@@ -41,35 +41,18 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def incident_days(incidents) -> tuple[np.ndarray, np.ndarray]:
-    """``(keep, day numbers)``: incidents with a date (day precision or finer), their local day."""
-    prec = incidents["time_precision"].astype(str).to_numpy()
-    if len(prec) and np.isin(prec, ["month"]).all():
-        raise BeatwiseError("these incidents have months only (data.police.uk): the near-repeat test needs "
-                            "dates. Use force data with dates or times.")
-    t = incidents["t_start"].to_numpy().astype("datetime64[ns]")
-    keep = ~np.isnat(t) & np.isin(prec, ["day", "minute", "window"])
-    return keep, t[keep].astype("datetime64[D]").astype(np.int64)
-
-
 def run(args) -> int:
     from analysis.csvfile import write_csv
-    from analysis.hotspots.grid import points_xy
-    from analysis.spacetime.near_repeat import knox_test
+    from analysis.spacetime.pipeline import crime_word, knox_run
 
     result = load_input(args, geometry=False)
-    incidents = result.incidents
-    if len(incidents) == 0:
-        raise BeatwiseError("no incidents to test: widen the filters or check the input")
-    keep, days = incident_days(incidents)
-    xy, crs = points_xy(incidents)
-    crime = ", ".join(args.crime_types).lower() if getattr(args, "crime_types", None) else "incident"
-    knox = knox_test(xy[keep], days, distance_bands_m=_floats(args.distance_bands, "--distance-bands"),
-                     time_bands_days=_floats(args.time_bands, "--time-bands"), metric=args.metric,
-                     permutations=args.permutations, seed=args.seed, crime=crime)
+    crime = crime_word(getattr(args, "crime_types", None) or ())
+    run_ = knox_run(result.incidents, distance_bands_m=_floats(args.distance_bands, "--distance-bands"),
+                    time_bands_days=_floats(args.time_bands, "--time-bands"), metric=args.metric,
+                    permutations=args.permutations, seed=args.seed, crime=crime)
+    knox = run_.result
     summary = {"input": [str(p) for p in args.inputs], "import": import_summary(result.report),
-               "filters": filters_from_args(args).to_dict(), "crs": crs,
-               "n_without_date": int((~keep).sum()), **knox.summary(),
+               "filters": filters_from_args(args).to_dict(), **run_.summary(),
                "note": "Bands are [a, b): the Near Repeat Calculator labels a band 'a to b' but computes "
                        "[a-1, b) (Steenbeek, NearRepeat vignette 'NRC')."}
     files = []

@@ -15,7 +15,7 @@ from analysis.spacetime.near_repeat import ALPHA, KnoxResult
 def knox_figure(result: KnoxResult, title: str, subtitle: str = "", *, dpi: int = 150) -> Figure:
     """The heat table of ``result`` (rows distance bands, nearest first; columns time bands)."""
     ratio = np.asarray(result.knox_ratio, dtype=float)
-    sig = (np.asarray(result.p_value) <= ALPHA) & np.isfinite(ratio) & (ratio > 1)
+    sig = result.significant()
     n_d, n_t = ratio.shape
     fig = Figure(figsize=(1.6 + 1.25 * n_t, 1.4 + 0.5 * n_d), dpi=dpi, layout="constrained")
     FigureCanvasAgg(fig)

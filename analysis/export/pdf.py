@@ -6,7 +6,8 @@ writes into a folder:
 
 * ``briefing.pdf`` - A4 portrait pages: (1) summary: hotspot map with the top five numbered, their
   table, three headline sentences; (2) when: hour x weekday heatmap and peak times (the month
-  series for month-only data); (3) the street profile; (4) shift timing; (5) method: every
+  series for month-only data); (3) the street profile; (4) shift timing; patrol presence when the
+  project has patrol data; trends and repeats (:mod:`analysis.export.trends_page`); (5) method: every
   parameter, the data sources and date range, rejected rows and why, and the caveats. The
   protective marking (default ``OFFICIAL-SENSITIVE``) is printed at the top and the bottom of
   every page and is the first and last text of each page.
@@ -43,6 +44,7 @@ from matplotlib.figure import Figure
 from analysis.export.mapfig import (A4_IN, PRINT_DPI, MapData, add_colorbar, axes_aspect, choose_extent, draw_map,
                                     hotspot_gi_class, map_figure)
 from analysis.export.patrol_page import add_patrol_page, patrol_briefing
+from analysis.export.trends_page import add_trends_page, trends_briefing
 from analysis.filters import Filters, apply_filters
 from analysis.hotspots.adaptive import DEFAULT_K
 from analysis.hotspots.areas import DEFAULT_MAX_HOTSPOT_KM2, DEFAULT_MIN_INCIDENTS, DEFAULT_TOP_PERCENT
@@ -195,6 +197,7 @@ class BriefingData:
     produced: str = ""
     warnings: tuple = ()
     patrols: object = field(default=None, repr=False)  # PatrolReport when the project has patrol data
+    trends: object = field(default=None, repr=False)   # TrendsBriefing (analysis.export.trends_page)
     out_of_area: object = field(default=None, repr=False)
     bandwidth_mode: object = field(default=None, repr=False)
     gi_band_rule: str = ""
@@ -339,9 +342,12 @@ def compute_briefing(project, options: BriefingOptions = BriefingOptions(), *,
     patrols, patrol_note = patrol_briefing(project, incidents, areas, surface, filters=options.filters)
     if patrol_note:
         warnings.append(patrol_note)
+    report(progress, 0.99, "Trends and repeats")
+    trends = trends_briefing(incidents, filters=options.filters, areas=areas, study_area_path=options.study_area_path,
+                             progress=scaled(progress, 0.99, 1.0))
     report(progress, 1.0, "Analyses done")
     return BriefingData(
-        patrols=patrols,
+        patrols=patrols, trends=trends,
         title=title, marking=normalise_marking(options.marking), synthetic=synthetic, incidents=incidents,
         report=rep, filters=options.filters,
         map=MapData(incidents=incidents, surface=surface, hotspots=areas, gi=gi, streets=street_lines,
@@ -994,6 +1000,8 @@ def briefing_pages(data: BriefingData) -> list[Figure]:
         _page_shifts(doc)
     if data.patrols is not None:
         add_patrol_page(doc, data.patrols)
+    if data.trends is not None:
+        add_trends_page(doc, data.trends)
     _page_method(doc)
     return doc.finish()
 
@@ -1148,6 +1156,7 @@ def briefing_summary(data: BriefingData, pages: int, paths: Sequence[Path]) -> d
             "share_of_area": data.street.share_of_area, "method": data.street.method},
         "shifts": None if data.shifts is None else data.shifts.summary(),
         "patrol_gaps": None if data.patrols is None else [g.to_dict() for g in data.patrols.gap.gaps],
+        "trends": None if data.trends is None else data.trends.summary(),
         "headlines": _headlines(data),
         "warnings": list(data.warnings),
         "files": [str(p) for p in paths],

@@ -152,6 +152,10 @@ class EmergingHotSpots:
         got = dict(zip(names.tolist(), n.tolist()))
         return {c: int(got.get(c, 0)) for c in CLASSES if got.get(c, 0)}
 
+    def n_patterned(self) -> int:
+        """Cells of the study area with a class other than "no pattern detected"."""
+        return int(sum(n for c, n in self.class_counts().items() if c != "no pattern detected"))
+
     def summary(self) -> dict:
         return {"steps": list(self.steps), "n_steps": len(self.steps), "cell_m": self.grid.cell_m,
                 "distance_m": self.distance_m, "time_lag": self.time_lag, "rules": self.rules, "alpha": self.alpha,

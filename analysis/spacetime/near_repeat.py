@@ -110,31 +110,45 @@ class KnoxResult:
                              "p_value": float(self.p_value[i, j])})
         return pd.DataFrame(rows)
 
+    def significant(self) -> np.ndarray:
+        """Cells with more pairs than chance gives: p <= :data:`ALPHA` and a Knox ratio above 1."""
+        ratio = np.asarray(self.knox_ratio, dtype=float)
+        with np.errstate(invalid="ignore"):
+            return (np.asarray(self.p_value) <= ALPHA) & np.isfinite(ratio) & (ratio > 1)
+
     def strongest(self) -> Optional[tuple[int, int]]:
-        """The significant cell (p <= :data:`ALPHA`, ratio > 1) nearest in space, then time."""
-        cells = [(i, j) for i in range(self.observed.shape[0]) for j in range(self.observed.shape[1])
-                 if self.p_value[i, j] <= ALPHA and np.isfinite(self.knox_ratio[i, j]) and self.knox_ratio[i, j] > 1]
-        return min(cells) if cells else None
+        """The significant cell (:meth:`significant`) nearest in space, then time."""
+        cells = np.argwhere(self.significant())
+        return tuple(int(v) for v in cells[0]) if len(cells) else None
 
     def sentence(self) -> str:
         """The finding in one sentence, with its numbers."""
         cell = self.strongest()
         if cell is None:
-            return (f"No distance and time band holds more pairs of {self.crime} incidents than chance alone gives "
+            pairs = "incidents" if self.crime == "incident" else f"{self.crime} incidents"
+            return (f"No distance and time band holds more pairs of {pairs} than chance alone gives "
                     f"(none has p <= {ALPHA:g} with a Knox ratio above 1; {self.permutations} permutations).")
         i, j = cell
         d0, d1 = self.distance_bands_m[i], self.distance_bands_m[i + 1]
         t0, t1 = self.time_bands_days[j], self.time_bands_days[j + 1]
         where = "at the same place" if (d0, d1) == (0.0, 1.0) else (
-            f"within {d1:g} m" if d0 == 0 else f"between {d0:g} and {d1:g} m")
-        when = "on the same day" if (t0, t1) == (0.0, 1.0) else (
-            f"within {t1:g} days" if t0 == 0 else f"{t0:g} to {t1:g} days later")
+            f"within {d1:g} m" if d0 == 0 else f"between {d0:g} and {d1:g} m away")
+        # the time band carries its own link to the incident: "as", "of", "after"
+        when = "on the same day as" if (t0, t1) == (0.0, 1.0) else (
+            f"within {t1:g} days of" if t0 == 0 else f"{t0:g} to {t1:g} days after")
+        if where.startswith("within ") and when.startswith("within "):  # one "within": "within 100 m and 7 days"
+            when = when[len("within "):]
         p = self.p_value[i, j]
-        p_text = f"p = {p:.3f}" if p >= 0.001 else f"p < 0.001"
-        return (f"{where.capitalize()} and {when} of a {self.crime}, the chance of another is "
-                f"{self.knox_ratio[i, j]:.1f} times what chance alone gives ({p_text}; "
+        p_text = f"p = {p:.3f}" if p >= 0.001 else "p < 0.001"
+        # crime types are often plural ("vehicle crime", "violence and sexual offences"): "an incident of"
+        subject = "an incident" if self.crime == "incident" else f"an incident of {self.crime}"
+        ratio, expected = float(self.knox_ratio[i, j]), float(self.expected[i, j])
+        ratio_text = f"{ratio:.2f}" if ratio < 2 else f"{ratio:.1f}"
+        expected_text = f"{expected:,.0f}" if expected >= 100 else f"{expected:.2g}"
+        return (f"{where.capitalize()} and {when} {subject}, the chance of another is "
+                f"{ratio_text} times what chance alone gives ({p_text}; "
                 f"{int(self.observed[i, j]):,} pair{'s' if self.observed[i, j] != 1 else ''} against "
-                f"{self.expected[i, j]:.2g} expected; bands "
+                f"{expected_text} expected; bands "
                 f"{self.distance_labels[i]} x {self.time_labels[j]}).")
 
     def summary(self) -> dict:
@@ -227,22 +241,25 @@ def knox_test(xy: np.ndarray, days: np.ndarray, *, distance_bands_m: Sequence[fl
     i, j, d_bin = i[ok], j[ok], d_bin[ok]
     n_d = len(d_breaks) - 1
     observed = _table(d_bin, np.abs(days[i] - days[j]), t_breaks, n_d)
-    # the permutations' inner loop on int32: a lookup from whole days apart to the time band (the
-    # pairs' distance band is fixed), an extra "not counted" bin instead of a mask
+    # the permutations' inner loop: a lookup from whole days apart to the time band, with an extra
+    # "not counted" band per distance band instead of a mask; the pairs' indices stay intp (no cast
+    # per permutation) and the arithmetic is in place (half the time of a masked version)
     n_t = len(t_breaks) - 1
     span = int(days.max() - days.min())
     lut = np.searchsorted(t_breaks, np.arange(span + 1), side="right") - 1
-    lut = np.where((lut >= 0) & (lut < n_t), lut, -1).astype(np.int32)
-    trash = n_d * n_t
-    base = (d_bin * n_t).astype(np.int32)  # per pair: base + its time band, or the trash bin
+    lut = np.where((lut >= 0) & (lut < n_t), lut, n_t).astype(np.int32)
+    base = (d_bin * (n_t + 1)).astype(np.int32)  # per pair: base + its time band (n_t: not counted)
     local = (days - days.min()).astype(np.int32)
-    i32, j32 = i.astype(np.int32), j.astype(np.int32)
+    ip, jp = i.astype(np.intp, copy=False), j.astype(np.intp, copy=False)
+    del i, j
 
     def table_of(shuffled: np.ndarray) -> np.ndarray:
-        apart = np.abs(shuffled[i32] - shuffled[j32])
-        t_bin = lut[apart]
-        cell = np.where(t_bin >= 0, base + t_bin, trash)
-        return np.bincount(cell, minlength=trash + 1)[:trash].reshape(n_d, n_t)
+        apart = shuffled[ip]
+        apart -= shuffled[jp]
+        np.abs(apart, out=apart)
+        cell = lut[apart]
+        cell += base
+        return np.bincount(cell, minlength=n_d * (n_t + 1)).reshape(n_d, n_t + 1)[:, :n_t]
 
     assert np.array_equal(table_of(local), observed)  # the fast path counts as the plain one
     sims = np.empty((permutations,) + observed.shape, dtype=np.int64)
@@ -281,4 +298,4 @@ def knox_test(xy: np.ndarray, days: np.ndarray, *, distance_bands_m: Sequence[fl
         a.flags.writeable = False
         frozen.append(a)
     return KnoxResult(tuple(float(v) for v in d_breaks), tuple(float(v) for v in t_breaks), metric, permutations,
-                      int(seed), n, int(len(i)), *frozen, crime=crime)
+                      int(seed), n, int(len(ip)), *frozen, crime=crime)

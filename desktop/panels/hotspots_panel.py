@@ -80,6 +80,22 @@ def status_text(run) -> str:
     return "; ".join(parts) + "."
 
 
+TABLE_COLUMNS = ("#", "Incidents", "Share", "Area km²", "PAI", "Matrix", "Main location")
+
+
+def matrix_item(m) -> QTableWidgetItem:
+    """A hotspot's matrix class, "clustered / acute", the numbers behind it and the response as its
+    tooltip (:class:`analysis.spacetime.hotspot_matrix.MatrixClass`; None: not computed)."""
+    if m is None:
+        return QTableWidgetItem("")
+    item = QTableWidgetItem(f"{m.spatial} / {m.temporal}")
+    busiest = (f"; its peak hours from {m.peak_start_hour:02d}:00 hold {100 * m.peak_hours_share:.0f}%"
+               if m.peak_hours_share is not None else "; no time of day")
+    item.setToolTip(f"Busiest place {100 * m.top_place_share:.0f}% of the incidents, busiest fifth of the cells "
+                    f"{100 * m.top_cells_share:.0f}%{busiest}.\nSuggested: {m.response}.")
+    return item
+
+
 def _num_item(value: float, text: str) -> QTableWidgetItem:
     item = QTableWidgetItem(text)
     item.setData(Qt.ItemDataRole.UserRole, float(value))
@@ -238,18 +254,19 @@ class HotspotsPanel(QWidget):
         self.summary = QLabel("Run to map where incidents concentrate.")
         self.summary.setWordWrap(True)
         self.summary.setObjectName("hotspotSummary")
-        self.table = QTableWidget(0, 6)
-        self.table.setHorizontalHeaderLabels(["#", "Incidents", "Share", "Area km²", "PAI", "Main location"])
+        self.table = QTableWidget(0, len(TABLE_COLUMNS))
+        self.table.setHorizontalHeaderLabels(list(TABLE_COLUMNS))
         self.table.verticalHeader().setVisible(False)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         header = self.table.horizontalHeader()
-        for i in range(5):
+        for i in range(len(TABLE_COLUMNS) - 1):
             header.setSectionResizeMode(i, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(len(TABLE_COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         self.table.setToolTip("Click a hotspot to zoom the map to it and show its numbers. PAI: share of "
-                              "incidents / share of area (Chainey et al. 2008).")
+                              "incidents / share of area (Chainey et al. 2008). Matrix: spread in space / "
+                              "over the day (after Ratcliffe 2004's hotspot matrix; hover for the response).")
         self.table.itemSelectionChanged.connect(self._selected)
 
         layout = QVBoxLayout(self)
@@ -367,8 +384,9 @@ class HotspotsPanel(QWidget):
                 area.setToolTip("Part of a larger area, split at its density peaks")
             self.table.setItem(r, 3, area)
             self.table.setItem(r, 4, _num_item(h.pai, f"{h.pai:.1f}"))
+            self.table.setItem(r, 5, matrix_item((getattr(run, "matrix", None) or {}).get(h.rank)))
             loc = h.locations[0] if h.locations else ""
-            self.table.setItem(r, 5, QTableWidgetItem(loc))
+            self.table.setItem(r, 6, QTableWidgetItem(loc))
         self.table.blockSignals(False)
 
     def select_rank(self, rank: Optional[int]) -> None:

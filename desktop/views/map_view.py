@@ -47,11 +47,12 @@ LAYER_TITLES = {
     "incidents": "Incidents",
     "hotspots": "Hotspot areas",
     "presence": "Patrol presence",
+    "emerging": "Emerging hot spots",
     "units": "Units in the chosen hour",
 }
-LAYER_ORDER = ("units", "hotspots", "incidents", "gi", "presence", "density", "streets", "boundaries",
+LAYER_ORDER = ("units", "hotspots", "incidents", "gi", "emerging", "presence", "density", "streets", "boundaries",
                "basemap")  # top first
-Z = {"basemap": -1, "boundaries": 0, "streets": 1, "density": 2, "presence": 2.5, "gi": 3, "incidents": 4, "hotspots": 5,
+Z = {"basemap": -1, "boundaries": 0, "streets": 1, "density": 2, "presence": 2.5, "emerging": 2.8, "gi": 3, "incidents": 4, "hotspots": 5,
      "labels": 6, "units": 6.5, "highlight": 7}
 UNIT_COLOURS = ((0, 114, 178), (213, 94, 0), (0, 158, 115), (204, 121, 167), (230, 159, 0), (86, 180, 233),
                 (120, 60, 160), (90, 90, 90))  # Okabe-Ito and friends: told apart by most eyes
@@ -326,6 +327,7 @@ class MapView(QWidget):
         self.density_view_image: Optional[pg.ImageItem] = None
         self._density_levels = (0.0, 1.0)
         self.presence = None       # (minutes per cell, GridSpec)
+        self.emerging = None       # [(class, RGB, label, cells)] of the emerging layer, legend order
         self.hotspot_areas = None
         self.gi = None
         self.incidents = None      # GeoDataFrame shown (filtered)
@@ -448,6 +450,7 @@ class MapView(QWidget):
             self.remove_layer(key)
         self.clear_highlight()
         self.presence = None
+        self.emerging = None
         self.density_surface = None
         self.density_overview = None
         self.density_view = None
@@ -659,6 +662,24 @@ class MapView(QWidget):
         if layer.opacity == 1.0:
             self.set_layer_opacity("presence", 0.85)
 
+    def set_emerging(self, result) -> None:
+        """The classes of an emerging hot spot analysis (EmergingHotSpots) as coloured cells, no
+        pattern left clear; the legend lists the classes present. None removes the layer."""
+        from analysis.export.emerging_style import present_classes
+
+        self.emerging = None
+        if result is None:
+            self.remove_layer("emerging")
+            return
+        self.emerging = present_classes(result.classes)
+        g = result.grid
+        rgba = np.zeros(g.shape + (4,), dtype=np.uint8)
+        for name, rgb, _label, _n in self.emerging:
+            rgba[result.classes == name] = (*rgb, 215)
+        img = pg.ImageItem(rgba, axisOrder="row-major")
+        img.setRect(QRectF(g.x0, g.y0, g.width_m, g.height_m))
+        self._set_layer("emerging", [img], bounds=g.bounds, count=sum(n for *_, n in self.emerging))
+
     def set_units(self, pings, label: str = "") -> None:
         """Where each unit was in a chosen hour: its pings joined as a track, its last position a dot
         (a colour per unit); None or no pings removes the layer."""
@@ -795,6 +816,9 @@ class MapView(QWidget):
         if "gi" in visible and self.gi is not None:
             for cls in (3, 2, 1, -1, -2, -3):
                 entries.append((f"Gi* {GI_LABELS[cls]}", QColor(*GI_COLOURS[cls]), "fill"))
+        if "emerging" in visible and self.emerging:
+            for _name, rgb, label, n in self.emerging:
+                entries.append((f"{label} ({n} cells)", QColor(*rgb), "fill"))
         if "units" in visible:
             entries.append((getattr(self, "units_label", "") or "Unit (dot: last position in the hour)",
                             QColor(*UNIT_COLOURS[0]), "dot"))

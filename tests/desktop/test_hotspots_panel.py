@@ -73,3 +73,31 @@ def test_hotspots_panel__force_scale_parameters_round_trip(qtbot):
     assert panel.params() == p
     panel.defaults_button.click()
     assert panel.params() == HotspotParams()
+
+
+def test_hotspots_panel__matrix_column_from_hotspot_matrix(tmp_path, qtbot):
+    """The Matrix column (column 5, before Main location) is analysis.spacetime.hotspot_matrix of the
+    run's areas and incidents, as ``beatwise hotspots`` computes it."""
+    from analysis.filters import Filters
+    from analysis.hotspots.analysis import hotspot_analysis
+    from analysis.spacetime.hotspot_matrix import hotspot_matrix
+    from desktop.panels.hotspots_panel import TABLE_COLUMNS, HotspotsPanel
+    from desktop.params import HotspotParams
+    from desktop.tasks import run_hotspots
+
+    inc = _incidents(tmp_path)
+    run = run_hotspots(inc, Filters(), HotspotParams())
+    ref = hotspot_analysis(inc, HotspotParams().to_options())
+    expect = hotspot_matrix(ref.areas, ref.incidents, ref.xy)
+    assert run.matrix == expect and set(run.matrix) == {h.rank for h in run.areas.hotspots}
+    panel = HotspotsPanel()
+    qtbot.addWidget(panel)
+    panel.show_run(run)
+    t = panel.table
+    assert [t.horizontalHeaderItem(c).text() for c in range(t.columnCount())] == list(TABLE_COLUMNS)
+    assert TABLE_COLUMNS.index("Matrix") == 5 and TABLE_COLUMNS[-1] == "Main location"
+    for r, h in enumerate(run.areas.hotspots):
+        m = expect[h.rank]
+        assert t.item(r, 5).text() == f"{m.spatial} / {m.temporal}"
+        assert m.response in t.item(r, 5).toolTip()
+        assert t.item(r, 6).text() == (h.locations[0] if h.locations else "")

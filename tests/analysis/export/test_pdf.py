@@ -119,6 +119,7 @@ def test_pdf__sections_in_order_and_synthetic_on_every_page(pack):
     expect = [(f"Where: the top {shown} hotspots", "Headlines"), ("When: hour of day and day of week", "Peak times"),
               ("Street profile: York Road, Southend-on-Sea",), ("Shift timing: recommended against current",),
               ("Patrol presence against demand", "Under-patrolled hotspots"),  # the demo has patrol GPS
+              ("Trends and repeats", "Is it growing? Emerging hot spots", "Does it repeat? Near-repeat"),
               ("Method, data and caveats", "Caveats")]
     assert len(pages) == len(expect)
     for page, heads in zip(pages, expect):
@@ -426,7 +427,7 @@ def test_normalise_marking_and_gi_distance():
 def test_write_briefing__one_incident(tmp_path):
     """A single incident: fallback bandwidth (said in the warnings), one hotspot, every file written."""
     result = write_briefing(small_project(n=1), tmp_path, options=BriefingOptions(officers=1), preview_dpi=None)
-    assert result.pages == 5 and all(p.exists() for p in result.files)
+    assert result.pages == 6 and all(p.exists() for p in result.files)  # with the trends page
     assert any("fallback bandwidth" in w for w in result.warnings)
     assert result.summary["headlines"][0].startswith("One hotspot") and "holds 100% of the 1 incident." in \
         result.summary["headlines"][0]

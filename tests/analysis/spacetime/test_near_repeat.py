@@ -80,7 +80,7 @@ def test_planted_repeats__found_in_the_right_cell_with_the_smallest_p():
     assert r.knox_ratio[0, 0] > 3 and r.p_value[0, 0] == pytest.approx(1 / 200)
     assert r.strongest() == (0, 0)
     s = r.sentence()
-    assert s.startswith("Within 100 m and within 7 days of a burglary, the chance of another is") and "p = 0.005" in s
+    assert s.startswith("Within 100 m and 7 days of an incident of burglary, the chance of another is") and "p = 0.005" in s
 
 
 def test_sentence__nothing_significant_says_so():
@@ -124,3 +124,31 @@ def test_cancel__stops_the_permutations():
 
     with pytest.raises(Cancelled):
         knox_test(xy, days, permutations=999, progress=cancel)
+
+
+def test_sentence__wording_of_each_band_kind():
+    """One "within" only, a link that fits the time band ("as", "of", "after"), "an incident"."""
+    from dataclasses import replace
+
+    rng = np.random.default_rng(2)
+    base = rng.uniform(0, 5000, (1500, 2))
+    days = rng.integers(0, 365, 1500)
+    src = rng.integers(0, 1500, 150)
+    r = knox_test(np.vstack([base, base[src] + rng.uniform(-25, 25, (150, 2))]),
+                  np.concatenate([days, days[src] + rng.integers(0, 4, 150)]),
+                  distance_bands_m=(0, 1, 100, 200), time_bands_days=(0, 1, 7, 14), permutations=19)
+    def only(i, j):
+        p = np.ones(r.observed.shape)
+        p[i, j] = 0.01
+        ratio = np.ones(r.observed.shape)
+        ratio[i, j] = 3.0
+        return replace(r, p_value=p, knox_ratio=ratio)
+
+    assert only(0, 0).sentence().startswith("At the same place and on the same day as an incident, ")
+    assert only(1, 0).sentence().startswith("Between 1 and 100 m away and on the same day as an incident, ")
+    assert only(1, 1).sentence().startswith("Between 1 and 100 m away and 1 to 7 days after an incident, ")
+    assert only(2, 2).sentence().startswith("Between 100 and 200 m away and 7 to 14 days after an incident, ")
+    assert "3.0 times what chance alone gives (p = 0.010;" in only(2, 2).sentence()
+    for i in range(3):
+        for j in range(3):
+            assert only(i, j).sentence().lower().count("within") <= 1
