@@ -114,8 +114,6 @@ class MainWindow(QMainWindow):
         self._add_dock("rota", "Rota", self.rota_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self._add_dock("temporal", "When", self.temporal_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self._add_dock("spacetime", "Over time", self.spacetime_panel, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.tabifyDockWidget(self.docks["temporal"], self.docks["spacetime"])
-        self.docks["temporal"].raise_()
         self.tabifyDockWidget(self.docks["hotspots"], self.docks["streets"])
         self.tabifyDockWidget(self.docks["streets"], self.docks["shifts"])
         self.tabifyDockWidget(self.docks["shifts"], self.docks["patrols"])
@@ -125,6 +123,9 @@ class MainWindow(QMainWindow):
                          Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["hotspots"], self.docks["temporal"]], [480, 420],
                          Qt.Orientation.Vertical)
+        # tabified after the sizes are set (before, the window grew to 1,495 px on a 1,000 px screen)
+        self.tabifyDockWidget(self.docks["temporal"], self.docks["spacetime"])
+        self.docks["temporal"].raise_()
 
         self._build_status_bar()
         self._build_menus()

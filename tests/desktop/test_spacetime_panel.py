@@ -89,6 +89,12 @@ def test_spacetime_panel__map_legend_table_and_sentence_equal_the_pipeline(demo_
     assert kr.sentence().split(" (")[0] in w.spacetime_panel.knox_text.text()
     assert f"{PERMUTATIONS} permutations" in w.spacetime_panel.knox_text.text()
     assert not w.errors
+    # the results fit in the dock: the window's minimum stays within the (800 x 800 offscreen) screen
+    w.docks["spacetime"].raise_()
+    qtbot.wait(20)
+    room = w.screen().availableGeometry()
+    hint = w.minimumSizeHint()
+    assert hint.height() <= room.height() and hint.width() <= min(1600, room.width()), hint
 
     # other filters: the results described other incidents, so they go
     from analysis.filters import Filters
