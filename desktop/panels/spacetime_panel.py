@@ -193,7 +193,7 @@ class SpacetimePanel(QWidget):
         self.table.setVisible(True)
         self.table.setRowCount(len(k.distance_labels))
         self.table.setColumnCount(len(k.time_labels))
-        self.table.setHorizontalHeaderLabels(k.time_labels)
+        self.table.setHorizontalHeaderLabels([t.replace(" days", "\ndays") for t in k.time_labels])
         self.table.setVerticalHeaderLabels(k.distance_labels)
         sig = k.significant()
         bold = QFont(self.table.font())
