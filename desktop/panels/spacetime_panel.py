@@ -160,8 +160,7 @@ class SpacetimePanel(QWidget):
         self.status.setText(f"Incidents: {html.escape(run.filters.describe())}.")
         self._show_emerging(r.emerging, r.emerging_note)
         self._show_knox(r.knox, r.knox_note)
-        self.message.emit("Over time: emerging hot spots on the map"
-                          + (f"; {r.knox.result.sentence()}" if r.knox else "."))
+        self.message.emit("Over time: emerging hot spots on the map." + (f" {r.knox.result.sentence()}" if r.knox else ""))
 
     def _show_emerging(self, er, note: str) -> None:
         if er is None:
@@ -215,7 +214,7 @@ class SpacetimePanel(QWidget):
                 self.table.setItem(i, j, item)
         self.table.resizeRowsToContents()
         frame = 2 * self.table.frameWidth()
-        self.table.setFixedHeight(self.table.horizontalHeader().height() + frame
+        self.table.setFixedHeight(self.table.horizontalHeader().sizeHint().height() + frame + 2
                                   + sum(self.table.rowHeight(i) for i in range(self.table.rowCount())))
         self.knox_text.setText(
             f"{html.escape(k.sentence())}<br><span style='color:#555'>{k.n_incidents:,} incidents with dates"
