@@ -114,17 +114,17 @@ class MainWindow(QMainWindow):
         self._add_dock("rota", "Rota", self.rota_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self._add_dock("temporal", "When", self.temporal_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self._add_dock("spacetime", "Over time", self.spacetime_panel, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.tabifyDockWidget(self.docks["temporal"], self.docks["spacetime"])
-        self.docks["temporal"].raise_()
         self.tabifyDockWidget(self.docks["hotspots"], self.docks["streets"])
         self.tabifyDockWidget(self.docks["streets"], self.docks["shifts"])
         self.tabifyDockWidget(self.docks["shifts"], self.docks["patrols"])
         self.tabifyDockWidget(self.docks["patrols"], self.docks["rota"])
         self.docks["hotspots"].raise_()
+        self.tabifyDockWidget(self.docks["temporal"], self.docks["spacetime"])
+        self.docks["temporal"].raise_()
         self.resizeDocks([self.docks["layers"], self.docks["hotspots"]], [250, 540],
                          Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["hotspots"], self.docks["temporal"]], [480, 420],
-                         Qt.Orientation.Vertical)
+        # no vertical resizeDocks: with two tabbed groups stacked it grew the window to 1,495 px on a
+        # 1,000 px screen; the split comes out about 490 / 410 px by itself
 
         self._build_status_bar()
         self._build_menus()

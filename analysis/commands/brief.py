@@ -16,7 +16,8 @@ def register(sub) -> None:
     p = sub.add_parser(
         "brief", help="briefing pack: marked PDF, 300 dpi map, offline web map, GIS layers",
         description="Write a briefing pack to --out DIR: briefing.pdf (A4: summary with the hotspot map, "
-                    "when, a street profile, shift timing, method), map.png (300 dpi A4 landscape), "
+                    "when, a street profile, shift timing, patrols, trends and repeats, method), map.png "
+                    "(300 dpi A4 landscape), "
                     "map.html (works offline), hotspots.gpkg (with QGIS styles), density.tif and "
                     "hotspots.csv. The protective marking is printed at the top and bottom of every page.")
     add_input_arguments(p)

@@ -17,8 +17,9 @@ from typing import Optional
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
-from PySide6.QtWidgets import (QAbstractItemView, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QPushButton,
-                               QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QFrame, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
+                               QPushButton, QScrollArea, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout,
+                               QWidget)
 
 from desktop.views.fit import message_label
 
@@ -93,14 +94,24 @@ class SpacetimePanel(QWidget):
         self.knox_text = message_label("", "knoxSentence")
         kbox = QGroupBox("Does it repeat? Near-repeat (Knox) test")
         kl = QVBoxLayout(kbox)
-        kl.addWidget(self.table, 1)
+        kl.addWidget(self.table)
         kl.addWidget(self.knox_text)
 
+        page = QWidget()
+        inner = QVBoxLayout(page)
+        inner.addLayout(top)
+        inner.addWidget(self.status)
+        inner.addWidget(box)
+        inner.addWidget(kbox)
+        inner.addStretch(1)
+        scroll = QScrollArea()  # a short dock scrolls instead of growing the window past the screen
+        scroll.setWidget(page)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(self.status)
-        layout.addWidget(box)
-        layout.addWidget(kbox, 1)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(scroll)
         model.datasetChanged.connect(self._stale)
         model.filtersChanged.connect(self._stale)
         model.resultReady.connect(self._result_ready)
@@ -149,8 +160,7 @@ class SpacetimePanel(QWidget):
         self.status.setText(f"Incidents: {html.escape(run.filters.describe())}.")
         self._show_emerging(r.emerging, r.emerging_note)
         self._show_knox(r.knox, r.knox_note)
-        self.message.emit("Over time: emerging hot spots on the map"
-                          + (f"; {r.knox.result.sentence()}" if r.knox else "."))
+        self.message.emit("Over time: emerging hot spots on the map." + (f" {r.knox.result.sentence()}" if r.knox else ""))
 
     def _show_emerging(self, er, note: str) -> None:
         if er is None:
@@ -182,7 +192,7 @@ class SpacetimePanel(QWidget):
         self.table.setVisible(True)
         self.table.setRowCount(len(k.distance_labels))
         self.table.setColumnCount(len(k.time_labels))
-        self.table.setHorizontalHeaderLabels(k.time_labels)
+        self.table.setHorizontalHeaderLabels([t.replace(" days", "\ndays") for t in k.time_labels])
         self.table.setVerticalHeaderLabels(k.distance_labels)
         sig = k.significant()
         bold = QFont(self.table.font())
@@ -202,6 +212,10 @@ class SpacetimePanel(QWidget):
                                 f"{int(k.observed[i, j]):,} pairs against {k.expected[i, j]:.2f} expected, "
                                 f"p = {k.p_value[i, j]:.3f}")
                 self.table.setItem(i, j, item)
+        self.table.resizeRowsToContents()
+        frame = 2 * self.table.frameWidth()
+        self.table.setFixedHeight(self.table.horizontalHeader().sizeHint().height() + frame + 2
+                                  + sum(self.table.rowHeight(i) for i in range(self.table.rowCount())))
         self.knox_text.setText(
             f"{html.escape(k.sentence())}<br><span style='color:#555'>{k.n_incidents:,} incidents with dates"
             + (f" ({kr.n_without_date:,} without)" if kr.n_without_date else "")

@@ -38,7 +38,7 @@ class HeatmapView(QWidget):
         self.units = "incidents"
         self.diverging = False
         self.plot = pg.PlotWidget(background="w")
-        self.plot.setMinimumHeight(110 if compact else 140)
+        self.plot.setMinimumHeight(110 if compact else 120)  # 120: the When dock shares its height with Over time
         item = self.plot.getPlotItem()
         item.setMenuEnabled(False)
         item.hideButtons()

@@ -75,7 +75,7 @@ def test_spacetime_panel__map_legend_table_and_sentence_equal_the_pipeline(demo_
     t = w.spacetime_panel.table
     kr = ref_k.result
     assert [t.verticalHeaderItem(i).text() for i in range(t.rowCount())] == kr.distance_labels
-    assert [t.horizontalHeaderItem(j).text() for j in range(t.columnCount())] == kr.time_labels
+    assert [t.horizontalHeaderItem(j).text().replace("\n", " ") for j in range(t.columnCount())] == kr.time_labels
     sig = kr.significant()
     for i in range(t.rowCount()):
         for j in range(t.columnCount()):
@@ -89,6 +89,12 @@ def test_spacetime_panel__map_legend_table_and_sentence_equal_the_pipeline(demo_
     assert kr.sentence().split(" (")[0] in w.spacetime_panel.knox_text.text()
     assert f"{PERMUTATIONS} permutations" in w.spacetime_panel.knox_text.text()
     assert not w.errors
+    # the results fit in the dock: the window's minimum stays within the (800 x 800 offscreen) screen
+    w.docks["spacetime"].raise_()
+    qtbot.wait(20)
+    room = w.screen().availableGeometry()
+    hint = w.minimumSizeHint()
+    assert hint.height() <= room.height() and hint.width() <= min(1600, room.width()), hint
 
     # other filters: the results described other incidents, so they go
     from analysis.filters import Filters
