@@ -1,7 +1,7 @@
-"""Forecast figures: the back-test's coverage curves and the map of next period's numbered boxes."""
+"""Forecast figures: the back-test's coverage curves."""
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Optional
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -49,55 +49,3 @@ def coverage_curves_figure(backtest, title: str, subtitle: str = "", *, chosen: 
     ax = fig.add_axes((0.09, 0.11, 0.86, 0.74))
     draw_coverage_curves(ax, backtest, chosen=chosen)
     return fig
-
-
-def boxes_extent(result, pad_cells: int = 6) -> tuple[float, float, float, float]:
-    """The map frame: around the boxes (padded), else the study area's cells."""
-    g = result.grid
-    rows = [r for b in result.boxes for r, _ in b.cells]
-    cols = [c for b in result.boxes for _, c in b.cells]
-    if not rows:
-        r, c = np.nonzero(result.study.mask)
-        rows, cols = r.tolist(), c.tolist()
-    r0, r1 = max(0, min(rows) - pad_cells), min(g.ny, max(rows) + 1 + pad_cells)
-    c0, c1 = max(0, min(cols) - pad_cells), min(g.nx, max(cols) + 1 + pad_cells)
-    return (g.x0 + c0 * g.cell_m, g.x0 + c1 * g.cell_m, g.y0 + r0 * g.cell_m, g.y0 + r1 * g.cell_m)
-
-
-def draw_boxes_map(ax, result, *, basemap=None, extent: Optional[Sequence[float]] = None, numbered: int = 10,
-                   font_scale: float = 1.0):
-    """The forecast risk (YlOrRd, zero clear) and the numbered boxes on ``ax``; returns the image."""
-    from matplotlib.patches import PathPatch
-    from matplotlib.ticker import FuncFormatter
-
-    from analysis.export.basemap_draw import draw_basemap
-    from analysis.export.mapfig import _polygon_path, density_cmap
-
-    g = result.grid
-    x0, x1, y0, y1 = extent if extent is not None else boxes_extent(result)
-    draw_basemap(ax, basemap)
-    risk = np.where(result.risk > 0, result.risk, np.nan)
-    vmax = float(np.nanmax(risk)) if np.isfinite(risk).any() else 1.0
-    image = ax.imshow(risk, origin="lower", extent=(g.x0, g.x1, g.y0, g.y1), cmap=density_cmap(), vmin=0,
-                      vmax=vmax, interpolation="nearest", alpha=0.8, zorder=2)
-    for box in result.boxes:
-        path = _polygon_path(box.geometry)
-        if path is None:
-            continue
-        ax.add_patch(PathPatch(path, facecolor="none", edgecolor="#08306b", lw=1.6, zorder=4))
-        if box.rank <= numbered:
-            cx, cy = box.geometry.representative_point().coords[0]
-            if x0 <= cx <= x1 and y0 <= cy <= y1:
-                ax.text(cx, cy, str(box.rank), ha="center", va="center", fontsize=8 * font_scale, fontweight="bold",
-                        color="white", zorder=5,
-                        bbox=dict(boxstyle="circle,pad=0.2", facecolor="#08306b", edgecolor="white", lw=0.8))
-    ax.set_xlim(x0, x1)
-    ax.set_ylim(y0, y1)
-    ax.set_aspect("equal")
-    km = FuncFormatter(lambda v, _: f"{v / 1000:g}")
-    ax.xaxis.set_major_formatter(km)
-    ax.yaxis.set_major_formatter(km)
-    ax.set_xlabel(f"Easting, km ({g.crs})", fontsize=7 * font_scale)
-    ax.set_ylabel("Northing, km", fontsize=7 * font_scale)
-    ax.tick_params(labelsize=6.5 * font_scale)
-    return image

@@ -155,7 +155,7 @@ class HotspotAreas:
                                 crs=self.grid.crs)
 
 
-def _label_polygons(labels: np.ndarray, grid: GridSpec, n: int) -> list:
+def label_polygons(labels: np.ndarray, grid: GridSpec, n: int) -> list:
     """Polygon of each label 1..n (union of its cells) via GDAL polygonize (rasterio.features.shapes)."""
     import shapely
     from rasterio.features import shapes
@@ -429,7 +429,7 @@ def hotspot_areas(surface: DensitySurface, incidents, *, top_percent: float = DE
     locs = top_locations(point_labels, incidents["location"] if columns is not None and "location" in columns
                           else None, n_lab)
     report(progress, 0.5, "Building polygons")
-    polys = _label_polygons(labels.astype(np.int32), grid, n_lab) if n_lab else []
+    polys = label_polygons(labels.astype(np.int32), grid, n_lab) if n_lab else []
     order = np.lexsort((-peaks, -counts)) if n_lab else np.empty(0, dtype=int)
     rank_of_label = np.zeros(n_lab + 1, dtype=np.int32)
     rank_of_label[order + 1] = np.arange(1, n_lab + 1, dtype=np.int32)

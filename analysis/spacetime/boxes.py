@@ -13,7 +13,7 @@ from typing import Optional
 
 import numpy as np
 
-from analysis.hotspots.areas import _label_polygons, top_locations
+from analysis.hotspots.areas import label_polygons, top_locations
 from analysis.spacetime.evaluation import TIE_SEED, cells_for, ranking
 from analysis.spacetime.forecast import ForecastData
 
@@ -89,7 +89,7 @@ def forecast_boxes(risk: np.ndarray, data: ForecastData, coverage_pct: float, lo
     renumber = np.zeros(n + 1, dtype=np.int32)
     renumber[order + 1] = np.arange(1, n + 1)
     ranked = renumber[labels]
-    polygons = _label_polygons(ranked.astype(np.int32), grid, n)
+    polygons = label_polygons(ranked.astype(np.int32), grid, n)
     point_labels = ranked.ravel()[data.cell]
     if locations is not None:
         import pandas as pd
@@ -99,8 +99,9 @@ def forecast_boxes(risk: np.ndarray, data: ForecastData, coverage_pct: float, lo
     else:
         streets = [((), ()) for _ in range(n + 1)]
     total = float(np.nansum(risk[study]))
-    rows, cols = np.divmod(np.flatnonzero(ranked.ravel()), grid.nx)
-    by_rank = ranked.ravel()[rows * grid.nx + cols]
+    in_box = np.flatnonzero(ranked.ravel())
+    by_rank = ranked.ravel()[in_box]
+    rows, cols = np.divmod(in_box, grid.nx)
     boxes = []
     for rank in range(1, n + 1):
         label = order[rank - 1]

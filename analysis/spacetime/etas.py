@@ -42,7 +42,6 @@ DEFAULT_TOL = 1e-6
 _THETA_INIT = 0.3
 _OMEGA_INIT = 0.2
 _EXP_LIMIT = 600.0
-_WARM_THETA = 0.01
 
 
 @dataclass(frozen=True)
@@ -116,7 +115,7 @@ def _history(tau: np.ndarray, counts: np.ndarray, group: np.ndarray, omega: floa
 
 
 def fit_etas(cell: np.ndarray, t_days: np.ndarray, n_cells: int, window_days: tuple[float, float], *,
-             init: Optional[EtasFit] = None, max_iter: int = DEFAULT_MAX_ITER,
+             max_iter: int = DEFAULT_MAX_ITER,
              tol: float = DEFAULT_TOL) -> EtasFit:
     """Fit the grid ETAS model to the incidents of a training window by EM.
 
@@ -130,9 +129,6 @@ def fit_etas(cell: np.ndarray, t_days: np.ndarray, n_cells: int, window_days: tu
         Cells of the grid (the length of ``mu_per_day``).
     window_days : (start, end)
         The training window; the background is a rate over its whole length.
-    init : EtasFit, optional
-        Start from this fit's ``theta`` and ``omega`` (a warm start from the previous origin), unless
-        its ``theta`` is below 0.01 or its ``omega`` at the bound: EM cannot leave those.
     max_iter, tol : int, float
         At most ``max_iter`` EM steps; stop when the log-likelihood changes by less than ``tol``
         relative.
@@ -152,10 +148,10 @@ def fit_etas(cell: np.ndarray, t_days: np.ndarray, n_cells: int, window_days: tu
         return EtasFit(np.zeros(n_cells), 0.0, _OMEGA_INIT, (start, end), 0, True, 0.0, 0)
     rc, row_t, tau, counts, group = _collapse(cell, t)
     omega_max = _EXP_LIMIT / max(length, 1e-9)
-    # a warm start near theta = 0 or at the omega bound would stay there (EM keeps a zero share at zero)
-    warm = init is not None and _WARM_THETA <= init.theta < 1 and 0 < init.omega_per_day < 0.99 * omega_max
-    theta = init.theta if warm else _THETA_INIT
-    omega = init.omega_per_day if warm else min(_OMEGA_INIT, omega_max)
+    # every fit starts from the same point: a warm start from the previous origin's fit stopped at
+    # once on the flat likelihood near theta = 0 (null data kept theta = 0.075 instead of 0.002)
+    theta = _THETA_INIT
+    omega = min(_OMEGA_INIT, omega_max)
     mu = np.bincount(rc, weights=counts, minlength=n_cells) * (1.0 - theta) / length
     previous = -np.inf
     converged = False

@@ -238,7 +238,6 @@ def backtest(data: ForecastData, period: str = "week", *, methods: Sequence[str]
     best = np.zeros((n_o, len(ks)), dtype=np.int64)
     incidents = np.zeros(n_o, dtype=np.int64)
     previous = np.zeros(n_o, dtype=np.int64)
-    warm = None
     fits = []
     rng = np.random.default_rng(TIE_SEED)
     steps = n_o * n_m
@@ -250,9 +249,8 @@ def backtest(data: ForecastData, period: str = "week", *, methods: Sequence[str]
         best[o] = top_actual[ks - 1]
         for m, method in enumerate(methods):
             report(progress, (o * n_m + m) / steps, f"back-test {method}: {period_label(origin, period)}")
-            risk, fit = predict(method, data, origin, period, params, warm=warm if method == "etas" else None)
+            risk, fit = predict(method, data, origin, period, params)
             if method == "etas":
-                warm = fit
                 fits.append(fit.summary())
             order = ranking(risk[study], k_max, rng)
             cum_actual = np.cumsum(actual[order])

@@ -120,6 +120,11 @@ class ForecastData:
         return len(self.t_days)
 
     @property
+    def start_days(self) -> float:
+        """Start of the data: midnight before the first incident (``-inf`` with no incidents)."""
+        return float(np.floor(self.t_days[0])) if len(self.t_days) else -np.inf
+
+    @property
     def study_flat(self) -> np.ndarray:
         """Flat indices of the study area's cells."""
         return np.flatnonzero(self.study.mask.ravel())
@@ -180,12 +185,12 @@ def _smooth(values: np.ndarray, grid: GridSpec, stencil: np.ndarray) -> np.ndarr
     return out
 
 
-def predict(method: str, data: ForecastData, origin_days: float, period: str, params: ForecastParams = ForecastParams(),
-            *, warm: Optional[EtasFit] = None) -> tuple[np.ndarray, Optional[EtasFit]]:
+def predict(method: str, data: ForecastData, origin_days: float, period: str, params: ForecastParams = ForecastParams()
+            ) -> tuple[np.ndarray, Optional[EtasFit]]:
     """Expected incidents per flat cell for ``[origin, origin + period)`` by ``method``.
 
     Returns ``(risk, fit)``: ``risk`` of length ``grid.n_cells`` (NaN outside the study area) and,
-    for ``etas``, the fitted model (pass it back as ``warm`` for the next origin).
+    for ``etas``, the fitted model.
     """
     period_days = check_period(period)
     if method not in METHODS:
@@ -209,9 +214,11 @@ def predict(method: str, data: ForecastData, origin_days: float, period: str, pa
         n_recent = data.before(origin_days, origin_days - window_days)
         expected = (n_recent.stop - n_recent.start) * period_days / window_days
         return _scaled(score, data, expected), None
-    start = origin_days - params.train_days
+    # the window starts no earlier than the data: empty days before the first incident would lower
+    # the background and make the incidents look clustered in time (triggered)
+    start = max(origin_days - params.train_days, data.start_days)
     sl = data.before(origin_days, start)
-    fit = fit_etas(data.cell[sl], data.t_days[sl], grid.n_cells, (start, origin_days), init=warm)
+    fit = fit_etas(data.cell[sl], data.t_days[sl], grid.n_cells, (start, origin_days))
     risk = etas_expected(fit, data.cell[sl], data.t_days[sl], origin_days, period_days)
     out = np.full(grid.n_cells, np.nan)
     study = data.study_flat

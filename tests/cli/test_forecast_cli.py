@@ -37,7 +37,10 @@ def test_forecast__chicago_week_files_and_json(tmp_path):
     assert all(boxes[i]["risk"] >= boxes[i + 1]["risk"] for i in range(len(boxes) - 1))
     assert sum(b["cells"] for b in boxes) == round(0.02 * d["study_area"]["n_cells"])
     assert any("STATE ST" in s for s in boxes[0]["streets"])          # the Loop's State Street
-    assert d["expected_hit_rate"]["mean"] == pytest.approx(d["backtest"][d["method"]]["2"]["hit_rate"]["mean"])
+    hit = d["expected_hit_rate"]
+    assert hit["mean"] == pytest.approx(d["backtest"][d["method"]]["2"]["hit_rate"]["mean"])
+    assert f"caught {100 * hit['mean']:.1f}% of incidents" in d["expected_hit_text"]
+    assert f"range {100 * hit['min']:.1f}-{100 * hit['max']:.1f}%" in d["expected_hit_text"]
     for name in ("forecast.tif", "forecast.qml", "boxes.gpkg", "backtest.csv", "coverage_curves.png", "forecast.json"):
         assert (tmp_path / name).stat().st_size > 500, name
     rows = list(csv.DictReader(open(tmp_path / "backtest.csv", encoding="utf-8-sig")))

@@ -100,3 +100,21 @@ def test_backtest__chicago_every_method_beats_random_at_5_percent():
         assert hit > 2 * random_mean, (method, hit, random_mean)
         assert bt.stats(method, "pai", 5.0)["mean"] > 1.5
         assert 0 < bt.stats(method, "pei", 5.0)["mean"] <= 1
+
+
+def test_backtest__uniform_random_incidents_no_method_beats_chance():
+    """Null data: incidents uniform in space and time over 20 x 20 cells; every method's mean PAI
+    at 5% and 10% stays near 1 (chance), and ETAS finds no triggering."""
+    rng = np.random.default_rng(8)
+    grid = GridSpec(x0=0.0, y0=0.0, nx=20, ny=20, cell_m=150.0, crs="EPSG:27700")
+    study = StudyArea(grid, np.ones(grid.shape, dtype=bool), "boundary", "square")
+    n = 12_000
+    xy = rng.uniform(0, 3000, (n, 2))
+    t = MONDAY - rng.uniform(0, 420, n)
+    data = forecast_data(xy, t, grid, study)
+    bt = backtest(data, "week", test_periods=12, coverages_pct=(5.0, 10.0))
+    for method in bt.methods:
+        for cov in (5.0, 10.0):
+            pai = bt.stats(method, "pai", cov)["mean"]
+            assert 0.7 < pai < 1.3, (method, cov, pai)
+    assert max(f["theta"] for f in bt.etas) < 0.05

@@ -118,3 +118,17 @@ def test_params__bad_values_are_messages():
     _, _, _, _, data = small_case()
     with pytest.raises(BeatwiseError, match="--method"):
         predict("magic", data, ORIGIN, "week")
+
+
+def test_etas__training_window_longer_than_the_data_is_not_read_as_triggering():
+    """Regression: a 365-day window over 60 days of uniform incidents took the empty 305 days as
+    part of the background's time, so the incidents looked clustered (theta 0.07 on null data)."""
+    rng = np.random.default_rng(9)
+    grid = GridSpec(x0=0.0, y0=0.0, nx=20, ny=20, cell_m=150.0, crs="EPSG:27700")
+    study = StudyArea(grid, np.ones(grid.shape, dtype=bool), "boundary", "square")
+    xy = rng.uniform(0, 3000, (4000, 2))
+    t = ORIGIN - rng.uniform(0, 60, 4000)
+    risk, fit = predict("etas", forecast_data(xy, t, grid, study), ORIGIN, "week")
+    assert fit.window_days[0] == np.floor(t.min())
+    assert fit.theta < 0.02
+    assert np.nansum(risk) == pytest.approx(4000 / (ORIGIN - np.floor(t.min())) * 7, rel=0.05)
