@@ -24,16 +24,15 @@ import numpy as np
 import pandas as pd
 from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.collections import LineCollection
 from matplotlib.colors import ListedColormap, PowerNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import PathPatch
-from matplotlib.path import Path as MplPath
 from matplotlib.patheffects import withStroke
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.ticker import FuncFormatter
 
-from analysis.export.basemap_draw import draw_basemap
+from analysis.export.map_parts import (Placer, add_furniture, draw_context, draw_frame, place_numbers,
+                                      place_street_labels, polygon_path, street_name_handle)
 from analysis.hotspots.grid import readable_number
 
 #: A4 in inches (portrait width, height).
@@ -227,69 +226,6 @@ def axes_aspect(ax) -> float:
 
 
 # ---------------------------------------------------------------------------------------------- drawing
-def _polygon_path(geom) -> Optional[MplPath]:
-    polys = [geom] if geom.geom_type == "Polygon" else list(getattr(geom, "geoms", []))
-    verts, codes = [], []
-    for p in polys:
-        for ring in [p.exterior, *p.interiors]:
-            xy = np.asarray(ring.coords)
-            if len(xy) < 3:
-                continue
-            verts.append(xy)
-            c = np.full(len(xy), MplPath.LINETO, dtype=np.uint8)
-            c[0] = MplPath.MOVETO
-            c[-1] = MplPath.CLOSEPOLY
-            codes.append(c)
-    if not verts:
-        return None
-    return MplPath(np.concatenate(verts), np.concatenate(codes))
-
-
-def _line_segments(frame, extent) -> list[np.ndarray]:
-    xmin, xmax, ymin, ymax = extent
-    sub = frame.cx[xmin:xmax, ymin:ymax]
-    out = []
-    for geom in sub.geometry:
-        if geom is None or geom.is_empty:
-            continue
-        if geom.geom_type in ("Polygon", "MultiPolygon"):
-            geom = geom.boundary
-        parts = [geom] if geom.geom_type in ("LineString", "LinearRing") else list(getattr(geom, "geoms", []))
-        out.extend(np.asarray(p.coords)[:, :2] for p in parts if len(p.coords) >= 2)
-    return out
-
-
-@dataclass
-class _Placer:
-    """Greedy label placement: keeps the display boxes already used and refuses overlaps."""
-
-    ax: object
-    renderer: object
-    occupied: list = field(default_factory=list)
-    pad_px: float = 2.0
-
-    def reserve(self, artist) -> None:
-        self.occupied.append(artist.get_window_extent(self.renderer).expanded(1.0, 1.0))
-
-    def fits(self, bbox) -> bool:
-        axbox = self.ax.get_window_extent(self.renderer)
-        if bbox.x0 < axbox.x0 or bbox.x1 > axbox.x1 or bbox.y0 < axbox.y0 or bbox.y1 > axbox.y1:
-            return False
-        grown = bbox.padded(self.pad_px)
-        return not any(grown.overlaps(o) for o in self.occupied)
-
-    def try_place(self, make, candidates) -> Optional[object]:
-        """``make(candidate)`` returns an artist; keep the first that fits, remove the others."""
-        for cand in candidates:
-            artist = make(cand)
-            bbox = artist.get_window_extent(self.renderer)
-            if self.fits(bbox):
-                self.occupied.append(bbox)
-                return artist
-            artist.remove()
-        return None
-
-
 @dataclass(frozen=True)
 class DrawnMap:
     """What :func:`draw_map` drew: legend handles, the density colour scale, what was left out."""
@@ -318,45 +254,12 @@ def draw_map(ax, data: MapData, extent: Sequence[float], *, top_n: int = 5, labe
     synthetic : stamp "SYNTHETIC DEMO DATA - NOT REAL CRIMES" in the map corner.
     reserve : artists (e.g. an inset legend) whose area labels must avoid.
     """
-    from matplotlib.offsetbox import AnchoredText
-    from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
-
     fs = font_scale
     xmin, xmax, ymin, ymax = extent
-    ax.set_xlim(xmin, xmax)
-    ax.set_ylim(ymin, ymax)
-    ax.set_aspect("equal", adjustable="box")
-    ax.set_facecolor("white")
-    handles = []
-
-    # kilometre grid in the working CRS
-    km = FuncFormatter(lambda v, _: f"{v / 1000:g}")
-    for axis in (ax.xaxis, ax.yaxis):
-        axis.set_major_locator(MaxNLocator(nbins=8, steps=[1, 2, 5, 10]))
-        axis.set_major_formatter(km)
-    ax.tick_params(labelsize=6 * fs, length=2, pad=1.5, colors="0.3")
-    ax.grid(True, color="0.88", linewidth=0.5, zorder=0)
-    crs = data.crs or "working CRS"
-    ax.set_xlabel(f"Easting, km ({crs})", fontsize=6.5 * fs, color="0.3", labelpad=1)
-    ax.set_ylabel("Northing, km", fontsize=6.5 * fs, color="0.3", labelpad=1)
-    for s in ax.spines.values():
-        s.set_linewidth(0.8)
-
+    draw_frame(ax, extent, data.crs, font_scale=fs)
     # context layers: the basemap under everything, then boundaries and the street layer
-    basemap_handle = draw_basemap(ax, data.basemap, font_scale=fs)
-    if basemap_handle is not None:
-        handles.append(basemap_handle)
-    if data.boundaries is not None and len(data.boundaries):
-        segs = _line_segments(data.boundaries, extent)
-        if segs:
-            ax.add_collection(LineCollection(segs, colors="0.25", linewidths=1.1 * fs, linestyles=(0, (6, 2, 1, 2)),
-                                             zorder=1))
-            handles.append(Line2D([], [], color="0.25", lw=1.1, ls=(0, (6, 2, 1, 2)), label="Boundary"))
-    if data.streets is not None and len(data.streets):
-        segs = _line_segments(data.streets, extent)
-        if segs:
-            ax.add_collection(LineCollection(segs, colors="0.6", linewidths=0.6 * fs, zorder=1.5))
-            handles.append(Line2D([], [], color="0.6", lw=0.8, label="Street (street layer)"))
+    handles = draw_context(ax, extent, basemap=data.basemap, boundaries=data.boundaries, streets=data.streets,
+                           font_scale=fs)
 
     # incidents
     xy = data.xy()
@@ -384,7 +287,7 @@ def draw_map(ax, data: MapData, extent: Sequence[float], *, top_n: int = 5, labe
     halo = [withStroke(linewidth=3.2 * fs, foreground="white")]
     top = data.hotspots.hotspots[:top_n]
     for h in data.hotspots.hotspots:
-        path = _polygon_path(h.geometry)
+        path = polygon_path(h.geometry)
         if path is None:
             continue
         strong = h.rank <= top_n
@@ -395,79 +298,17 @@ def draw_map(ax, data: MapData, extent: Sequence[float], *, top_n: int = 5, labe
                                                                                        foreground="white")],
                              label=f"Hotspot (top {data.hotspots.top_percent:g}% of density), numbered by rank"))
 
-    # furniture: scale bar, north arrow, SYNTHETIC stamp
-    canvas = ax.figure.canvas
-    if not isinstance(canvas, FigureCanvasAgg):
-        FigureCanvasAgg(ax.figure)
-    renderer = ax.figure.canvas.get_renderer()
-    placer = _Placer(ax, renderer)
-    width = xmax - xmin
-    bar_m = readable_number(width / 5.0)
-    bar_label = f"{bar_m / 1000:g} km" if bar_m >= 1000 else f"{bar_m:g} m"
-    bar = AnchoredSizeBar(ax.transData, bar_m, bar_label, "lower left", pad=0.4, borderpad=0.6, sep=3,
-                          frameon=True, size_vertical=(ymax - ymin) / 160, color="black",
-                          fontproperties={"size": 7 * fs})
-    bar.patch.set_alpha(0.85)
-    bar.set_zorder(8)
-    ax.add_artist(bar)
-    arrow = ax.annotate("N", xy=(0.965, 0.955), xytext=(0.965, 0.85), xycoords="axes fraction",
-                        textcoords="axes fraction", ha="center", va="center", fontsize=10 * fs,
-                        fontweight="bold", zorder=8,
-                        arrowprops=dict(facecolor="black", edgecolor="white", width=3 * fs, headwidth=9 * fs,
-                                        headlength=9 * fs, lw=0.5),
-                        bbox=dict(boxstyle="circle,pad=0.15", fc="white", ec="none", alpha=0.85))
-    stamp = None
-    if synthetic:
-        stamp = AnchoredText("SYNTHETIC DEMO DATA – NOT REAL CRIMES", loc="upper left", frameon=True,
-                             prop=dict(size=8 * fs, fontweight="bold"), borderpad=0.6, pad=0.3)
-        stamp.patch.set_boxstyle("square,pad=0.2")
-        stamp.patch.set_linewidth(1.2)
-        stamp.set_zorder(8)
-        ax.add_artist(stamp)
-    for artist in [bar, arrow, *( [stamp] if stamp is not None else []), *reserve]:
-        placer.reserve(artist)
-
-    # numbered hotspots (priority), then street names
-    numbered = []
-    for h in top:
-        ax_x, ax_y = hotspot_anchor(data, h.rank)
-        if not (xmin <= ax_x <= xmax and ymin <= ax_y <= ymax):
-            continue
-
-        def make(off, h=h, ax_x=ax_x, ax_y=ax_y):
-            return ax.annotate(
-                str(h.rank), xy=(ax_x, ax_y), xytext=off, textcoords="offset points", ha="center", va="center",
-                fontsize=9 * fs, fontweight="bold", zorder=9,
-                bbox=dict(boxstyle="circle,pad=0.25", fc="white", ec="black", lw=1.2 * fs),
-                arrowprops=None if off == (0, 0) else dict(arrowstyle="-", color="black", lw=0.9 * fs,
-                                                           shrinkA=0, shrinkB=0))
-
-        d = 16 * fs
-        cands = [(0, 0), (d, d), (-d, d), (d, -d), (-d, -d), (1.5 * d, 0), (-1.5 * d, 0), (0, 1.5 * d),
-                 (0, -1.5 * d), (2 * d, 2 * d), (-2 * d, 2 * d), (2 * d, -2 * d), (-2 * d, -2 * d)]
-        artist = placer.try_place(make, cands)
-        if artist is None:  # always show a number: accept the overlap at the anchor
-            artist = make((0, 0))
-            placer.reserve(artist)
-        numbered.append(h.rank)
-
+    # furniture, then numbered hotspots (priority), then street names
+    placer = Placer.for_axes(ax)
+    add_furniture(ax, extent, placer, font_scale=fs, synthetic=synthetic, reserve=reserve)
+    numbered = place_numbers(ax, placer, [(h.rank, *hotspot_anchor(data, h.rank)) for h in top], extent,
+                             font_scale=fs)
     labelled = []
     if label_streets:
-        for lab in street_labels(data.incidents, top=max_street_labels, extent=extent):
-
-            def make_label(off, lab=lab):
-                dx = -math.sin(math.radians(lab.angle_deg)) * off
-                dy = math.cos(math.radians(lab.angle_deg)) * off
-                return ax.annotate(lab.name, xy=(lab.x, lab.y), xytext=(dx, dy), textcoords="offset points",
-                                   ha="center", va="center", rotation=lab.angle_deg, rotation_mode="anchor",
-                                   fontsize=6.5 * fs, style="italic", color="0.1", zorder=7,
-                                   path_effects=[withStroke(linewidth=2.2 * fs, foreground="white")])
-
-            if placer.try_place(make_label, [0, 9 * fs, -9 * fs, 18 * fs, -18 * fs]) is not None:
-                labelled.append(lab.name)
+        labelled = place_street_labels(ax, placer, street_labels(data.incidents, top=max_street_labels, extent=extent),
+                                       font_scale=fs)
         if labelled:
-            handles.append(Line2D([], [], ls="none", marker="$Aa$", ms=7, color="0.1",
-                                  label="Street name (from incident locations)"))
+            handles.append(street_name_handle())
 
     return DrawnMap(handles=tuple(handles), mappable=image, extent=tuple(extent), numbered=tuple(numbered),
                     streets_labelled=tuple(labelled), incidents_in_frame=n_in)

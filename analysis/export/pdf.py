@@ -7,7 +7,8 @@ writes into a folder:
 * ``briefing.pdf`` - A4 portrait pages: (1) summary: hotspot map with the top five numbered, their
   table, three headline sentences; (2) when: hour x weekday heatmap and peak times (the month
   series for month-only data); (3) the street profile; (4) shift timing; patrol presence when the
-  project has patrol data; trends and repeats (:mod:`analysis.export.trends_page`); (5) method: every
+  project has patrol data; trends and repeats (:mod:`analysis.export.trends_page`); next week's forecast boxes
+  (:mod:`analysis.export.forecast_page`); (5) method: every
   parameter, the data sources and date range, rejected rows and why, and the caveats. The
   protective marking (default ``OFFICIAL-SENSITIVE``) is printed at the top and the bottom of
   every page and is the first and last text of each page.
@@ -44,6 +45,7 @@ from matplotlib.figure import Figure
 from analysis.export.mapfig import (A4_IN, PRINT_DPI, MapData, add_colorbar, axes_aspect, choose_extent, draw_map,
                                     hotspot_gi_class, map_figure)
 from analysis.export.patrol_page import add_patrol_page, patrol_briefing
+from analysis.export.forecast_page import add_forecast_page, forecast_briefing
 from analysis.export.trends_page import add_trends_page, trends_briefing
 from analysis.filters import Filters, apply_filters
 from analysis.hotspots.adaptive import DEFAULT_K
@@ -198,6 +200,7 @@ class BriefingData:
     warnings: tuple = ()
     patrols: object = field(default=None, repr=False)  # PatrolReport when the project has patrol data
     trends: object = field(default=None, repr=False)   # TrendsBriefing (analysis.export.trends_page)
+    forecast: object = field(default=None, repr=False)  # ForecastBriefing (analysis.export.forecast_page)
     out_of_area: object = field(default=None, repr=False)
     bandwidth_mode: object = field(default=None, repr=False)
     gi_band_rule: str = ""
@@ -344,10 +347,13 @@ def compute_briefing(project, options: BriefingOptions = BriefingOptions(), *,
         warnings.append(patrol_note)
     report(progress, 0.99, "Trends and repeats")
     trends = trends_briefing(incidents, filters=options.filters, areas=areas, study_area_path=options.study_area_path,
-                             progress=scaled(progress, 0.99, 1.0))
+                             progress=scaled(progress, 0.99, 0.995))
+    report(progress, 0.995, "Next week's boxes")
+    forecast = forecast_briefing(incidents, study_area_path=options.study_area_path,
+                                 keep_outliers=options.keep_outliers, progress=scaled(progress, 0.995, 1.0))
     report(progress, 1.0, "Analyses done")
     return BriefingData(
-        patrols=patrols, trends=trends,
+        patrols=patrols, trends=trends, forecast=forecast,
         title=title, marking=normalise_marking(options.marking), synthetic=synthetic, incidents=incidents,
         report=rep, filters=options.filters,
         map=MapData(incidents=incidents, surface=surface, hotspots=areas, gi=gi, streets=street_lines,
@@ -1002,6 +1008,8 @@ def briefing_pages(data: BriefingData) -> list[Figure]:
         add_patrol_page(doc, data.patrols)
     if data.trends is not None:
         add_trends_page(doc, data.trends)
+    if data.forecast is not None:
+        add_forecast_page(doc, data.forecast)
     _page_method(doc)
     return doc.finish()
 
@@ -1157,6 +1165,7 @@ def briefing_summary(data: BriefingData, pages: int, paths: Sequence[Path]) -> d
         "shifts": None if data.shifts is None else data.shifts.summary(),
         "patrol_gaps": None if data.patrols is None else [g.to_dict() for g in data.patrols.gap.gaps],
         "trends": None if data.trends is None else data.trends.summary(),
+        "forecast": None if data.forecast is None else data.forecast.summary(),
         "headlines": _headlines(data),
         "warnings": list(data.warnings),
         "files": [str(p) for p in paths],

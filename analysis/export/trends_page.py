@@ -85,9 +85,12 @@ def map_view(areas, top: int = TOP_HOTSPOTS, margin_m: float = VIEW_MARGIN_M, gr
     return (x0, x1, y0, y1)
 
 
-def _plain(note: str) -> str:
-    """A message without the command's advice (``--step``...): the reason only, as a sentence."""
-    text = note.split("; use ")[0].split(", or --")[0].strip()
+def plain_reason(note: str) -> str:
+    """A message without the command's advice (``--step``, ``(for --period ...)``): the reason only,
+    as a sentence, for a briefing page."""
+    import re
+
+    text = re.sub(r"\s*\(for --[^)]*\)", "", note).split("; use ")[0].split(", or --")[0].strip()
     text = text[:1].upper() + text[1:]
     return text if text.endswith(".") else text + "."
 
@@ -98,7 +101,7 @@ def _emerging_part(doc, t: TrendsBriefing) -> None:
     er = t.runs.emerging
     doc.heading("Is it growing? Emerging hot spots", size=11, space_before=0)
     if er is None:
-        doc.para("Not possible with this data: " + _plain(t.runs.emerging_note)
+        doc.para("Not possible with this data: " + plain_reason(t.runs.emerging_note)
                  + " Emerging hot spots compare at least 10 time steps (weeks, or months for data known "
                    "to the month only).", size=9, space_after=8)
         return
@@ -125,7 +128,7 @@ def _knox_part(doc, t: TrendsBriefing) -> None:
     kr = t.runs.knox
     doc.heading("Does it repeat? Near-repeat (Knox) test", size=11)
     if kr is None:
-        doc.para("Not possible with this data: " + _plain(t.runs.knox_note), size=9)
+        doc.para("Not possible with this data: " + plain_reason(t.runs.knox_note), size=9)
         return
     k = kr.result
     doc.para(k.sentence(), size=9.5, bold=True)

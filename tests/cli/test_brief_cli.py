@@ -44,7 +44,10 @@ def test_brief_cli__demo_project_json(demo_pack):
     summary = json.loads(stdout)  # exactly one JSON object on stdout
     assert summary["synthetic"] is True and summary["title"].startswith("SYNTHETIC")
     assert summary["marking"] == "OFFICIAL-SENSITIVE"
-    assert summary["n_incidents"] == 12000 and summary["pages"] == 7  # with the patrol and trends pages
+    assert summary["n_incidents"] == 12000 and summary["pages"] == 8  # with the patrol, trends and forecast pages
+    fc = summary["forecast"]
+    assert fc["period"] == "week" and fc["coverage_pct"] == 2.0 and fc["boxes"][0]["rank"] == 1
+    assert fc["expected_hit_text"].startswith("Over the last 12 of 12 test periods")
     assert any("York Road" in g["location"] for g in summary["patrol_gaps"])
     assert summary["shifts"]["current"]["label"] == "07:00-17:00 / 14:00-00:00"
     assert summary["street"]["name"] == "York Road" and summary["street"]["area"] == "Southend-on-Sea"

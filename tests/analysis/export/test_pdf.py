@@ -120,6 +120,7 @@ def test_pdf__sections_in_order_and_synthetic_on_every_page(pack):
               ("Street profile: York Road, Southend-on-Sea",), ("Shift timing: recommended against current",),
               ("Patrol presence against demand", "Under-patrolled hotspots"),  # the demo has patrol GPS
               ("Trends and repeats", "Is it growing? Emerging hot spots", "Does it repeat? Near-repeat"),
+              ("Next week's boxes", "The boxes and their streets", "How often were such boxes right?"),
               ("Method, data and caveats", "Caveats")]
     assert len(pages) == len(expect)
     for page, heads in zip(pages, expect):
@@ -427,7 +428,7 @@ def test_normalise_marking_and_gi_distance():
 def test_write_briefing__one_incident(tmp_path):
     """A single incident: fallback bandwidth (said in the warnings), one hotspot, every file written."""
     result = write_briefing(small_project(n=1), tmp_path, options=BriefingOptions(officers=1), preview_dpi=None)
-    assert result.pages == 6 and all(p.exists() for p in result.files)  # with the trends page
+    assert result.pages == 7 and all(p.exists() for p in result.files)  # with the trends and forecast pages
     assert any("fallback bandwidth" in w for w in result.warnings)
     assert result.summary["headlines"][0].startswith("One hotspot") and "holds 100% of the 1 incident." in \
         result.summary["headlines"][0]
