@@ -5,7 +5,7 @@ layer (:mod:`analysis.export.map_parts`, as on the hotspot map), the forecast ri
 of the study area (expected incidents per cell over the period, a purple sequential scale whose
 lightness falls monotonically so it prints in greyscale; cells below :data:`RISK_FLOOR` of the
 highest left clear), the boxes outlined (black with a white halo) and numbered by rank at their
-highest-risk cell, street names from the incidents' own location text, a scale bar, a north
+highest-risk cell (the first :data:`FRAMED_BOXES`), street names from the incidents' own location text, a scale bar, a north
 arrow and the SYNTHETIC stamp. The frame holds the first :data:`FRAMED_BOXES` boxes.
 """
 from __future__ import annotations
@@ -25,8 +25,9 @@ from matplotlib.patheffects import withStroke
 from analysis.export.map_parts import (Placer, add_furniture, draw_context, draw_frame, place_numbers,
                                       place_street_labels, polygon_path, street_name_handle)
 
-#: The frame is fitted around this many of the first boxes (the rest are drawn where they fall).
-FRAMED_BOXES = 10
+#: The frame is fitted around this many of the first boxes, and they are numbered (the rest are
+#: outlined where they fall: a city's 2% can be hundreds of boxes).
+FRAMED_BOXES = 8
 #: Cells forecast below this fraction of the highest risk are left clear.
 RISK_FLOOR = 0.05
 #: Space around the framed boxes: this share of their span, at least :data:`MIN_MARGIN_M`.
@@ -87,7 +88,7 @@ def boxes_extent(result, aspect: float, *, framed: int = FRAMED_BOXES) -> tuple[
 
 def draw_boxes_map(ax, result, extent: Sequence[float], *, incidents=None, basemap=None, streets=None,
                    boundaries=None, font_scale: float = 1.0, synthetic: bool = False,
-                   max_street_labels: int = 20) -> DrawnBoxes:
+                   max_street_labels: int = 20, numbered: int = FRAMED_BOXES) -> DrawnBoxes:
     """Draw the forecast ``result`` (:class:`analysis.spacetime.next_period.ForecastResult`) into ``ax``.
 
     Parameters
@@ -98,6 +99,7 @@ def draw_boxes_map(ax, result, extent: Sequence[float], *, incidents=None, basem
     incidents : GeoDataFrame, optional
         Street names are written from their ``location`` text.
     basemap, streets, boundaries : context layers (see :func:`analysis.export.map_parts.draw_context`).
+    numbered : the first boxes numbered (all are outlined).
     """
     from analysis.export.mapfig import street_labels
 
@@ -116,19 +118,20 @@ def draw_boxes_map(ax, result, extent: Sequence[float], *, incidents=None, basem
         if path is not None:
             ax.add_patch(PathPatch(path, facecolor="none", edgecolor="black", linewidth=1.5 * fs, zorder=4,
                                    path_effects=halo))
+    first = "" if len(result.boxes) <= numbered else f", the first {numbered}"
     handles.insert(0, Line2D([], [], color="black", lw=1.5, path_effects=halo,
-                             label=f"Box (top {result.coverage_pct:g}% of the area), numbered by rank"))
+                             label=f"Box (top {result.coverage_pct:g}% of the area), numbered by rank{first}"))
     placer = Placer.for_axes(ax)
     add_furniture(ax, extent, placer, font_scale=fs, synthetic=synthetic)
-    numbered = place_numbers(ax, placer, [(b.rank, *box_anchor(result, b)) for b in result.boxes], extent,
-                             font_scale=fs)
+    drawn_numbers = place_numbers(ax, placer, [(b.rank, *box_anchor(result, b)) for b in result.boxes[:numbered]],
+                                  extent, font_scale=fs)
     labelled = []
     if incidents is not None:
         labelled = place_street_labels(ax, placer, street_labels(incidents, top=max_street_labels, extent=extent),
                                        font_scale=fs)
         if labelled:
             handles.append(street_name_handle())
-    return DrawnBoxes(tuple(handles), image, tuple(extent), tuple(numbered), tuple(labelled))
+    return DrawnBoxes(tuple(handles), image, tuple(extent), tuple(drawn_numbers), tuple(labelled))
 
 
 def boxes_map_figure(result, title: str, *, incidents=None, basemap=None, streets=None, boundaries=None,

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
+from analysis.export.boxes_map import FRAMED_BOXES
 from analysis.export.trends_page import plain_reason
 from analysis.progress import BeatwiseError, ProgressFn
 
@@ -22,8 +23,8 @@ PAGE_TITLE = {"week": "Next week's boxes", "day": "Tomorrow's boxes", "shift": "
 BRIEFING_PERIOD = "week"
 BRIEFING_COVERAGE_PCT = 2.0
 BRIEFING_TEST_PERIODS = 12
-#: Boxes listed with their streets (the map numbers every box in its frame).
-LISTED_BOXES = 8
+#: Boxes listed with their streets: those the map numbers.
+LISTED_BOXES = FRAMED_BOXES
 #: Type size of the boxes' streets and of the back-tested hit rate (the same, as the issue asks).
 KEY_SIZE = 10.0
 
@@ -70,12 +71,11 @@ def _range(stats: dict, pct: bool) -> str:
 
 
 def box_line(box) -> str:
-    """``"1. High Street, York Road: 35.6 incidents expected (12% of the area's), 0.09 km²"``."""
+    """``"1. High Street, York Road: 35.6 incidents expected in 0.09 km²"`` (two streets at most)."""
     from analysis.hotspots.streets import street_name
 
-    where = ", ".join(street_name(s) or s for s in box.streets) or "(no location names)"
-    return (f"{box.rank}. {where}: {box.risk:.1f} incidents expected ({100 * box.share:.0f}% of the area's), "
-            f"{box.area_km2:.2f} km²")
+    where = ", ".join(street_name(s) or s for s in box.streets[:2]) or "(no location names)"
+    return f"{box.rank}. {where}: {box.risk:.1f} incidents expected in {box.area_km2:.2f} km²"
 
 
 def backtest_rows(result) -> list[list[str]]:
@@ -113,7 +113,7 @@ def add_forecast_page(doc, fb: ForecastBriefing) -> None:
     fig = boxes_map_figure(r, f"Forecast boxes, {r.label} (shade: expected incidents per cell)",
                            incidents=d.incidents, basemap=m.basemap if m else None, streets=m.streets if m else None,
                            boundaries=m.boundaries if m else None, synthetic=d.synthetic)
-    doc.image(fig, dpi=200, max_height=0.40)
+    doc.image(fig, dpi=200, max_height=0.35)
     doc.heading("The boxes and their streets", size=11, space_before=0)
     for box in r.boxes[:LISTED_BOXES]:
         doc.para(box_line(box), size=KEY_SIZE, space_after=1)
@@ -128,6 +128,6 @@ def add_forecast_page(doc, fb: ForecastBriefing) -> None:
     doc.para("Each test week was forecast from the incidents before it only (a rolling origin), and the same "
              "share of the area chosen. Mean with the range over the weeks. PAI: share of incidents caught / "
              "share of the area (Chainey 2008); 1 is no better than chance. PEI: incidents caught / the most the "
-             "same number of cells could have caught that week.", size=7.5, color="0.25")
-    doc.para("A forecast ranks places by past recorded incidents; it says nothing about any person, and it "
-             "shifts when recording practice changes.", size=7.5, color="0.25")
+             "same number of cells could have caught that week. A forecast ranks places by past recorded "
+             "incidents; it says nothing about any person, and it shifts when recording practice changes.",
+             size=7.5, color="0.25")

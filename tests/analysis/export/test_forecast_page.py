@@ -111,7 +111,7 @@ def test_boxes_map__every_box_outlined_and_numbered_in_frame(briefing, demo_inci
     from matplotlib.figure import Figure
     from matplotlib.patches import PathPatch
 
-    from analysis.export.boxes_map import RISK_FLOOR, boxes_extent, draw_boxes_map
+    from analysis.export.boxes_map import FRAMED_BOXES, RISK_FLOOR, boxes_extent, draw_boxes_map
 
     r = briefing.result
     fig = Figure(figsize=(8, 6), dpi=80)
@@ -120,11 +120,11 @@ def test_boxes_map__every_box_outlined_and_numbered_in_frame(briefing, demo_inci
     extent = boxes_extent(r, 4 / 3)
     x0, x1, y0, y1 = extent
     assert (x1 - x0) / (y1 - y0) == pytest.approx(4 / 3)
-    for b in r.boxes[:10]:
+    for b in r.boxes[:FRAMED_BOXES]:
         bx0, by0, bx1, by1 = b.geometry.bounds
         assert x0 < bx0 and bx1 < x1 and y0 < by0 and by1 < y1
     drawn = draw_boxes_map(ax, r, extent, incidents=demo_incidents)
-    assert drawn.numbered == tuple(b.rank for b in r.boxes)
+    assert drawn.numbered == tuple(b.rank for b in r.boxes[:FRAMED_BOXES])
     outlines = [p for p in ax.patches if isinstance(p, PathPatch)]
     assert len(outlines) == len(r.boxes)
     for p, b in zip(outlines, r.boxes):
@@ -132,7 +132,12 @@ def test_boxes_map__every_box_outlined_and_numbered_in_frame(briefing, demo_inci
         assert (v.min(axis=0) == pytest.approx(b.geometry.bounds[:2])) and \
             (v.max(axis=0) == pytest.approx(b.geometry.bounds[2:]))
     numbers = sorted(int(t.get_text()) for t in ax.texts if t.get_text().isdigit())
-    assert numbers == sorted(b.rank for b in r.boxes)
+    assert numbers == sorted(b.rank for b in r.boxes[:FRAMED_BOXES])
+    # with fewer numbers asked for, only those are numbered, every box still outlined
+    ax2 = fig.add_axes((0.1, 0.1, 0.8, 0.8))
+    few = draw_boxes_map(ax2, r, extent, numbered=1)
+    assert few.numbered == (1,) and len([p for p in ax2.patches if isinstance(p, PathPatch)]) == len(r.boxes)
+    assert sorted(int(t.get_text()) for t in ax2.texts if t.get_text().isdigit()) == [1]
     shown = drawn.mappable.get_array()
     vmax = np.nanmax(r.risk)
     expect_masked = ~np.isfinite(r.risk) | (np.nan_to_num(r.risk) < RISK_FLOOR * vmax)

@@ -9,6 +9,7 @@ solver's documented objective computed from scratch (coverage minutes less weigh
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import numpy as np
 
@@ -33,14 +34,20 @@ def _intervals(rota, i):
 
 def _is_night(pack_dict, t):
     """At least min_h hours between the night window's start and end (23:00-06:00)."""
-    a, b = (_hm(x) for x in pack_dict["night"]["window"].split("-"))
+    return _night_minutes_ok(pack_dict["night"]["window"], pack_dict["night"]["min_h"], t.start_min, t.length_min)
+
+
+@functools.lru_cache(maxsize=None)
+def _night_minutes_ok(window: str, min_h: float, start_min: int, length_min: int) -> bool:
+    """Minute by minute (memoised: the brute-force test asks for the same tours many times)."""
+    a, b = (_hm(x) for x in window.split("-"))
     minutes = set()
-    for k in range(t.length_min):
-        tod = (t.start_min + k) % DAY
+    for k in range(length_min):
+        tod = (start_min + k) % DAY
         inside = (tod >= a or tod < b) if b <= a else (a <= tod < b)
         if inside:
             minutes.add(k)
-    return len(minutes) >= pack_dict["night"]["min_h"] * 60
+    return len(minutes) >= min_h * 60
 
 
 def _is_early(pack_dict, t):

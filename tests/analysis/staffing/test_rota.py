@@ -49,19 +49,22 @@ def brute_force(team, templates, pack, demand):
     p = pack.to_dict()
     w = {r["name"]: int(round(60 * r["weight"])) for r in p["rules"] if r["kind"] == "soft"}
     seqs, on, ps_on, pen, nights, weekends = [], [], [], [], [], []
+    alike = {}   # officers with the same rank, hours and nights have the same one-week rotas
     for o in team:
-        rows = [c for c in itertools.product(codes, repeat=7)
-                if not ind.hard_breaches(Rota(START, (o,), tuple(templates), (c,)), pack)]
-        r1 = [Rota(START, (o,), tuple(templates), (c,)) for c in rows]
-        seqs.append(rows)
-        on.append(np.array([ind._minutes_on(r, ("PC", "PCSO")) for r in r1]))
-        ps_on.append(np.array([ind._minutes_on(r, ("PS",)) for r in r1]))
-        counts = [ind.soft_counts(r, pack) for r in r1]
-        pen.append(np.array([sum(w[k] * v for k, v in c.items()) for c in counts]))
-        nights.append(np.array([sum(ind._is_night(p, t) for _, _, _, t in ind._intervals(r, 0))
-                                for r in r1]))
-        weekends.append(np.array([sum(1 for d, *_ in ind._intervals(r, 0)
-                                      if (START + dt.timedelta(days=d)).weekday() >= 5) for r in r1]))
+        key = (o.rank, o.hours_per_week, o.nights_ok)
+        if key not in alike:
+            rows = [c for c in itertools.product(codes, repeat=7)
+                    if not ind.hard_breaches(Rota(START, (o,), tuple(templates), (c,)), pack)]
+            r1 = [Rota(START, (o,), tuple(templates), (c,)) for c in rows]
+            counts = [ind.soft_counts(r, pack) for r in r1]
+            alike[key] = (rows, np.array([ind._minutes_on(r, ("PC", "PCSO")) for r in r1]),
+                          np.array([ind._minutes_on(r, ("PS",)) for r in r1]),
+                          np.array([sum(w[k] * v for k, v in c.items()) for c in counts]),
+                          np.array([sum(ind._is_night(p, t) for _, _, _, t in ind._intervals(r, 0)) for r in r1]),
+                          np.array([sum(1 for d, *_ in ind._intervals(r, 0)
+                                        if (START + dt.timedelta(days=d)).weekday() >= 5) for r in r1]))
+        for lst, value in zip((seqs, on, ps_on, pen, nights, weekends), alike[key]):
+            lst.append(value)
     # the horizon's demand scaled to the contracted constable minutes, rounded
     total = 60 * sum(o.hours_per_week for o in team if o.rank != "PS")
     d = np.asarray(demand, dtype=float)[[(START.weekday() * 24 + h) % 168 for h in range(168)]]
