@@ -46,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[list[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     os.environ.setdefault("LANG", "C.UTF-8")
+    from analysis.memory import keep_large_arrays_out_of_the_heap
+
+    keep_large_arrays_out_of_the_heap()   # a long-running app gives freed grids back (analysis.memory)
     headless = bool(args.smoke or args.screenshot)
     for path in args.paths:
         if not Path(path).exists():

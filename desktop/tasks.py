@@ -54,11 +54,17 @@ def ensure_analysis_loaded() -> None:
 
 
 def task(fn):
-    """Mark a worker job: the analysis stack is loaded (once, safely) before it runs."""
+    """Mark a worker job: the analysis stack is loaded (once, safely) before it runs, and the memory
+    it freed is given back to the system after it (:func:`analysis.memory.release_free_memory`)."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         ensure_analysis_loaded()
-        return fn(*args, **kwargs)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            from analysis.memory import release_free_memory
+
+            release_free_memory()
     return wrapper
 
 

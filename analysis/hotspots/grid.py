@@ -371,6 +371,14 @@ class GridSpec:
         w = None if weights is None else np.asarray(weights, dtype=float)[keep]
         return np.bincount(flat[keep], weights=w, minlength=self.n_cells).astype(float).reshape(self.shape)
 
+    def occupied(self, xy) -> np.ndarray:
+        """Cells holding at least one point, bool ``(ny, nx)`` (``counts(xy) > 0`` without the two
+        8-byte grids a county's counts take)."""
+        flat = self.flat_index(xy)
+        mask = np.zeros(self.n_cells, dtype=bool)
+        mask[flat[flat >= 0]] = True
+        return mask.reshape(self.shape)
+
     def describe(self) -> dict:
         """Plain dict for JSON summaries: ``{nx, ny, x0, y0, cell_m, crs}``."""
         return {"nx": self.nx, "ny": self.ny, "x0": self.x0, "y0": self.y0, "cell_m": self.cell_m, "crs": self.crs}

@@ -68,12 +68,14 @@ WeightsArg = Union[None, str, Mapping[str, float], np.ndarray, "list[float]"]
 
 
 def fft_convolve(a: np.ndarray, kernel: np.ndarray, mode: str = "same", *,
-                 workers: Optional[int] = None) -> np.ndarray:
+                 workers: Optional[int] = None, spectra: Optional[dict] = None) -> np.ndarray:
     """2-D convolution of ``a`` (over its last two axes) with a 2-D ``kernel`` by real FFTs.
 
     Same result as ``scipy.signal.fftconvolve(a, kernel[None...], mode, axes=(-2, -1))``:
     ``full``, ``same`` (centred like ``a``) or ``valid`` (where ``kernel`` fits entirely).
     ``workers``: threads for :mod:`scipy.fft` (a stack of tiles is split between them).
+    ``spectra``: a dict kept by the caller between calls with the same kernel (bands of one grid):
+    the kernel's spectrum is made once per transform shape and kept there.
     """
     s1 = a.shape[-2:]
     s2 = kernel.shape
@@ -81,7 +83,13 @@ def fft_convolve(a: np.ndarray, kernel: np.ndarray, mode: str = "same", *,
     fshape = (sp_fft.next_fast_len(full[0], True), sp_fft.next_fast_len(full[1], True))
     spec = sp_fft.rfftn(a, fshape, axes=(-2, -1), workers=workers)
     # a float32 input is transformed in single precision throughout (half the memory of a county grid)
-    spec *= kernel_spectrum(kernel.astype(a.dtype) if a.dtype == np.float32 else kernel, fshape, workers=workers)
+    kernel = kernel.astype(a.dtype) if a.dtype == np.float32 else kernel
+    if spectra is None:
+        multiply_by_kernel_spectrum(spec, kernel, fshape, workers=workers)
+    else:
+        if fshape not in spectra:
+            spectra[fshape] = kernel_spectrum(kernel, fshape, workers=workers)
+        spec *= spectra[fshape]
     out = sp_fft.irfftn(spec, fshape, axes=(-2, -1), workers=workers)
     del spec
     if mode == "full":
@@ -102,6 +110,57 @@ def kernel_spectrum(kernel: np.ndarray, fshape: tuple[int, int], workers: Option
     the grid instead of a whole one (the same numbers: tests/analysis/hotspots/test_kde.py)."""
     return sp_fft.fft(sp_fft.rfft(kernel, n=fshape[1], axis=-1, workers=workers), n=fshape[0], axis=-2,
                       overwrite_x=True, workers=workers)
+
+
+#: Grid values a band of :func:`convolve_in_bands` transforms (with its kernel's margin): about 16 MB
+#: of float32 per array.
+BAND_VALUES = 4_000_000
+
+
+def convolve_in_bands(a: np.ndarray, kernel: np.ndarray, *, then=None, dtype=np.float32,
+                      band_values: Optional[int] = None, workers: Optional[int] = None) -> np.ndarray:
+    """``then(fft_convolve(a.astype(dtype), kernel, "same"))`` of a 2-D ``a``, a band of rows at a
+    time (overlap-save).
+
+    Each band of output rows is convolved from the input rows it depends on (the band and half a
+    kernel either side), so only one band's transforms are held at a time, ``a`` may be a 0/1 bool
+    grid (converted a band at a time) and ``then`` (e.g. ``lambda v: v > 0.5``) turns each band into
+    the result as it is made: a county's 17 million cells need two bool grids (35 MB) instead of
+    about 250 MB of single-precision transforms.
+    """
+    ny, nx = a.shape
+    kr, kc = kernel.shape
+    top, left = (kr - 1) // 2, (kc - 1) // 2
+    band_values = BAND_VALUES if band_values is None else int(band_values)
+    rows = max(kr, band_values // max(nx + kc - 1, 1) - (kr - 1))
+    out = None
+    spectra: dict = {}   # the bands are mostly one shape: the kernel's spectrum is made once for them
+    for r0 in range(0, ny, rows):
+        r1 = min(ny, r0 + rows)
+        i0, i1 = max(0, r0 + top - (kr - 1)), min(ny, r1 + top)
+        full = fft_convolve(a[i0:i1].astype(dtype, copy=False), kernel, "full", workers=workers, spectra=spectra)
+        band = full[r0 + top - i0:r1 + top - i0, left:left + nx]
+        band = then(band) if then is not None else band
+        if out is None:
+            out = np.empty(a.shape, dtype=band.dtype)
+        out[r0:r1] = band
+    return out
+
+
+#: Spectrum values made at a time by :func:`multiply_by_kernel_spectrum` (about 32 MB of complex128).
+SPECTRUM_CHUNK_VALUES = 2_000_000
+
+
+def multiply_by_kernel_spectrum(spec: np.ndarray, kernel: np.ndarray, fshape: tuple[int, int],
+                                workers: Optional[int] = None) -> None:
+    """``spec *= kernel_spectrum(kernel, fshape)`` in place, a band of spectrum columns at a time:
+    the kernel's whole spectrum (as large as the grid's) is never held, only
+    :data:`SPECTRUM_CHUNK_VALUES` of it (each column's FFT is independent of the others, so the
+    numbers are those of :func:`kernel_spectrum`)."""
+    rows = sp_fft.rfft(kernel, n=fshape[1], axis=-1, workers=workers)
+    step = max(1, SPECTRUM_CHUNK_VALUES // fshape[0])
+    for c0 in range(0, rows.shape[-1], step):
+        spec[..., c0:c0 + step] *= sp_fft.fft(rows[:, c0:c0 + step], n=fshape[0], axis=-2, workers=workers)
 
 
 def kernel_profile(kernel: str, u: np.ndarray) -> np.ndarray:

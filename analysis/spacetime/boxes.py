@@ -89,7 +89,7 @@ def forecast_boxes(risk: np.ndarray, data: ForecastData, coverage_pct: float, lo
     renumber = np.zeros(n + 1, dtype=np.int32)
     renumber[order + 1] = np.arange(1, n + 1)
     ranked = renumber[labels]
-    polygons = label_polygons(ranked.astype(np.int32), grid, n)
+    polygons = label_polygons(ranked, grid, n)
     point_labels = ranked.ravel()[data.cell]
     if locations is not None:
         import pandas as pd

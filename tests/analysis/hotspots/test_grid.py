@@ -187,3 +187,14 @@ def test_points_xy__incidents_table_without_geometry():
     table.attrs["crs"] = "EPSG:4326"
     with pytest.raises(BeatwiseError, match="geographic"):
         points_xy(table)
+
+
+def test_grid_occupied__equals_counts_above_zero():
+    from analysis.hotspots.grid import GridSpec
+
+    rng = np.random.default_rng(1)
+    xy = rng.uniform(-50, 1050, (500, 2))        # some outside the grid: dropped as counts drops them
+    g = GridSpec(0.0, 0.0, 10.0, 100, 100)
+    occ = g.occupied(xy)
+    assert occ.dtype == bool and occ.shape == g.shape
+    np.testing.assert_array_equal(occ, g.counts(xy) > 0)

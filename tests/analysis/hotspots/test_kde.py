@@ -436,3 +436,47 @@ def test_kde__kernel_narrower_than_a_cell_no_nan(kernel):
     s = kde(xy, grid, kernel=kernel, bandwidth_m=8.0)
     assert np.isfinite(s.values).all()
     assert s.values.sum() * grid.cell_area_km2 == pytest.approx(300, rel=1e-9)
+
+
+@pytest.mark.parametrize("kshape", [(7, 7), (8, 5), (1, 3), (31, 31)])
+def test_convolve_in_bands__equals_one_whole_grid_convolution(kshape):
+    """Overlap-save in bands of a few rows (many bands, a last short one) gives the whole-grid
+    ``fft_convolve(..., "same")`` (scipy.signal.fftconvolve as the reference) in float64 and float32,
+    from bool input, with a threshold applied per band."""
+    from scipy.signal import fftconvolve
+
+    from analysis.hotspots.kde import convolve_in_bands
+
+    rng = np.random.default_rng(4)
+    a = rng.random((97, 61)) < 0.1
+    k = rng.random(kshape)
+    ref = fftconvolve(a.astype(float), k, mode="same")
+    for band in (61 * 9, 61 * 40, 10 ** 6):
+        got = convolve_in_bands(a, k, dtype=np.float64, band_values=band)
+        np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12)
+        got32 = convolve_in_bands(a, k, band_values=band)
+        assert got32.dtype == np.float32
+        np.testing.assert_allclose(got32, ref, rtol=0, atol=1e-4)
+        over = convolve_in_bands(a, k, band_values=band, then=lambda v: v > 0.5)
+        assert over.dtype == bool
+        decided = np.abs(ref - 0.5) > 1e-3
+        np.testing.assert_array_equal(over[decided], (ref > 0.5)[decided])
+
+
+def test_multiply_by_kernel_spectrum__equals_the_whole_spectrum():
+    from scipy import fft as sp_fft
+
+    from analysis.hotspots import kde as K
+
+    rng = np.random.default_rng(2)
+    k = rng.random((9, 13))
+    fshape = (64, 90)
+    spec = sp_fft.rfftn(rng.random((40, 70)), fshape)
+    want = spec * K.kernel_spectrum(k, fshape)
+    old = K.SPECTRUM_CHUNK_VALUES
+    try:
+        K.SPECTRUM_CHUNK_VALUES = 64 * 7   # 7 columns at a time: several chunks and a short one
+        K.multiply_by_kernel_spectrum(spec, k, fshape)
+    finally:
+        K.SPECTRUM_CHUNK_VALUES = old
+    np.testing.assert_allclose(spec, want, rtol=1e-12, atol=1e-12)
