@@ -22,8 +22,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import PathPatch
 from matplotlib.patheffects import withStroke
 
-from analysis.export.map_parts import (Placer, add_furniture, draw_context, draw_frame, place_numbers,
-                                      place_street_labels, polygon_path, street_name_handle)
+from analysis.export.map_parts import (Placer, add_furniture, draw_context, draw_frame, padded_frame,
+                                      place_numbers, place_street_labels, polygon_path, street_name_handle)
 
 #: The frame is fitted around this many of the first boxes, and they are numbered (the rest are
 #: outlined where they fall: a city's 2% can be hundreds of boxes).
@@ -76,14 +76,7 @@ def boxes_extent(result, aspect: float, *, framed: int = FRAMED_BOXES) -> tuple[
             xmin, xmax = g.x0 + cols.min() * g.cell_m, g.x0 + (cols.max() + 1) * g.cell_m
             ymin, ymax = g.y0 + rows.min() * g.cell_m, g.y0 + (rows.max() + 1) * g.cell_m
     pad = max(MARGIN_SHARE * max(xmax - xmin, ymax - ymin), MIN_MARGIN_M)
-    xmin, xmax, ymin, ymax = xmin - pad, xmax + pad, ymin - pad, ymax + pad
-    w, h = xmax - xmin, ymax - ymin
-    cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
-    if w / h < aspect:
-        w = h * aspect
-    else:
-        h = w / aspect
-    return (cx - w / 2, cx + w / 2, cy - h / 2, cy + h / 2)
+    return padded_frame((xmin, xmax, ymin, ymax), pad, aspect)
 
 
 def draw_boxes_map(ax, result, extent: Sequence[float], *, incidents=None, basemap=None, streets=None,

@@ -97,6 +97,20 @@ class Placer:
         return None
 
 
+def padded_frame(bounds: Sequence[float], pad_m: float, aspect: float) -> tuple[float, float, float, float]:
+    """``(xmin, xmax, ymin, ymax)`` padded by ``pad_m`` on every side, then widened (or heightened)
+    about its centre to width / height = ``aspect``."""
+    xmin, xmax, ymin, ymax = bounds
+    xmin, xmax, ymin, ymax = xmin - pad_m, xmax + pad_m, ymin - pad_m, ymax + pad_m
+    w, h = xmax - xmin, ymax - ymin
+    cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
+    if w / h < aspect:
+        w = h * aspect
+    else:
+        h = w / aspect
+    return (cx - w / 2, cx + w / 2, cy - h / 2, cy + h / 2)
+
+
 def draw_frame(ax, extent: Sequence[float], crs: Optional[str], *, font_scale: float = 1.0) -> None:
     """Limits, equal aspect, white ground and a kilometre grid labelled in the working CRS."""
     fs = font_scale

@@ -31,8 +31,8 @@ from matplotlib.patches import PathPatch
 from matplotlib.patheffects import withStroke
 from matplotlib.ticker import FuncFormatter
 
-from analysis.export.map_parts import (Placer, add_furniture, draw_context, draw_frame, place_numbers,
-                                      place_street_labels, polygon_path, street_name_handle)
+from analysis.export.map_parts import (Placer, add_furniture, draw_context, draw_frame, padded_frame,
+                                      place_numbers, place_street_labels, polygon_path, street_name_handle)
 from analysis.hotspots.grid import readable_number
 
 #: A4 in inches (portrait width, height).
@@ -208,14 +208,7 @@ def choose_extent(data: MapData, aspect: float, *, top_n: int = 5) -> tuple[floa
         xmin, ymin = np.percentile(xy, 1, axis=0)
         xmax, ymax = np.percentile(xy, 99, axis=0)
         pad = max(0.05 * max(xmax - xmin, ymax - ymin), 250.0)
-    xmin, xmax, ymin, ymax = xmin - pad, xmax + pad, ymin - pad, ymax + pad
-    w, h = xmax - xmin, ymax - ymin
-    cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
-    if w / h < aspect:
-        w = h * aspect
-    else:
-        h = w / aspect
-    return (cx - w / 2, cx + w / 2, cy - h / 2, cy + h / 2)
+    return padded_frame((xmin, xmax, ymin, ymax), pad, aspect)
 
 
 def axes_aspect(ax) -> float:
