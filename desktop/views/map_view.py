@@ -163,6 +163,16 @@ def nice_length(target: float) -> float:
     return power
 
 
+def _top_left_corner(geom) -> tuple[float, float]:
+    """The leftmost of a polygon's topmost vertices (a corner on its boundary)."""
+    import shapely
+
+    xy = shapely.get_coordinates(geom)
+    top = xy[xy[:, 1] >= xy[:, 1].max() - 1e-6]
+    x = float(top[:, 0].min())
+    return x, float(xy[:, 1].max())
+
+
 def polygon_path(geom) -> QPainterPath:
     """A QPainterPath of a (multi)polygon with holes (odd-even fill)."""
     import shapely
@@ -772,13 +782,12 @@ class MapView(QWidget):
             path_item.setBrush(QBrush(QColor(FORECAST_PEN.red(), FORECAST_PEN.green(), FORECAST_PEN.blue(), 40)))
             items.append(path_item)
             self.forecast_items[b.rank] = path_item
-            pt = b.geometry.representative_point()
-            label = pg.TextItem(str(b.rank), color=(255, 255, 255), anchor=(0.5, 0.5),
+            label = pg.TextItem(str(b.rank), color=(255, 255, 255), anchor=(0.0, 0.0),
                                 fill=pg.mkBrush(FORECAST_PEN), border=pg.mkPen(255, 255, 255))
             font = QFont(self.font().family(), 9)
             font.setBold(True)
             label.setFont(font)
-            label.setPos(pt.x, pt.y)
+            label.setPos(*_top_left_corner(b.geometry))  # inside the box's top-left: clear of hotspot ranks
             label.setZValue(Z["labels"] + 0.6)
             items.append(label)
         b = np.asarray([box.geometry.bounds for box in result.boxes])
