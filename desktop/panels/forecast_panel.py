@@ -81,7 +81,7 @@ class ForecastPanel(QWidget):
         for key, text in PERIODS:
             self.period.addItem(text, key)
         self.period.setToolTip("The period forecast: the first whole week (Monday to Sunday), day or 8-hour "
-                               "shift after the last incident")
+                               "shift (06:00, 14:00, 22:00) after the last incident")
         self.method = QComboBox()
         self.method.addItem(BEST, None)
         for m in METHODS:
@@ -246,11 +246,11 @@ class ForecastPanel(QWidget):
 
         self.status.setText(f"Incidents: {html.escape(run.filters.describe())}.")
         self.headline.setText(
-            f"<b>Forecast for the {html.escape(fc.label)}</b>: {len(fc.boxes)} boxes over {fc.coverage_pct:g}% of "
+            f"<b>Forecast for {html.escape(fc.label)}</b>: {len(fc.boxes)} boxes over {fc.coverage_pct:g}% of "
             f"the study area ({fc.grid.cell_m:g} m cells).<br><b>Method:</b> "
             f"{html.escape(METHOD_NAMES.get(fc.method, fc.method))}, {html.escape(fc.chosen_by, quote=False)}.")
         self.expected.setText(html.escape(fc.expected_hit_text(), quote=False))
-        self.message.emit(f"Forecast for the {fc.label}: {len(fc.boxes)} boxes on the map.")
+        self.message.emit(f"Forecast for {fc.label}: {len(fc.boxes)} boxes on the map.")
 
     def _show_backtest(self, fc) -> None:
         self.table.setRowCount(0)
