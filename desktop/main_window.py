@@ -44,7 +44,8 @@ TASK_LABELS = {"project": "Opening", "import": "Importing", "incidents": "Filter
                "hotspots": "Hotspots", "temporal": "When", "comparison": "Before/after",
                "streets": "Streets", "street_profile": "Street profile", "shifts": "Shifts",
                "save": "Saving", "autosave": "Autosaving", "layer": "Reading layer",
-               "export": "Exporting briefing", "patrols": "Patrols", "spacetime": "Over time"}
+               "export": "Exporting briefing", "patrols": "Patrols", "spacetime": "Over time",
+               "forecast": "Forecast"}
 ANALYSES = ("hotspots", "temporal", "streets", "shifts")
 
 
@@ -100,6 +101,7 @@ class MainWindow(QMainWindow):
         self.patrols_panel = self._make_patrols_panel()
         self.rota_panel = self._make_rota_panel()
         self.spacetime_panel = self._make_spacetime_panel()
+        self.forecast_panel = self._make_forecast_panel()
         self.layers_panel = LayersPanel(self.map)
         self.identify_view = QTextBrowser()
         self.identify_view.setObjectName("identify")
@@ -112,12 +114,14 @@ class MainWindow(QMainWindow):
         self._add_dock("shifts", "Shifts", self.shifts_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self._add_dock("patrols", "Patrols", self.patrols_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self._add_dock("rota", "Rota", self.rota_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self._add_dock("forecast", "Forecast", self.forecast_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self._add_dock("temporal", "When", self.temporal_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self._add_dock("spacetime", "Over time", self.spacetime_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.docks["hotspots"], self.docks["streets"])
         self.tabifyDockWidget(self.docks["streets"], self.docks["shifts"])
         self.tabifyDockWidget(self.docks["shifts"], self.docks["patrols"])
         self.tabifyDockWidget(self.docks["patrols"], self.docks["rota"])
+        self.tabifyDockWidget(self.docks["rota"], self.docks["forecast"])
         self.docks["hotspots"].raise_()
         self.tabifyDockWidget(self.docks["temporal"], self.docks["spacetime"])
         self.docks["temporal"].raise_()
@@ -161,6 +165,14 @@ class MainWindow(QMainWindow):
 
         panel = SpacetimePanel(self.model, self.tasks, self.map)
         panel.failed.connect(lambda message: self.show_error("Over time failed", message))
+        panel.message.connect(lambda text: self.status_message.setText(text))
+        return panel
+
+    def _make_forecast_panel(self) -> QWidget:
+        from desktop.panels.forecast_panel import ForecastPanel
+
+        panel = ForecastPanel(self.model, self.tasks, self.map)
+        panel.failed.connect(lambda message: self.show_error("Forecast failed", message))
         panel.message.connect(lambda text: self.status_message.setText(text))
         return panel
 

@@ -31,7 +31,7 @@ ANALYSIS_MODULES = ("analysis.filters", "analysis.ingest.incidents", "analysis.p
                     "analysis.hotspots.surface", "analysis.hotspots.detail", "analysis.hotspots.outliers",
                     "analysis.temporal.matrix", "analysis.temporal.compare", "analysis.hotspots.streets",
                     "analysis.hotspots.street_ranking", "analysis.spacetime.pipeline",
-                    "analysis.spacetime.hotspot_matrix", "analysis.ingest.tracks", "analysis.patrols.report",
+                    "analysis.spacetime.hotspot_matrix", "analysis.spacetime.next_period", "analysis.ingest.tracks", "analysis.patrols.report",
                     "analysis.patrols.presence", "analysis.patrols.visits", "analysis.patrols.gap",
                     "analysis.patrols.on_duty",
                     "analysis.staffing.timing", "pyproj", "shapely", "geopandas")
@@ -390,6 +390,33 @@ def run_spacetime(incidents, filters: Filters, permutations: int = APP_PERMUTATI
     runs = spacetime_runs(pts, permutations=permutations, crime=crime_word(filters.crime_types),
                           progress=scaled(progress, 0.02, 1.0))
     return SpacetimeRun(runs, filters)
+
+
+@dataclass(frozen=True)
+class ForecastRun:
+    """Next period's forecast of the filtered incidents and the back-test that chose its method
+    (:class:`analysis.spacetime.next_period.ForecastResult`)."""
+
+    result: Any
+    filters: Filters
+
+
+@task
+def run_forecast(incidents, filters: Filters, period: str = "week", method: Optional[str] = None,
+                 coverage_pct: float = 2.0, test_periods: int = 12, cell_m: float = 150.0,
+                 progress: Optional[ProgressFn] = None) -> ForecastRun:
+    """``beatwise forecast`` on the filtered incidents (:func:`analysis.spacetime.next_period.forecast_incidents`);
+    ``method`` None: the best in the back-test."""
+    from analysis.spacetime.next_period import forecast_incidents
+
+    report(progress, 0.0, "Applying the filters")
+    pts = apply_filters(incidents, filters)
+    if len(pts) == 0:
+        raise BeatwiseError("No incidents pass the filters: widen them (crime types, dates, area).")
+    result = forecast_incidents(pts, period=period, method=method, cell_m=float(cell_m),
+                                test_periods=int(test_periods), coverage_pct=float(coverage_pct),
+                                progress=scaled(progress, 0.02, 1.0))
+    return ForecastRun(result, filters)
 
 
 # ---------------------------------------------------------------------------------- streets

@@ -36,6 +36,7 @@ GI_COLOURS = {3: (178, 24, 43, 200), 2: (239, 138, 98, 190), 1: (253, 219, 199, 
 GI_LABELS = {3: "Hot 99%", 2: "Hot 95%", 1: "Hot 90%", -1: "Cold 90%", -2: "Cold 95%", -3: "Cold 99%"}
 HOTSPOT_PEN = QColor(20, 20, 90)
 HIGHLIGHT = QColor(0, 160, 255)
+FORECAST_PEN = QColor(200, 0, 150)  # magenta: unlike the hotspot areas' navy and the heat colours
 INCIDENT_RGBA = (45, 45, 70, 70)
 
 LAYER_TITLES = {
@@ -48,12 +49,13 @@ LAYER_TITLES = {
     "hotspots": "Hotspot areas",
     "presence": "Patrol presence",
     "emerging": "Emerging hot spots",
+    "forecast": "Forecast boxes",
     "units": "Units in the chosen hour",
 }
-LAYER_ORDER = ("units", "hotspots", "incidents", "gi", "emerging", "presence", "density", "streets", "boundaries",
+LAYER_ORDER = ("units", "forecast", "hotspots", "incidents", "gi", "emerging", "presence", "density", "streets", "boundaries",
                "basemap")  # top first
 Z = {"basemap": -1, "boundaries": 0, "streets": 1, "density": 2, "presence": 2.5, "emerging": 2.8, "gi": 3, "incidents": 4, "hotspots": 5,
-     "labels": 6, "units": 6.5, "highlight": 7}
+     "forecast": 5.5, "labels": 6, "units": 6.5, "highlight": 7}
 UNIT_COLOURS = ((0, 114, 178), (213, 94, 0), (0, 158, 115), (204, 121, 167), (230, 159, 0), (86, 180, 233),
                 (120, 60, 160), (90, 90, 90))  # Okabe-Ito and friends: told apart by most eyes
 PRESENCE_CMAP = "CET-L6"  # light to dark blue: unlike the density's heat colours
@@ -159,6 +161,16 @@ def nice_length(target: float) -> float:
         if step * power <= target * (1 + 1e-9):
             return step * power
     return power
+
+
+def _top_left_corner(geom) -> tuple[float, float]:
+    """The leftmost of a polygon's topmost vertices (a corner on its boundary)."""
+    import shapely
+
+    xy = shapely.get_coordinates(geom)
+    top = xy[xy[:, 1] >= xy[:, 1].max() - 1e-6]
+    x = float(top[:, 0].min())
+    return x, float(xy[:, 1].max())
 
 
 def polygon_path(geom) -> QPainterPath:
@@ -329,6 +341,8 @@ class MapView(QWidget):
         self.presence = None       # (minutes per cell, GridSpec)
         self.emerging = None       # [(class, RGB, label, cells)] of the emerging layer, legend order
         self.hotspot_areas = None
+        self.forecast = None       # ForecastResult whose boxes are drawn
+        self.forecast_items: dict = {}
         self.gi = None
         self.incidents = None      # GeoDataFrame shown (filtered)
         self._inc_xy = np.empty((0, 2))
@@ -456,6 +470,8 @@ class MapView(QWidget):
         self.density_view = None
         self.density_view_image = None
         self.hotspot_areas = None
+        self.forecast = None
+        self.forecast_items = {}
         self.gi = None
         self.incidents = None
         self._inc_xy = np.empty((0, 2))
@@ -751,6 +767,48 @@ class MapView(QWidget):
                 if h.rank == rank:
                     self.zoom_to(h.geometry.bounds, padding=0.6)
 
+    def set_forecast(self, result) -> None:
+        """The boxes of a forecast (:class:`analysis.spacetime.next_period.ForecastResult`) outlined
+        with their rank numbers; None (or no boxes) removes the layer."""
+        self.forecast = result
+        self.forecast_items = {}
+        if result is None or not result.boxes:
+            self.remove_layer("forecast")
+            return
+        items = []
+        for b in result.boxes:
+            path_item = QGraphicsPathItem(polygon_path(b.geometry))
+            path_item.setPen(self._forecast_pen(False))
+            path_item.setBrush(QBrush(QColor(FORECAST_PEN.red(), FORECAST_PEN.green(), FORECAST_PEN.blue(), 40)))
+            items.append(path_item)
+            self.forecast_items[b.rank] = path_item
+            label = pg.TextItem(str(b.rank), color=(255, 255, 255), anchor=(0.0, 0.0),
+                                fill=pg.mkBrush(FORECAST_PEN), border=pg.mkPen(255, 255, 255))
+            font = QFont(self.font().family(), 9)
+            font.setBold(True)
+            label.setFont(font)
+            label.setPos(*_top_left_corner(b.geometry))  # inside the box's top-left: clear of hotspot ranks
+            label.setZValue(Z["labels"] + 0.6)
+            items.append(label)
+        b = np.asarray([box.geometry.bounds for box in result.boxes])
+        self._set_layer("forecast", items, bounds=(b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()),
+                        count=len(result.boxes))
+
+    @staticmethod
+    def _forecast_pen(selected: bool) -> QPen:
+        pen = QPen(HIGHLIGHT if selected else FORECAST_PEN, 4.0 if selected else 2.5)
+        pen.setCosmetic(True)
+        return pen
+
+    def select_forecast_box(self, rank: Optional[int]) -> None:
+        """Mark box ``rank`` and zoom the map to it (None: unmark)."""
+        for r, item in self.forecast_items.items():
+            item.setPen(self._forecast_pen(r == rank))
+        if rank is not None and self.forecast is not None:
+            for b in self.forecast.boxes:
+                if b.rank == rank:
+                    self.zoom_to(b.geometry.bounds, padding=0.6)
+
     def set_gi(self, gi) -> None:
         self.gi = gi
         if gi is None:
@@ -810,6 +868,8 @@ class MapView(QWidget):
         if "hotspots" in visible and self.hotspot_areas is not None:
             entries.append((f"Hotspot area (top {self.hotspot_areas.top_percent:g}% density), rank",
                             HOTSPOT_PEN, "line"))
+        if "forecast" in visible and self.forecast is not None:
+            entries.append((f"Forecast box, {self.forecast.label}, rank", FORECAST_PEN, "line"))
         if "incidents" in visible:
             entries.append(("Incidents (squares: count per cell)" if self.aggregated else "Incident",
                             QColor(45, 45, 70, 200), "dot"))
@@ -861,6 +921,15 @@ class MapView(QWidget):
             for h in self.hotspot_areas.hotspots:
                 if h.geometry.covers(p):
                     parts.append(hotspot_html(h))
+                    break
+        if self.forecast is not None and "forecast" in self.layers:
+            import shapely
+            p = shapely.Point(x, y)
+            for b in self.forecast.boxes:
+                if b.geometry.covers(p):
+                    streets = ", ".join(html.escape(s) for s in b.streets) or "-"
+                    parts.append(f"<b>Forecast box {b.rank}</b> ({html.escape(self.forecast.label)}): "
+                                 f"{b.risk:.1f} incidents expected, {b.area_km2:.3f} km²; {streets}")
                     break
         if self.gi is not None and "gi" in self.layers and self.layers["gi"].visible:
             g = self.gi.grid
