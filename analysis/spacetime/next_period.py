@@ -113,7 +113,7 @@ def choose_method(bt: Backtest, method: Optional[str], coverage_pct: float) -> t
     if method:
         if method not in METHODS:
             raise BeatwiseError(f"--method must be one of {', '.join(METHODS)}, got {method!r}")
-        return method, f"chosen by the user (--method {method})"
+        return method, "chosen by the user"
     cov = coverage_pct if coverage_pct in bt.coverages_pct else 2.0
     best = bt.best_method(cov)
     pai = bt.stats(best, "pai", cov)["mean"]
