@@ -79,3 +79,36 @@ def test_qgis__composite_shows_hotspots_over_the_density(rendered):
     outline = (r < 40) & (g < 40) & (b < 40)          # the hotspot areas' black outlines
     assert white.mean() > 0.5                         # not an opaque block
     assert warm.sum() > 200 and outline.sum() > 200, (warm.sum(), outline.sum())
+
+
+@pytest.fixture(scope="module")
+def forecast_rendered(demo_dir, tmp_path_factory):
+    """``beatwise forecast`` on the demo, its boxes.gpkg and forecast.tif opened and drawn by QGIS."""
+    out = tmp_path_factory.mktemp("qgis_forecast")
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(io.StringIO()):
+        assert main(["forecast", str(demo_dir / "demo.beatwise"), "--out", str(out / "fc"), "--json"]) == 0
+    png = out / "qgis.png"
+    proc = subprocess.run([SYSTEM_PYTHON, str(SCRIPT), str(png), str(out / "fc" / "boxes.gpkg"),
+                           str(out / "fc" / "forecast.tif")], capture_output=True, text=True, timeout=300,
+                          env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin", "HOME": str(out)})
+    assert proc.returncode == 0, proc.stderr
+    return (out / "fc", png, {r["layer"]: r for r in json.loads(proc.stdout.strip().splitlines()[-1])},
+            json.loads(buf.getvalue()))
+
+
+def test_qgis__forecast_boxes_and_risk_raster_open_styled(forecast_rendered):
+    from PIL import Image
+
+    folder, png, layers, summary = forecast_rendered
+    stored = _stored_renderers(folder / "boxes.gpkg")
+    assert set(stored) == {"boxes"}
+    boxes = layers["boxes"]
+    assert boxes["valid"] and boxes["features"] == len(summary["boxes"]) > 0
+    assert boxes["renderer"] == stored["boxes"]      # QGIS drew them with the stored style
+    risk = layers["forecast.tif"]
+    assert risk["valid"] and risk["renderer"] == "singlebandpseudocolor"
+    assert risk["transparent_share"] > 0.3, risk     # outside the study area and empty cells see-through
+    rgb = np.asarray(Image.open(png).convert("RGB")).astype(int)
+    outline = (rgb[..., 0] < 40) & (rgb[..., 1] < 40) & (rgb[..., 2] < 40)
+    assert outline.sum() > 100 and (rgb > 245).all(axis=2).mean() > 0.3

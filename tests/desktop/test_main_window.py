@@ -391,3 +391,37 @@ def test_police_uk_file__main_window_fits_the_screen(window, qtbot, names):
     assert hint.width() <= limit, f"minimum width {hint.width()} px > {limit} px"
     assert w.width() <= limit and w.frameGeometry().width() <= room.width()
     assert hint.height() <= room.height(), f"minimum height {hint.height()} px > {room.height()} px"
+
+
+def test_run_all__a_large_project_runs_the_analyses_one_after_another(window, demo, qtbot, monkeypatch):
+    """Above ONE_AT_A_TIME_INCIDENTS (here lowered to the demo's size) hotspots, When, streets and
+    shifts run in turn, never two at once (a national year's working memory is not added up), and
+    every result still arrives; at or below it they start together."""
+    from desktop import main_window as mw
+
+    started, overlaps = [], []
+    real_start = window.tasks.start
+
+    def start(key, *args, **kwargs):
+        if key in mw.ANALYSES:
+            running = [k for k in mw.ANALYSES if window.tasks.is_running(k)]
+            if running:
+                overlaps.append((key, running))
+            started.append(key)
+        return real_start(key, *args, **kwargs)
+
+    monkeypatch.setattr(window.tasks, "start", start)
+    monkeypatch.setattr(mw, "ONE_AT_A_TIME_INCIDENTS", len(demo.incidents) - 1)
+    window.model.set_project(dataclasses.replace(demo, settings=dict(demo.settings)))
+    window.run_all()
+    qtbot.waitUntil(lambda: all(window.model.result(k) is not None for k in ("hotspots", "temporal", "streets",
+                                                                             "shifts")), timeout=180_000)
+    wait_idle(window, qtbot)
+    assert started[:4] == ["hotspots", "temporal", "streets", "shifts"] and overlaps == []
+    # at the threshold: side by side again
+    started.clear()
+    monkeypatch.setattr(mw, "ONE_AT_A_TIME_INCIDENTS", len(demo.incidents))
+    window.run_all()
+    assert started == ["hotspots", "temporal", "streets", "shifts"]
+    assert len(overlaps) == 3
+    wait_idle(window, qtbot)
