@@ -70,7 +70,7 @@ class MonthBars(pg.PlotWidget):
         self.bars = pg.BarGraphItem(x=x, height=self.values, width=0.7, brush=pg.mkBrush(*BAR_COLOUR),
                                     pen=pg.mkPen(None))
         pi.addItem(self.bars)
-        step = max(1, int(np.ceil(len(self.months) / 12)))  # about a dozen labels at most
+        step = max(1, int(np.ceil(len(self.months) / 6)))  # six labels at most: the dock is narrow
         bottom = pi.getAxis("bottom")
         bottom.setTicks([[(i, month_label(m, short=True)) for i, m in enumerate(self.months) if i % step == 0],
                          [(i, "") for i in range(len(self.months))]])
