@@ -67,7 +67,7 @@ def test_lod_views_of_essex_within_200_ms(qtbot):
           f"; load average {load:.1f} on {os.cpu_count()} cores), views of {PIXELS} px:")
     print(f"  {'view':>8}  {'cell':>5}  {'grid':>11}  {'incidents':>9}  {'beatwise ms (best/median)':>26}  "
           f"{'reference ms':>13}  ratio")
-    worst, shown = 0.0, 0
+    worst, n_views = 0.0, 0
     h_ref = float(np.median(s.point_bandwidth_m)) if s.adaptive else float(s.bandwidth_m)
     for width in WIDTHS_M:
         b = (CENTRE[0] - width / 2, CENTRE[1] - 0.35 * width, CENTRE[0] + width / 2, CENTRE[1] + 0.35 * width)
@@ -88,10 +88,10 @@ def test_lod_views_of_essex_within_200_ms(qtbot):
         pts = src.xy[inside]
         rbest, rmed, _ = _best(lambda: _reference(pts, g, h_ref))
         worst = max(worst, best)
-        shown += 1
+        n_views += 1
         print(f"  {width / 1000:>6g} km  {g.cell_m:>4g}m  {g.nx:>5} x {g.ny:<5}  {v.n_points:>9,}  "
               f"{1000 * best:>12.0f} / {1000 * med:<11.0f}  {1000 * rbest:>13.0f}  {best / max(rbest, 1e-9):.1f}x")
         assert view.density_view is v and v.grid.cell_m <= shown / 2
     view.set_density_view(None)
-    assert shown >= 4
+    assert n_views >= 4
     assert worst <= 0.200, f"a view took {1000 * worst:.0f} ms (load average {load:.1f})"
