@@ -65,8 +65,8 @@ class RotaPanel(QWidget):
         self.team_table.setHorizontalHeaderLabels(TEAM_HEADERS)
         self.team_table.verticalHeader().setVisible(False)
         self.team_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.team_table.setMinimumHeight(200)
-        self.team_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.team_table.setMinimumHeight(250)
+        self.team_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.team_table.horizontalHeader().setStretchLastSection(True)
         for col, tip in ((COL_ID, "Officer id (unique), e.g. a collar number"),
                          (COL_RANK, "PC, PS (sergeant: supervises) or PCSO"),
@@ -90,6 +90,7 @@ class RotaPanel(QWidget):
                                         "Sergeants boxes, dropping its edits")
         self.numbered_button.clicked.connect(self.numbered)
         self.team_status = message_label()
+        self.team_status.setVisible(False)
         self.templates = QLineEdit(DEFAULT_TEMPLATES)
         self.templates.setToolTip("Tour templates: CODE=HH:MM-HH:MM, comma-separated (at most 12 h)")
         self.rules = QComboBox()
@@ -197,11 +198,26 @@ class RotaPanel(QWidget):
             nights.setCheckState(Qt.CheckState.Checked if ok else Qt.CheckState.Unchecked)
             t.setItem(r, COL_NIGHTS, nights)
         t.blockSignals(False)
+        self._size_team_columns()
         self._filling = False
         self.team_edited = edited
-        self.team_status.setText("")
+        self._say("")
         if store:
             self._store_team()
+
+    def _size_team_columns(self) -> None:
+        """Fit the columns to their text, with room to type a name and a date range."""
+        t = self.team_table
+        t.resizeColumnsToContents()
+        wide = t.fontMetrics().horizontalAdvance("2027-01-05..2027-01-09") + 16
+        for col, least in ((COL_NAME, t.fontMetrics().horizontalAdvance("Firstname Surname")),
+                           (COL_LEAVE, wide), (COL_REST, wide // 2)):
+            t.setColumnWidth(col, max(t.columnWidth(col), least))
+
+    def _say(self, text: str) -> None:
+        """A message under the team table (hidden when there is none)."""
+        self.team_status.setText(text)
+        self.team_status.setVisible(bool(text))
 
     def team_rows(self) -> list[dict]:
         """The table as rows of text keyed by ``TEAM_COLUMNS`` (what the project keeps)."""
@@ -256,7 +272,7 @@ class RotaPanel(QWidget):
         """Remove the selected rows (a message when none is selected)."""
         chosen = sorted({i.row() for i in self.team_table.selectedIndexes()})
         if not chosen:
-            self.team_status.setText("Select the officers to remove (click their rows), then Remove.")
+            self._say("Select the officers to remove (click their rows), then Remove.")
             return
         rows = [row for r, row in enumerate(self.team_rows()) if r not in chosen]
         self.set_team_rows(rows)
@@ -276,17 +292,17 @@ class RotaPanel(QWidget):
         try:
             team = read_team(path)
         except BeatwiseError as exc:
-            self.team_status.setText(f"Team not loaded: {exc}")
+            self._say(f"Team not loaded: {exc}")
             return False
         self.set_team_rows(team_rows(team))
-        self.team_status.setText(f"{len(team)} officers loaded from {Path(path).name}.")
+        self._say(f"{len(team)} officers loaded from {Path(path).name}.")
         return True
 
     def _team_changed(self) -> None:
         if self._filling:
             return
         self.team_edited = True
-        self.team_status.setText("")
+        self._say("")
         self._store_team()
 
     def _store_team(self) -> None:
@@ -315,7 +331,7 @@ class RotaPanel(QWidget):
         try:
             team = self.team()
         except BeatwiseError as exc:
-            self.team_status.setText(str(exc))
+            self._say(str(exc))
             self.status.setText("Not made: correct the team table.")
             return None
         q = self.start_date.date()
