@@ -65,7 +65,6 @@ class RotaPanel(QWidget):
         self.team_table.setHorizontalHeaderLabels(TEAM_HEADERS)
         self.team_table.verticalHeader().setVisible(False)
         self.team_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.team_table.setMinimumHeight(250)
         self.team_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.team_table.horizontalHeader().setStretchLastSection(True)
         for col, tip in ((COL_ID, "Officer id (unique), e.g. a collar number"),
@@ -213,6 +212,11 @@ class RotaPanel(QWidget):
         for col, least in ((COL_NAME, t.fontMetrics().horizontalAdvance("Firstname Surname")),
                            (COL_LEAVE, wide), (COL_REST, wide // 2)):
             t.setColumnWidth(col, max(t.columnWidth(col), least))
+        t.resizeRowsToContents()
+        rows = min(max(t.rowCount(), 5), 10)      # up to 10 officers without scrolling the table
+        row_h = t.rowHeight(0) if t.rowCount() else t.verticalHeader().defaultSectionSize()
+        t.setMinimumHeight(t.horizontalHeader().sizeHint().height() + rows * row_h
+                           + t.horizontalScrollBar().sizeHint().height() + 2 * t.frameWidth() + 2)
 
     def _say(self, text: str) -> None:
         """A message under the team table (hidden when there is none)."""
