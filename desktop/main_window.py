@@ -767,6 +767,7 @@ class MainWindow(QMainWindow):
         self.shifts_panel.show_plan(None)
         self.shifts_panel.set_project(p)
         self.rota_panel.show_run(None)
+        self.rota_panel.set_project(p)
         rep = p.report
         if rep is not None and rep.bounds:
             self.map.zoom_to(rep.bounds, padding=0.03)

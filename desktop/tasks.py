@@ -581,17 +581,19 @@ class RotaRun:
 
 
 @task
-def run_rota(incidents, filters: Filters, officers: int, sergeants: int, templates: str,
-             rules_name: str, weeks: int, cycle_weeks: int, start, time_limit_s: float,
+def run_rota(incidents, filters: Filters, team, templates: str, rules_name: str, weeks: int,
+             cycle_weeks: int, start, time_limit_s: float,
              progress: Optional[ProgressFn] = None) -> RotaRun:
+    """A rota for ``team`` (:class:`analysis.staffing.team.Officer` objects) against the demand
+    of the filtered incidents (:func:`analysis.staffing.rota.make_rota`)."""
     from analysis.staffing.demand import demand_from_incidents
     from analysis.staffing.rota import make_rota
     from analysis.staffing.rules import load_rules
-    from analysis.staffing.team import numbered_team, parse_templates
+    from analysis.staffing.team import parse_templates
 
     rules = load_rules(rules_name)
     demand = demand_from_incidents(incidents, filters=filters, progress=scaled(progress, 0.0, 0.1))
-    result = make_rota(demand.per_hour, numbered_team(officers, sergeants),
+    result = make_rota(demand.per_hour, tuple(team),
                        parse_templates(templates, rules["max_tour_length"]["max_h"]), rules,
                        start=start, weeks=weeks, cycle_weeks=cycle_weeks, time_limit_s=time_limit_s,
                        progress=scaled(progress, 0.1, 1.0))

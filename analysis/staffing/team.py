@@ -4,6 +4,7 @@ Team
     Officers with ``officer_id``, optional ``name``, ``rank`` (``PC``, ``PS`` or ``PCSO``),
     ``hours_per_week`` (40 full time; fewer for part-timers), ``nights_ok``, ``leave`` dates and
     ``rest_days`` (fixed rest-day dates), read from a CSV or XLSX file (:func:`read_team`) or
+    from rows of text such as the app's team table (:func:`officers_from_rows`, which both use), or
     made up as ``--officers N --sergeants S`` (:func:`numbered_team`). Date lists are written
     ``2026-01-05;2026-01-06`` or as ranges ``2026-01-05..2026-01-09``.
 Tour templates
@@ -175,6 +176,10 @@ def _dates(text, where: str) -> frozenset:
     return frozenset(out)
 
 
+#: The columns of a team file and of the app's team table, in order.
+TEAM_COLUMNS = ("officer_id", "name", "rank", "hours_per_week", "nights_ok", "leave", "rest_days")
+
+
 def read_team(path: str | Path) -> tuple[Officer, ...]:
     """Officers from a CSV or XLSX file (columns: module docstring; only ``officer_id`` needed).
 
@@ -183,7 +188,7 @@ def read_team(path: str | Path) -> tuple[Officer, ...]:
     BeatwiseError
         Naming the file and row: no ``officer_id`` column, an empty or repeated id, an unknown
         rank, hours that are not a number in 1..48, a ``nights_ok`` that is not yes/no, a date
-        that cannot be read.
+        that cannot be read (:func:`officers_from_rows`).
     """
     import pandas as pd
 
@@ -202,38 +207,69 @@ def read_team(path: str | Path) -> tuple[Officer, ...]:
         raise BeatwiseError(f"--team {path}: cannot read it as a table ({exc})") from None
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     if "officer_id" not in frame.columns:
-        raise BeatwiseError(f"{path}: no officer_id column (columns: officer_id, name, rank, "
-                            "hours_per_week, nights_ok, leave, rest_days)")
-    frame = frame.fillna("")
+        raise BeatwiseError(f"{path}: no officer_id column (columns: {', '.join(TEAM_COLUMNS)})")
+    return officers_from_rows(frame.fillna("").to_dict("records"), source=str(path), first_row=2)
+
+
+def officers_from_rows(rows: Iterable[dict], source: str = "", first_row: int = 1) -> tuple[Officer, ...]:
+    """Officers from rows of text keyed by :data:`TEAM_COLUMNS` (missing keys take the defaults:
+    rank PC, 40 hours, nights yes, no leave or rest days), validated as :func:`read_team` does.
+
+    ``source`` names the table in messages and ``first_row`` numbers its first row (2 in a file,
+    under the header); each officer's ``source`` is ``"SOURCE, row N"``.
+
+    Raises
+    ------
+    BeatwiseError
+        ``"SOURCE, row N: REASON"``: an empty or repeated ``officer_id``, a rank not PC/PS/PCSO,
+        hours that are not a number in 1..48, a ``nights_ok`` not yes/no, a date that cannot be
+        read; ``"SOURCE: no officers"`` for no rows.
+    """
     officers, seen = [], {}
-    for i, row in enumerate(frame.to_dict("records"), start=2):   # row 1 is the header
-        where = f"{path}, row {i}"
-        oid = str(row.get("officer_id", "")).strip()
+    for i, row in enumerate(rows, start=first_row):
+        where = f"{source}, row {i}" if source else f"row {i}"
+        oid = _text(row.get("officer_id"))
         if not oid:
             raise BeatwiseError(f"{where}: officer_id is empty")
         if oid in seen:
             raise BeatwiseError(f"{where}: officer_id {oid} is a duplicate of row {seen[oid]}")
         seen[oid] = i
-        rank = str(row.get("rank", "") or "PC").strip().upper()
+        rank = (_text(row.get("rank")) or "PC").upper()
         if rank not in RANKS:
             raise BeatwiseError(f"{where}: rank {rank!r} is not one of {', '.join(RANKS)}")
-        hours_text = str(row.get("hours_per_week", "") or FULL_TIME_H).strip()
+        hours_text = _text(row.get("hours_per_week")) or f"{FULL_TIME_H:g}"
         try:
             hours = float(hours_text)
         except ValueError:
             raise BeatwiseError(f"{where}: hours_per_week {hours_text!r} is not a number") from None
         if not 1 <= hours <= 48:
             raise BeatwiseError(f"{where}: hours_per_week {hours:g} is outside 1..48")
-        nights = str(row.get("nights_ok", "yes")).strip().lower()
+        nights = _text(row.get("nights_ok", "yes")).lower()
         if nights not in _TRUE | _FALSE:
             raise BeatwiseError(f"{where}: nights_ok {nights!r} is not yes or no")
         officers.append(Officer(
-            officer_id=oid, rank=rank, name=str(row.get("name", "")).strip(), hours_per_week=hours,
+            officer_id=oid, rank=rank, name=_text(row.get("name")), hours_per_week=hours,
             nights_ok=nights in _TRUE or nights == "", leave=_dates(row.get("leave"), f"{where}, leave"),
             rest_days=_dates(row.get("rest_days"), f"{where}, rest_days"), source=where))
     if not officers:
-        raise BeatwiseError(f"{path}: no officers")
+        raise BeatwiseError(f"{source or 'the team'}: no officers")
     return tuple(officers)
+
+
+def team_rows(team: Iterable[Officer]) -> list[dict[str, str]]:
+    """The rows of text :func:`officers_from_rows` reads back to the same officers (date lists
+    as ``;``-separated days)."""
+    return [{"officer_id": o.officer_id, "name": o.name, "rank": o.rank,
+             "hours_per_week": f"{o.hours_per_week:g}", "nights_ok": "yes" if o.nights_ok else "no",
+             "leave": ";".join(sorted(d.isoformat() for d in o.leave)),
+             "rest_days": ";".join(sorted(d.isoformat() for d in o.rest_days))} for o in team]
+
+
+def _text(value) -> str:
+    """A cell as stripped text (None and a float NaN from a spreadsheet are empty)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return str(value).strip()
 
 
 def check_team(team: Sequence[Officer], templates: Sequence[Template], dates: Sequence[dt.date],

@@ -71,3 +71,131 @@ def test_rota_panel__run_makes_a_rota_through_the_task_manager(demo_window, qtbo
     assert panel.start() is not None
     qtbot.waitUntil(lambda: panel.rota is not None, timeout=60_000)
     assert panel.grid.rowCount() == 7 and panel.check.hard_ok
+
+
+# ---------------------------------------------------------------------- the team table
+TOURS = "E=07:00-17:00,L=14:00-00:00,N=22:00-07:00"
+LEAVE_DAY = START + dt.timedelta(days=2)
+
+
+def _cell(panel, row, col, text):
+    panel.team_table.item(row, col).setText(text)
+
+
+def test_rota_panel__team_table_starts_as_the_numbered_team(window):
+    from desktop.panels.rota_panel import COL_ID, COL_RANK
+    panel = window.rota_panel
+    t = panel.team_table
+    assert t.rowCount() == 9 and t.item(0, COL_ID).text() == "PS01" and t.item(2, COL_ID).text() == "PC01"
+    assert t.cellWidget(0, COL_RANK).currentText() == "PS"
+    assert [o.to_dict() for o in panel.team()] == [o.to_dict() for o in numbered_team(7, 2)]
+    panel.officers.setValue(4)                          # not edited: the boxes rebuild it
+    assert t.rowCount() == 6 and not panel.team_edited
+    _cell(panel, 2, COL_ID, "C1234")                    # edited: the boxes leave it alone
+    panel.officers.setValue(5)
+    assert t.rowCount() == 6 and panel.team_edited and t.item(2, COL_ID).text() == "C1234"
+    panel.numbered()                                    # ... until Numbered team
+    assert t.rowCount() == 7 and t.item(2, COL_ID).text() == "PC01" and not panel.team_edited
+    panel.add_officer()
+    assert t.rowCount() == 8 and t.item(7, COL_ID).text() == "PC06" and panel.team_edited
+    t.selectRow(0)
+    panel.remove_officers()
+    assert t.rowCount() == 7 and [o.rank for o in panel.team()].count("PS") == 1
+
+
+def test_rota_panel__edited_team_makes_the_rota_that_keeps_it(demo_window, qtbot):
+    """A part-timer at 20 h, an officer who may not work nights and a day of leave, typed into
+    the table: the rota keeps them, as make_rota does with the same officers."""
+    from PySide6.QtCore import Qt
+
+    from analysis.staffing.demand import demand_from_incidents
+    from analysis.staffing.team import Officer
+    from desktop.panels.rota_panel import COL_HOURS, COL_LEAVE, COL_NAME, COL_NIGHTS, COL_RANK
+    panel = demo_window.rota_panel
+    panel.officers.setValue(6)
+    panel.sergeants.setValue(1)
+    panel.weeks.setValue(1)
+    panel.cycle.setValue(0)
+    panel.time_limit.setValue(3)
+    panel.start_date.setDate(START)
+    panel.templates.setText(TOURS)
+    _cell(panel, 2, COL_HOURS, "20")                    # PC02 part-time
+    _cell(panel, 2, COL_NAME, "Pat Part")
+    panel.team_table.item(3, COL_NIGHTS).setCheckState(Qt.CheckState.Unchecked)   # PC03: no nights
+    _cell(panel, 4, COL_LEAVE, LEAVE_DAY.isoformat())   # PC04: a day of annual leave
+    assert panel.team_table.cellWidget(2, COL_RANK).currentText() == "PC"
+    expected_team = (Officer("PS01", "PS"), Officer("PC01"), Officer("PC02", name="Pat Part", hours_per_week=20),
+                     Officer("PC03", nights_ok=False), Officer("PC04", leave=frozenset({LEAVE_DAY})),
+                     Officer("PC05"), Officer("PC06"))
+    assert [o.to_dict() for o in panel.team()] == [o.to_dict() for o in expected_team]
+    assert panel.start() is not None
+    qtbot.waitUntil(lambda: panel.rota is not None, timeout=60_000)
+    res = panel.run_result.result
+    rota, check = res.rota, res.check
+    assert [o.to_dict() for o in rota.officers] == [o.to_dict() for o in expected_team]
+    assert check.hard_ok and panel.rules_label.text() == "Every hard rule kept."
+    row = {o.officer_id: i for i, o in enumerate(rota.officers)}
+    assert "N" not in rota.cells[row["PC03"]]
+    assert rota.cells[row["PC04"]][2] == "AL" and panel.grid.item(row["PC04"], 2).text() == "AL"
+    stats = {s["officer_id"]: s for s in check.officers}
+    assert abs(stats["PC02"]["hours"] - 20) <= 2 and abs(stats["PC01"]["hours"] - 40) <= 2
+    direct = make_rota(demand_from_incidents(demo_window.model.project.incidents).per_hour, expected_team,
+                       parse_templates(TOURS), load_rules(), start=START, weeks=1, cycle_weeks=0, time_limit_s=5)
+    assert direct.status == res.status == "optimal"     # the same problem: the same best coverage
+    assert direct.check.coverage == pytest.approx(check.coverage)
+
+
+def test_rota_panel__load_team_reads_a_csv_and_names_a_bad_row(demo_window, tmp_path):
+    from PySide6.QtCore import Qt
+
+    from desktop.panels.rota_panel import COL_HOURS, COL_ID, COL_LEAVE, COL_NIGHTS, COL_RANK
+    window = demo_window
+    panel = window.rota_panel
+    good = tmp_path / "team.csv"
+    good.write_text("officer_id,name,rank,hours_per_week,nights_ok,leave,rest_days\n"
+                    "S9,Sam,PS,,yes,,\nC1,Ann,PC,24,no,2027-04-01..2027-04-02,2027-04-04\nC2,Bo,pcso,,,,\n")
+    assert panel.load_team(good)
+    t = panel.team_table
+    assert t.rowCount() == 3 and t.item(1, COL_ID).text() == "C1" and t.item(1, COL_HOURS).text() == "24"
+    assert t.cellWidget(2, COL_RANK).currentText() == "PCSO" and t.item(1, COL_NIGHTS).checkState() == Qt.CheckState.Unchecked
+    assert t.item(1, COL_LEAVE).text() == "2027-04-01;2027-04-02" and "3 officers loaded" in panel.team_status.text()
+    team = panel.team()
+    assert team[1].hours_per_week == 24 and not team[1].nights_ok and len(team[1].leave) == 2 and team[2].rank == "PCSO"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("officer_id,rank,hours_per_week\nC1,PC,40\nC2,XX,lots\n")
+    assert not panel.load_team(bad)                     # the table is left alone; the reason shown
+    assert panel.team_status.text() == f"Team not loaded: {bad}, row 3: rank 'XX' is not one of PC, PS, PCSO"
+    assert t.rowCount() == 3
+    _cell(panel, 1, COL_HOURS, "lots")                  # typed into the table: named at Make rota
+    assert panel.start() is None and not window.tasks.is_running("rota")
+    assert panel.team_status.text() == "Team table, row 2: hours_per_week 'lots' is not a number"
+
+
+def test_rota_panel__team_is_kept_in_the_project(demo_window, tmp_path, qtbot):
+    from PySide6.QtCore import Qt
+
+    from analysis.project import load_project
+    from desktop.panels.rota_panel import COL_HOURS, COL_LEAVE, COL_NIGHTS, TEAM_SETTING
+    w = demo_window
+    panel = w.rota_panel
+    w.model.project.patrols = None                      # a smaller file: quicker test
+    w.model.set_dirty(False)
+    assert w.model.setting(TEAM_SETTING) is None        # a numbered team is not kept
+    panel.add_officer()
+    _cell(panel, 9, COL_HOURS, "20")
+    _cell(panel, 3, COL_LEAVE, "2027-04-01..2027-04-03")
+    panel.team_table.item(4, COL_NIGHTS).setCheckState(Qt.CheckState.Unchecked)
+    assert w.model.dirty
+    team = panel.team()
+    saved = tmp_path / "team.beatwise"
+    w.save_to(saved)
+    qtbot.waitUntil(lambda: not w.tasks.is_running() and not w.model.dirty, timeout=60_000)
+    assert load_project(saved).settings[TEAM_SETTING] == panel.team_rows()
+    panel.numbered()                                    # changed after saving; then reopened
+    assert panel.team_table.rowCount() == 9
+    w.model.set_dirty(False)
+    w.open_path(saved)
+    qtbot.waitUntil(lambda: w.model.path == saved and not w.tasks.is_running(), timeout=60_000)
+    assert panel.team_table.rowCount() == 10 and panel.team_edited and not w.model.dirty
+    assert panel.team() == team
+    assert team[9].hours_per_week == 20 and len(team[3].leave) == 3 and not team[4].nights_ok

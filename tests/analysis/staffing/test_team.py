@@ -105,3 +105,32 @@ def test_numbered_team__sergeants_first():
     assert [o.officer_id for o in team] == ["PS01", "PS02", "PC01", "PC02", "PC03"]
     with pytest.raises(BeatwiseError):
         numbered_team(0)
+
+
+def test_officers_from_rows__the_table_the_app_edits():
+    from analysis.staffing.team import officers_from_rows, team_rows
+    team = officers_from_rows([
+        {"officer_id": " S1 ", "rank": "ps", "name": "Sgt Cy"},
+        {"officer_id": "A2", "hours_per_week": "20", "nights_ok": "no",
+         "leave": "2027-01-05..2027-01-06", "rest_days": "2027-01-09"},
+        {"officer_id": "A3", "rank": "", "hours_per_week": "", "nights_ok": ""}], source="Team table")
+    assert [(o.officer_id, o.rank, o.hours_per_week, o.nights_ok) for o in team] == [
+        ("S1", "PS", 40, True), ("A2", "PC", 20, False), ("A3", "PC", 40, True)]
+    assert team[1].leave == {dt.date(2027, 1, 5), dt.date(2027, 1, 6)} and team[0].name == "Sgt Cy"
+    assert team[1].source == "Team table, row 2"
+    assert officers_from_rows(team_rows(team)) == tuple(
+        type(o)(**{**o.__dict__, "source": f"row {i + 1}"}) for i, o in enumerate(team))
+
+
+@pytest.mark.parametrize("rows, message", [
+    ([{"officer_id": "A1"}, {"officer_id": "A2", "rank": "XX"}], r"^Team table, row 2: rank 'XX' is not one of PC, PS, PCSO$"),
+    ([{"officer_id": "A1", "hours_per_week": "lots"}], r"^Team table, row 1: hours_per_week 'lots' is not a number$"),
+    ([{"officer_id": "A1"}, {"officer_id": "A1"}], r"row 2: officer_id A1 is a duplicate of row 1"),
+    ([{"officer_id": "A1", "rest_days": "2027-02-30"}], r"row 1, rest_days: cannot read the date"),
+    ([{"officer_id": "A1", "leave": "2027-01-09..2027-01-05"}], r"row 1, leave: cannot read the date"),
+    ([], r"^Team table: no officers$"),
+])
+def test_officers_from_rows__bad_row_named(rows, message):
+    from analysis.staffing.team import officers_from_rows
+    with pytest.raises(BeatwiseError, match=message):
+        officers_from_rows(rows, source="Team table")
