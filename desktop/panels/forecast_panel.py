@@ -17,11 +17,11 @@ from typing import Optional
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QGroupBox,
-                               QHBoxLayout, QHeaderView, QPushButton, QScrollArea, QSpinBox, QTableWidget,
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox,
+                               QHBoxLayout, QHeaderView, QPushButton, QSpinBox, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
-from desktop.views.fit import message_label
+from desktop.views.fit import fill_with_scrolled, message_label
 
 PERIODS = (("week", "Next week"), ("day", "Next day"), ("shift", "Next shift (8 h)"))
 BEST = "Best in back-test"
@@ -181,14 +181,7 @@ class ForecastPanel(QWidget):
         inner.addWidget(self.status)
         inner.addWidget(self.results)
         inner.addStretch(1)
-        scroll = QScrollArea()  # a short dock scrolls instead of growing the window past the screen
-        scroll.setWidget(page)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(scroll)
+        fill_with_scrolled(self, page, horizontal=False)  # a short dock scrolls, the window does not grow
         model.datasetChanged.connect(self._stale)
         model.filtersChanged.connect(self._stale)
         model.resultReady.connect(self._result_ready)

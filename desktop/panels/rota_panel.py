@@ -14,11 +14,11 @@ from typing import Optional
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateEdit, QDoubleSpinBox, QFileDialog,
-                               QFormLayout, QFrame, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
-                               QLineEdit, QPushButton, QScrollArea, QSpinBox, QTableWidget,
+                               QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
+                               QLineEdit, QPushButton, QSpinBox, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
-from desktop.views.fit import message_label
+from desktop.views.fit import fill_with_scrolled, message_label
 
 DEFAULT_TEMPLATES = "E=07:00-17:00,L=14:00-00:00,N=22:00-07:00"
 TOUR_COLOURS = ("#f6c85f", "#6f9fd8", "#8f8fd8", "#9dd866", "#ef8a62", "#8dddd0")
@@ -153,13 +153,7 @@ class RotaPanel(QWidget):
         layout.addWidget(self.rules_label)
         self.grid.setMinimumHeight(220)
         layout.addWidget(self.grid, 1)
-        area = QScrollArea()
-        area.setWidget(page)
-        area.setWidgetResizable(True)
-        area.setFrameShape(QFrame.Shape.NoFrame)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(area)
+        fill_with_scrolled(self, page)
         self.numbered(store=False)
 
     # ------------------------------------------------------------------ the team

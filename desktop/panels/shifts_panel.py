@@ -9,28 +9,19 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTime, Qt, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFrame, QGridLayout, QGroupBox,
-                               QHBoxLayout, QHeaderView, QLabel, QPushButton, QScrollArea, QSpinBox,
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QGridLayout, QGroupBox,
+                               QHBoxLayout, QHeaderView, QLabel, QPushButton, QSpinBox,
                                QTableWidget, QTableWidgetItem, QTabWidget, QTimeEdit, QVBoxLayout,
                                QWidget)
 
 from desktop.params import SHIFT_LENGTHS_OFFERED, ShiftParams
-from desktop.views.fit import message_label
+from desktop.views.fit import message_label, scrolled
 from desktop.views.heatmap_view import WEEKDAY_ABBR, WEEKDAYS, style_axes
 
 TIME_PRECISIONS_WITH_TIMES = ("minute", "window", "mixed")
 BLUE = (31, 95, 168)
 ORANGE = (217, 102, 31)
 GREEN = (46, 125, 50)
-
-
-def _scrolled(page: QWidget) -> QScrollArea:
-    """``page`` in a scroll area: a short dock scrolls it instead of growing the window."""
-    area = QScrollArea()
-    area.setWidget(page)
-    area.setWidgetResizable(True)
-    area.setFrameShape(QFrame.Shape.NoFrame)
-    return area
 
 
 class RotaEditor(QWidget):
@@ -327,7 +318,7 @@ class ShiftsPanel(QWidget):
         self.tabs = QTabWidget()
         self.tabs.addTab(plan, "Plan")
         self.tabs.addTab(chart, "Demand vs on duty")
-        self.tabs.addTab(_scrolled(inputs), "Rules and current rota")
+        self.tabs.addTab(scrolled(inputs), "Rules and current rota")
         self.note = message_label(style="color: #a60;")
         self.note.hide()
         layout = QVBoxLayout(self)

@@ -17,11 +17,11 @@ from typing import Optional
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
-from PySide6.QtWidgets import (QAbstractItemView, QFrame, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
-                               QPushButton, QScrollArea, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout,
+from PySide6.QtWidgets import (QAbstractItemView, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
+                               QPushButton, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout,
                                QWidget)
 
-from desktop.views.fit import message_label
+from desktop.views.fit import fill_with_scrolled, message_label
 
 #: Knox ratio at which a cell's colour is at its darkest.
 RATIO_DARKEST = 3.0
@@ -104,14 +104,7 @@ class SpacetimePanel(QWidget):
         inner.addWidget(box)
         inner.addWidget(kbox)
         inner.addStretch(1)
-        scroll = QScrollArea()  # a short dock scrolls instead of growing the window past the screen
-        scroll.setWidget(page)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(scroll)
+        fill_with_scrolled(self, page, horizontal=False)  # a short dock scrolls, the window does not grow
         model.datasetChanged.connect(self._stale)
         model.filtersChanged.connect(self._stale)
         model.resultReady.connect(self._result_ready)

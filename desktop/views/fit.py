@@ -12,7 +12,7 @@ from typing import Optional
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QPainter
-from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 #: The narrowest a message may make its panel (px): the panel's other widgets decide its width.
 MESSAGE_MIN_WIDTH = 40
@@ -81,3 +81,24 @@ def resize_within_screen(widget: QWidget, width: int, height: int) -> None:
         width = min(width, int(room.width() * SCREEN_SHARE))
         height = min(height, int(room.height() * SCREEN_SHARE))
     widget.resize(width, height)
+
+
+def scrolled(page: QWidget, *, horizontal: bool = True) -> QScrollArea:
+    """``page`` in a frameless scroll area: a short dock scrolls it instead of growing the window past
+    the screen; ``horizontal=False`` never scrolls sideways (the page follows the dock's width)."""
+    area = QScrollArea()
+    area.setWidget(page)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    if not horizontal:
+        area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    return area
+
+
+def fill_with_scrolled(owner: QWidget, page: QWidget, *, horizontal: bool = True) -> QScrollArea:
+    """Make :func:`scrolled` ``page`` the whole of ``owner`` (a dock's panel), edge to edge."""
+    area = scrolled(page, horizontal=horizontal)
+    layout = QVBoxLayout(owner)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(area)
+    return area
