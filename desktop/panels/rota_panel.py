@@ -93,8 +93,17 @@ class RotaPanel(QWidget):
         self.templates = QLineEdit(DEFAULT_TEMPLATES)
         self.templates.setToolTip("Tour templates: CODE=HH:MM-HH:MM, comma-separated (at most 12 h)")
         self.rules = QComboBox()
-        self.rules.addItems(pack_names())
+        for name in pack_names():
+            self.rules.addItem(name, name)
         self.rules.setCurrentText("england-wales")
+        self.rules.setToolTip("The rule pack: a shipped one, or your own TOML copy (File...), every number "
+                              "editable; each rule is marked law or guidance")
+        self.rules_file_button = QPushButton("File...")
+        self.rules_file_button.setToolTip("Use your own rule pack (a TOML copy of a shipped pack with your numbers)")
+        self.rules_file_button.clicked.connect(lambda: self.use_rules_file())
+        rules_row = QHBoxLayout()
+        rules_row.addWidget(self.rules, 1)
+        rules_row.addWidget(self.rules_file_button)
         self.weeks = QSpinBox(minimum=1, maximum=104, value=13)
         self.cycle = QSpinBox(minimum=-1, maximum=52, value=-1)
         self.cycle.setSpecialValueText("default")
@@ -121,7 +130,7 @@ class RotaPanel(QWidget):
         team_layout.addLayout(team_buttons)
         team_layout.addWidget(self.team_status)
         form = QFormLayout()
-        for label, w in (("Tours", self.templates), ("Rules", self.rules), ("Weeks", self.weeks),
+        for label, w in (("Tours", self.templates), ("Rules", rules_row), ("Weeks", self.weeks),
                          ("Cycle (weeks)", self.cycle), ("First day", self.start_date),
                          ("Time limit", self.time_limit)):
             form.addRow(label, w)
@@ -333,7 +342,7 @@ class RotaPanel(QWidget):
             self.status.setText("Not made: correct the team table.")
             return None
         q = self.start_date.date()
-        args = (m.project.incidents, m.filters, team, self.templates.text(), self.rules.currentText(), self.weeks.value(),
+        args = (m.project.incidents, m.filters, team, self.templates.text(), self.rules_choice(), self.weeks.value(),
                 self.cycle.value(), dt.date(q.year(), q.month(), q.day()), self.time_limit.value())
         self.status.setText("Making the rota...")
         return self.tasks.start("rota", "Rota", run_rota, *args, on_done=self.show_run,
@@ -342,6 +351,27 @@ class RotaPanel(QWidget):
     def _failed(self, text: str) -> None:
         self.status.setText(text)
         self.failed.emit(text)
+
+    # ------------------------------------------------------------------ the rule pack
+    def rules_choice(self) -> str:
+        """The chosen pack's name, or the path of the user's TOML file."""
+        return self.rules.currentData() or self.rules.currentText()
+
+    def use_rules_file(self, path=None) -> None:
+        """Add a TOML rule pack (asked for when ``path`` is None) to the list and choose it; it is
+        read when the rota is made, and a bad file is a message in the panel then."""
+        if path is None:
+            chosen, _ = QFileDialog.getOpenFileName(self, "Use a rule pack", "", "Rule pack (*.toml)")
+            if not chosen:
+                return
+            path = chosen
+        path = str(Path(path))
+        i = self.rules.findData(path)
+        if i < 0:
+            self.rules.addItem(f"{Path(path).name} (file)", path)
+            i = self.rules.count() - 1
+            self.rules.setItemData(i, path, Qt.ItemDataRole.ToolTipRole)
+        self.rules.setCurrentIndex(i)
 
     # ------------------------------------------------------------------ results
     def show_run(self, run) -> None:

@@ -199,3 +199,40 @@ def test_rota_panel__team_is_kept_in_the_project(demo_window, tmp_path, qtbot):
     assert panel.team_table.rowCount() == 10 and panel.team_edited and not w.model.dirty
     assert panel.team() == team
     assert team[9].hours_per_week == 20 and len(team[3].leave) == 3 and not team[4].nights_ok
+
+
+# ---------------------------------------------------------------------- the rule pack
+def test_rota_panel__own_rule_pack_file_is_used_and_a_bad_one_named(demo_window, qtbot, tmp_path):
+    """File... adds the user's TOML copy to the packs and Make rota reads it (its title and changed
+    number are the run's); a broken copy is refused with a message in the panel naming the file,
+    and the last rota stays."""
+    from importlib import resources
+
+    text = (resources.files("analysis.staffing") / "rulepacks" / "england-wales.toml").read_text(encoding="utf-8")
+    title = 'title = "England and Wales: Police Regulations 2003 Annex E, Working Time Regulations 1998"'
+    assert title in text
+    own = tmp_path / "our-force.toml"
+    own.write_text(text.replace(title, 'title = "Our force: four nights at most, three here"'), encoding="utf-8")
+    panel = demo_window.rota_panel
+    panel.officers.setValue(6)
+    panel.sergeants.setValue(1)
+    panel.weeks.setValue(1)
+    panel.cycle.setValue(0)
+    panel.time_limit.setValue(3)
+    panel.use_rules_file(own)
+    assert panel.rules.currentText() == "our-force.toml (file)" and panel.rules_choice() == str(own)
+    panel.use_rules_file(own)                       # the same file again: chosen, not listed twice
+    assert [panel.rules.itemText(i) for i in range(panel.rules.count())].count("our-force.toml (file)") == 1
+    assert panel.start() is not None
+    qtbot.waitUntil(lambda: panel.run_result is not None, timeout=60_000)
+    assert panel.run_result.rules.title == "Our force: four nights at most, three here"
+    assert panel.check.hard_ok
+    bad = tmp_path / "broken.toml"
+    bad.write_text("this is [not toml", encoding="utf-8")
+    panel.use_rules_file(bad)
+    previous = panel.run_result
+    assert panel.start() is not None
+    qtbot.waitUntil(lambda: "broken.toml" in panel.status.text(), timeout=30_000)
+    assert panel.run_result is previous               # the last rota stays
+    panel.rules.setCurrentText("england-wales")
+    assert panel.rules_choice() == "england-wales"
