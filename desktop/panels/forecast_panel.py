@@ -15,13 +15,14 @@ import html
 from typing import Optional
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox,
                                QHBoxLayout, QHeaderView, QPushButton, QSpinBox, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
-from desktop.views.fit import fill_with_scrolled, message_label
+from desktop.panels.result_panel import ResultPanel
+from desktop.views.fit import fill_with_scrolled, fit_table_height, message_label
 
 PERIODS = (("week", "Next week"), ("day", "Next day"), ("shift", "Next shift (8 h)"))
 BEST = "Best in back-test"
@@ -58,25 +59,15 @@ def _item(text: str, tip: str = "", align=Qt.AlignmentFlag.AlignRight | Qt.Align
     return item
 
 
-def _fit_height(table: QTableWidget, rows: int) -> None:
-    """A table as tall as its header and ``rows`` rows (the dock scrolls, the table need not)."""
-    table.resizeRowsToContents()
-    shown = sum(table.rowHeight(i) for i in range(min(rows, table.rowCount())))
-    table.setFixedHeight(table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth() + 2 + shown)
-
-
-class ForecastPanel(QWidget):
+class ForecastPanel(ResultPanel):
     """Signals: ``failed(str)`` (a message for the user), ``message(str)`` (for the status bar)."""
 
-    failed = Signal(str)
-    message = Signal(str)
+    KEY, LABEL = "forecast", "Forecast"
 
     def __init__(self, model, tasks, map_view, parent: Optional[QWidget] = None):
-        super().__init__(parent)
+        super().__init__(model, tasks, map_view, parent)
         from analysis.spacetime.forecast import METHOD_NAMES, METHODS
 
-        self.model, self.tasks, self.map = model, tasks, map_view
-        self.run = None
         self.period = QComboBox()
         for key, text in PERIODS:
             self.period.addItem(text, key)
@@ -182,25 +173,16 @@ class ForecastPanel(QWidget):
         inner.addWidget(self.results)
         inner.addStretch(1)
         fill_with_scrolled(self, page, horizontal=False)  # a short dock scrolls, the window does not grow
-        model.datasetChanged.connect(self._stale)
-        model.filtersChanged.connect(self._stale)
-        model.resultReady.connect(self._result_ready)
-        self.show_run(None)
+        self.follow_the_model()
 
     # ------------------------------------------------------------------ running
     def start(self):
         """Run :func:`desktop.tasks.run_forecast` as this panel's task; None without a project."""
         from desktop.tasks import run_forecast
 
-        m = self.model
-        if not m.has_project:
-            return None
-        self.status.setText("Back-testing the methods and forecasting the next period...")
-        return self.tasks.start("forecast", "Forecast", run_forecast, m.project.incidents, m.filters,
-                                self.period.currentData(), self.method.currentData(), float(self.coverage.value()),
-                                int(self.test_periods.value()), float(self.cell.value()),
-                                on_done=lambda r: m.set_result("forecast", r), on_error=self._failed,
-                                on_cancel=lambda: self.status.setText("Cancelled: nothing was changed."))
+        return self.start_task("Back-testing the methods and forecasting the next period...", run_forecast,
+                               self.period.currentData(), self.method.currentData(), float(self.coverage.value()),
+                               int(self.test_periods.value()), float(self.cell.value()))
 
     def _failed(self, message: str) -> None:
         """Why there is no forecast (month-only data, too little history...) in plain words in the panel;
@@ -210,16 +192,6 @@ class ForecastPanel(QWidget):
         self.message.emit(f"Forecast: {message}")
         if message.startswith("Unexpected error"):
             self.failed.emit(message)
-
-    def _stale(self) -> None:
-        """Another project or other filters: the forecast described other incidents."""
-        self.tasks.cancel("forecast")
-        self.model.clear_result("forecast")
-        self.show_run(None)
-
-    def _result_ready(self, kind: str) -> None:
-        if kind == "forecast":
-            self.show_run(self.model.result("forecast"))
 
     # ------------------------------------------------------------------ results
     def show_run(self, run) -> None:
@@ -271,7 +243,7 @@ class ForecastPanel(QWidget):
                 if m == fc.method:
                     item.setFont(bold)
                 self.table.setItem(r, c, item)
-        _fit_height(self.table, len(bt.methods))
+        fit_table_height(self.table, len(bt.methods))
 
         x, rates = bt.curve()
         for i, m in enumerate(bt.methods):
@@ -303,7 +275,7 @@ class ForecastPanel(QWidget):
             self.boxes.setItem(r, 2, _item(f"{b.risk:.1f}", f"{100 * b.share:.1f}% of the study area's expected "
                                            "incidents"))
             self.boxes.setItem(r, 3, _item(f"{b.area_km2:.3f}", f"{b.n_cells} cells"))
-        _fit_height(self.boxes, MAX_BOX_ROWS)
+        fit_table_height(self.boxes, MAX_BOX_ROWS)
 
     def _select_box(self, row: int) -> None:
         item = self.boxes.item(row, 0) if row >= 0 else None

@@ -15,13 +15,14 @@ import html
 from typing import Optional
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (QAbstractItemView, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
                                QPushButton, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout,
                                QWidget)
 
-from desktop.views.fit import fill_with_scrolled, message_label
+from desktop.panels.result_panel import ResultPanel
+from desktop.views.fit import fill_with_scrolled, fit_table_height, message_label
 
 #: Knox ratio at which a cell's colour is at its darkest.
 RATIO_DARKEST = 3.0
@@ -46,18 +47,15 @@ def legend_html(present) -> str:
                        for _name, rgb, label, n in present)
 
 
-class SpacetimePanel(QWidget):
+class SpacetimePanel(ResultPanel):
     """Signals: ``failed(str)`` (a message for the user), ``message(str)`` (for the status bar)."""
 
-    failed = Signal(str)
-    message = Signal(str)
+    KEY, LABEL = "spacetime", "Over time"
 
     def __init__(self, model, tasks, map_view, parent: Optional[QWidget] = None):
-        super().__init__(parent)
+        super().__init__(model, tasks, map_view, parent)
         from desktop.tasks import APP_PERMUTATIONS
 
-        self.model, self.tasks, self.map = model, tasks, map_view
-        self.run = None
         self.permutations = QSpinBox()
         self.permutations.setRange(19, 9999)
         self.permutations.setSingleStep(100)
@@ -105,38 +103,15 @@ class SpacetimePanel(QWidget):
         inner.addWidget(kbox)
         inner.addStretch(1)
         fill_with_scrolled(self, page, horizontal=False)  # a short dock scrolls, the window does not grow
-        model.datasetChanged.connect(self._stale)
-        model.filtersChanged.connect(self._stale)
-        model.resultReady.connect(self._result_ready)
-        self.show_run(None)
+        self.follow_the_model()
 
     # ------------------------------------------------------------------ running
     def start(self):
         """Run :func:`desktop.tasks.run_spacetime` as this panel's task; None without a project."""
         from desktop.tasks import run_spacetime
 
-        m = self.model
-        if not m.has_project:
-            return None
-        self.status.setText("Computing emerging hot spots and the near-repeat test...")
-        return self.tasks.start("spacetime", "Over time", run_spacetime, m.project.incidents, m.filters,
-                                int(self.permutations.value()),
-                                on_done=lambda r: m.set_result("spacetime", r), on_error=self._failed,
-                                on_cancel=lambda: self.status.setText("Cancelled: nothing was changed."))
-
-    def _failed(self, message: str) -> None:
-        self.status.setText(f"<span style='color:#b00'>{html.escape(message)}</span>")
-        self.failed.emit(message)
-
-    def _stale(self) -> None:
-        """Another project or other filters: the results described other incidents."""
-        self.tasks.cancel("spacetime")
-        self.model.clear_result("spacetime")
-        self.show_run(None)
-
-    def _result_ready(self, kind: str) -> None:
-        if kind == "spacetime":
-            self.show_run(self.model.result("spacetime"))
+        return self.start_task("Computing emerging hot spots and the near-repeat test...", run_spacetime,
+                               int(self.permutations.value()))
 
     # ------------------------------------------------------------------ results
     def show_run(self, run) -> None:
@@ -205,10 +180,7 @@ class SpacetimePanel(QWidget):
                                 f"{int(k.observed[i, j]):,} pairs against {k.expected[i, j]:.2f} expected, "
                                 f"p = {k.p_value[i, j]:.3f}")
                 self.table.setItem(i, j, item)
-        self.table.resizeRowsToContents()
-        frame = 2 * self.table.frameWidth()
-        self.table.setFixedHeight(self.table.horizontalHeader().sizeHint().height() + frame + 2
-                                  + sum(self.table.rowHeight(i) for i in range(self.table.rowCount())))
+        fit_table_height(self.table, self.table.rowCount())
         self.knox_text.setText(
             f"{html.escape(k.sentence())}<br><span style='color:#555'>{k.n_incidents:,} incidents with dates"
             + (f" ({kr.n_without_date:,} without)" if kr.n_without_date else "")

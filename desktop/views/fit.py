@@ -12,7 +12,7 @@ from typing import Optional
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QPainter
-from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSizePolicy, QTableWidget, QVBoxLayout, QWidget
 
 #: The narrowest a message may make its panel (px): the panel's other widgets decide its width.
 MESSAGE_MIN_WIDTH = 40
@@ -102,3 +102,11 @@ def fill_with_scrolled(owner: QWidget, page: QWidget, *, horizontal: bool = True
     layout.setContentsMargins(0, 0, 0, 0)
     layout.addWidget(area)
     return area
+
+
+def fit_table_height(table: QTableWidget, rows: int) -> None:
+    """A table as tall as its header and its first ``rows`` rows, two-line headers included (the dock
+    scrolls, the table need not)."""
+    table.resizeRowsToContents()
+    shown = sum(table.rowHeight(i) for i in range(min(rows, table.rowCount())))
+    table.setFixedHeight(table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth() + 2 + shown)

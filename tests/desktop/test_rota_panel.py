@@ -61,13 +61,18 @@ def test_rota_panel__export_writes_the_files(panel, rota_run, tmp_path):
     assert {"rota.csv", "rota.xlsx", "rota.pdf", "rota_PS01.ics"} <= names
 
 
-def test_rota_panel__run_makes_a_rota_through_the_task_manager(demo_window, qtbot):
-    panel = demo_window.rota_panel
+def _small_and_quick(panel) -> None:
+    """6 constables and a sergeant, one week, a free roster, 3 s of solving."""
     panel.officers.setValue(6)
     panel.sergeants.setValue(1)
     panel.weeks.setValue(1)
     panel.cycle.setValue(0)
     panel.time_limit.setValue(3)
+
+
+def test_rota_panel__run_makes_a_rota_through_the_task_manager(demo_window, qtbot):
+    panel = demo_window.rota_panel
+    _small_and_quick(panel)
     assert panel.start() is not None
     qtbot.waitUntil(lambda: panel.rota is not None, timeout=60_000)
     assert panel.grid.rowCount() == 7 and panel.check.hard_ok
@@ -112,11 +117,7 @@ def test_rota_panel__edited_team_makes_the_rota_that_keeps_it(demo_window, qtbot
     from analysis.staffing.team import Officer
     from desktop.panels.rota_panel import COL_HOURS, COL_LEAVE, COL_NAME, COL_NIGHTS, COL_RANK
     panel = demo_window.rota_panel
-    panel.officers.setValue(6)
-    panel.sergeants.setValue(1)
-    panel.weeks.setValue(1)
-    panel.cycle.setValue(0)
-    panel.time_limit.setValue(3)
+    _small_and_quick(panel)
     panel.start_date.setDate(START)
     panel.templates.setText(TOURS)
     _cell(panel, 2, COL_HOURS, "20")                    # PC02 part-time
@@ -214,11 +215,7 @@ def test_rota_panel__own_rule_pack_file_is_used_and_a_bad_one_named(demo_window,
     own = tmp_path / "our-force.toml"
     own.write_text(text.replace(title, 'title = "Our force: four nights at most, three here"'), encoding="utf-8")
     panel = demo_window.rota_panel
-    panel.officers.setValue(6)
-    panel.sergeants.setValue(1)
-    panel.weeks.setValue(1)
-    panel.cycle.setValue(0)
-    panel.time_limit.setValue(3)
+    _small_and_quick(panel)
     panel.use_rules_file(own)
     assert panel.rules.currentText() == "our-force.toml (file)" and panel.rules_choice() == str(own)
     panel.use_rules_file(own)                       # the same file again: chosen, not listed twice
