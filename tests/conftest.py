@@ -37,3 +37,29 @@ def demo_dir(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("demo")
     write_demo(folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A throwaway PostGIS cluster for this test process (tests/pg_cluster.py); skips when
+    PostgreSQL or PostGIS is not installed."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from pg_cluster import Cluster, available
+
+    why = available()
+    if why:
+        pytest.skip(why)
+    cluster = Cluster().start()
+    yield cluster
+    cluster.remove()
+
+
+@pytest.fixture
+def pg_db(pg_cluster, request) -> str:
+    """A fresh PostGIS database (its libpq URL) for one test."""
+    import re
+
+    name = "t_" + re.sub(r"[^a-z0-9]+", "_", request.node.name.lower())[:50]
+    return pg_cluster.createdb(f"{name}_{os.getpid()}")

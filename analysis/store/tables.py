@@ -1,0 +1,105 @@
+"""The store's tables: incidents, the import log and the rejected rows.
+
+For an incidents table ``S.T`` (default ``public.incidents``)::
+
+    S.T            rid (identity, primary key), the incidents frame's columns (DESIGN.md section 2),
+                   x, y (float8, working CRS), geom geometry(Point, SRID) generated from x, y,
+                   import_id -> S.T_imports; GiST index on geom, BRIN on t_start, b-tree on crime_type
+    S.T_imports    import_id, file, rows_read, accepted, rejected, sha256, size_bytes, loaded_at,
+                   loaded_by, crs, report (jsonb: the import report, as ``beatwise import --json``)
+    S.T_rejected   import_id, file, row, reason (every row the import refused)
+
+One working CRS per store: the SRID of ``geom``; later loads are projected to it.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from analysis.progress import BeatwiseError
+from analysis.store.address import StoreAddress
+
+STRING_COLUMNS = ("incident_id", "crime_type", "location", "area", "lsoa", "time_precision", "source_file")
+#: incidents-frame column -> SQL type, in the order COPY sends them
+COLUMN_TYPES = {
+    "incident_id": "text", "crime_type": "text", "location": "text", "area": "text", "lsoa": "text",
+    "t_start": "timestamp", "t_end": "timestamp", "time_precision": "text", "weight": "float8",
+    "source_file": "text", "source_row": "bigint", "x": "float8", "y": "float8",
+}
+
+
+def ident(*names: str):
+    """A quoted (schema-qualified) identifier: psycopg quotes it, so no name can inject SQL."""
+    from psycopg import sql
+
+    return sql.Identifier(*names)
+
+
+def names(address: StoreAddress) -> dict:
+    """The quoted identifiers of a store's tables and indexes."""
+    s, t = address.schema, address.table
+    return {"schema": ident(s), "incidents": ident(s, t), "imports": ident(s, f"{t}_imports"),
+            "rejected": ident(s, f"{t}_rejected"), "gist": ident(f"{t}_geom_gist"),
+            "brin": ident(f"{t}_t_start_brin"), "type_idx": ident(f"{t}_crime_type_idx"),
+            "import_idx": ident(f"{t}_import_idx")}
+
+
+def table_exists(conn, address: StoreAddress) -> bool:
+    row = conn.execute("SELECT to_regclass(format('%%I.%%I', %s::text, %s::text)) IS NOT NULL",
+                       (address.schema, address.table)).fetchone()
+    return bool(row[0])
+
+
+def store_srid(conn, address: StoreAddress) -> Optional[int]:
+    """The SRID of the incidents' geometry, or None when the table does not exist yet."""
+    if not table_exists(conn, address):
+        return None
+    row = conn.execute("SELECT srid FROM geometry_columns WHERE f_table_schema = %s AND f_table_name = %s "
+                       "AND f_geometry_column = 'geom'", (address.schema, address.table)).fetchone()
+    if row is None:
+        raise BeatwiseError(f"store {address.redacted()}: {address.schema}.{address.table} exists but is not "
+                            "a Beatwise incidents table (no geom column); name another with ?table=")
+    return int(row[0])
+
+
+def check_incidents_table(conn, address: StoreAddress) -> int:
+    """The SRID of an existing incidents table with every column Beatwise reads; else BeatwiseError."""
+    srid = store_srid(conn, address)
+    if srid is None:
+        raise BeatwiseError(f"store {address.redacted()}: there is no table {address.schema}.{address.table}; "
+                            "load files into it with `beatwise store load FILE... STORE`")
+    have = {r[0] for r in conn.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s",
+        (address.schema, address.table))}
+    missing = [c for c in COLUMN_TYPES if c not in have]
+    if missing:
+        raise BeatwiseError(f"store {address.redacted()}: {address.schema}.{address.table} lacks the columns "
+                            f"{', '.join(missing)}")
+    return srid
+
+
+def create_tables(conn, address: StoreAddress, srid: int) -> None:
+    """Create the schema, the three tables and the indexes (inside the caller's transaction)."""
+    from psycopg import sql
+
+    n = names(address)
+    cols = sql.SQL(", ").join(sql.SQL("{} {}").format(ident(c), sql.SQL(t)) for c, t in COLUMN_TYPES.items())
+    statements = [
+        sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(n["schema"]),
+        sql.SQL("CREATE TABLE {} (import_id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+                "file text NOT NULL, rows_read bigint NOT NULL, accepted bigint NOT NULL, "
+                "rejected bigint NOT NULL, sha256 text NOT NULL, size_bytes bigint NOT NULL, "
+                "loaded_at timestamptz NOT NULL DEFAULT now(), loaded_by text NOT NULL DEFAULT current_user, "
+                "crs text NOT NULL, report jsonb NOT NULL)").format(n["imports"]),
+        sql.SQL("CREATE TABLE {} (rid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, {}, "
+                "import_id integer NOT NULL REFERENCES {}, "
+                "geom geometry(Point, {}) GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(x, y), {})) STORED)"
+                ).format(n["incidents"], cols, n["imports"], sql.Literal(int(srid)), sql.Literal(int(srid))),
+        sql.SQL("CREATE TABLE {} (import_id integer NOT NULL REFERENCES {}, file text NOT NULL, "
+                "row bigint NOT NULL, reason text NOT NULL)").format(n["rejected"], n["imports"]),
+        sql.SQL("CREATE INDEX {} ON {} USING gist (geom)").format(n["gist"], n["incidents"]),
+        sql.SQL("CREATE INDEX {} ON {} USING brin (t_start)").format(n["brin"], n["incidents"]),
+        sql.SQL("CREATE INDEX {} ON {} (crime_type)").format(n["type_idx"], n["incidents"]),
+        sql.SQL("CREATE INDEX {} ON {} (import_id)").format(n["import_idx"], n["incidents"]),
+    ]
+    for s in statements:
+        conn.execute(s)
