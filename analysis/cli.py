@@ -66,12 +66,25 @@ def check_outputs(args: argparse.Namespace) -> None:
             check_output(value, inputs)
 
 
+def stores_as_addresses(args: argparse.Namespace) -> None:
+    """Store INPUTs become :class:`~analysis.store.address.StoreAddress` values, whose text has no
+    password, so no summary, message or file written from ``args.inputs`` can show one."""
+    inputs = getattr(args, "inputs", None)
+    if not isinstance(inputs, list):
+        return
+    from analysis.store.address import is_store, parse_address
+
+    if any(is_store(p) for p in inputs):
+        args.inputs = [parse_address(p) if is_store(p) else p for p in inputs]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     first = next((a for a in argv if not a.startswith("-")), None)
     parser = build_parser(only=first)
     args = parser.parse_args(argv)
     try:
+        stores_as_addresses(args)
         check_outputs(args)
         return int(args.func(args) or 0)
     except BeatwiseError as exc:

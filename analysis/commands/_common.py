@@ -50,7 +50,8 @@ def add_input_arguments(parser: argparse.ArgumentParser, *, many: bool = True,
     """
     parser.add_argument("inputs", nargs="+" if many else 1, metavar="INPUT",
                         help="data files (CSV, TSV, XLSX, GeoPackage, GeoJSON, Shapefile), folders "
-                             "of them, or a .beatwise project")
+                             "of them, a .beatwise project, or a PostGIS store "
+                             "(postgresql://HOST/DB?table=TABLE or pg:SERVICE)")
     g = parser.add_argument_group("column mapping (auto-detected when not given)")
     aliases = {"crime_type": "--crime-type", "area": "--area"} if column_aliases else {}
     for flag, dest, text in MAPPING_OPTIONS:
@@ -121,6 +122,15 @@ def load_project_or_data(args: argparse.Namespace, progress: Optional[ProgressFn
     ``x``, ``y``; :func:`analysis.ingest.incidents.read_incidents`) for commands that need only the
     coordinates; a project opens as it is.
     """
+    from analysis.store.address import StoreAddress, is_store
+
+    stores = [p for p in args.inputs if isinstance(p, StoreAddress) or is_store(p)]
+    if stores:
+        if len(args.inputs) > 1:
+            raise BeatwiseError("give one store, or files, not both")
+        from analysis.store.read import project_from_store
+
+        return project_from_store(stores[0], filters_from_args(args), progress, geometry=geometry)
     inputs = [Path(p) for p in args.inputs]
     projects = [p for p in inputs if p.suffix == SUFFIX]
     if projects:

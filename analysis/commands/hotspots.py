@@ -149,6 +149,8 @@ def read_weight_table(path: Path) -> dict[str, float]:
 
 
 def _weights_option(args):
+    from analysis.store.address import is_store
+
     """``--weights`` as (weights argument for kde, description); a column goes through the import mapping."""
     value = args.weights
     if value is None:
@@ -156,9 +158,9 @@ def _weights_option(args):
     path = Path(value)
     if path.suffix.lower() in (".csv", ".json", ".txt") or path.is_file():
         return read_weight_table(path), f"crime-type table {path}"
-    if any(Path(i).suffix == ".beatwise" for i in args.inputs):
-        raise BeatwiseError("--weights COL needs data files: a .beatwise project keeps the weights chosen "
-                            "when it was imported")
+    if any(Path(str(i)).suffix == ".beatwise" or is_store(i) for i in args.inputs):
+        raise BeatwiseError("--weights COL needs data files: a .beatwise project or a store keeps the weights "
+                            "chosen when it was imported")
     if getattr(args, "map_weight", None) not in (None, value):
         raise BeatwiseError(f"--weights {value} and --weight {args.map_weight} disagree: give one")
     args.map_weight = value  # the importer reads the column into the incidents' weight field

@@ -21,7 +21,9 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    if args.out or any(Path(p).suffix == SUFFIX for p in args.inputs):
+    from analysis.store.address import StoreAddress
+
+    if args.out or any(isinstance(p, StoreAddress) or Path(p).suffix == SUFFIX for p in args.inputs):
         project = load_project_or_data(args)
         rep = project.report
     else:  # the report only: the same path and checks, without making a shapely point per row

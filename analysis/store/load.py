@@ -174,6 +174,7 @@ def load_files(paths: Sequence, address: StoreAddress, mapping=None, *,
                 from psycopg import sql
 
                 total = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(n["incidents"])).fetchone()[0]
+                conn.execute(sql.SQL("ANALYZE {}").format(n["incidents"]))
                 report(progress, 0.97, "Committing")
         report(progress, 1.0, f"Loaded {len(frame):,} incidents; {total:,} in the store")
         return LoadResult(store=address.redacted(), files=tuple(logged), report=result.report, crs=crs,

@@ -17,7 +17,7 @@ import pandas as pd
 from analysis.filters import Filters
 from analysis.ingest.schema import COLUMNS, ImportResult, STRING_COLUMNS
 from analysis.ingest.validation import ImportReport
-from analysis.progress import BeatwiseError, ProgressFn, report
+from analysis.progress import ProgressFn, report
 from analysis.store.address import StoreAddress
 from analysis.store.connection import connect, store_errors
 from analysis.store.tables import COLUMN_TYPES, check_incidents_table, names
@@ -147,6 +147,19 @@ def read_store(address: StoreAddress, filters: Optional[Filters] = None, *, geom
         conn.close()
 
 
+def project_from_store(address, filters: Optional[Filters] = None, progress: Optional[ProgressFn] = None, *,
+                       geometry: bool = True):
+    """A :class:`analysis.project.Project` of the store's incidents that pass ``filters`` (filtered on
+    the server). Its settings name the store (never with a password) and the filters it was read with."""
+    from analysis.project import Project
+    from analysis.store.address import parse_address
+
+    address = address if isinstance(address, StoreAddress) else parse_address(address)
+    result = read_store(address, filters, geometry=geometry, progress=progress)
+    return Project.from_import(result, store=address.redacted(), title=f"{address.schema}.{address.table}",
+                               store_filters=(filters or Filters()).to_dict())
+
+
 def list_tables(address: StoreAddress) -> list[dict]:
     """The Beatwise incidents tables in the store's database: schema, table, rows (estimate), SRID."""
     conn = connect(address)
@@ -164,6 +177,18 @@ def list_tables(address: StoreAddress) -> list[dict]:
         conn.close()
 
 
-def check_not_empty(result: ImportResult, address: StoreAddress) -> None:
-    if len(result.incidents) == 0:
-        raise BeatwiseError(f"store {address.redacted()}: no incidents pass the filters")
+def import_log(address: StoreAddress) -> list[dict]:
+    """The store's import log, oldest first (the report itself left out)."""
+    from psycopg import sql
+
+    conn = connect(address)
+    try:
+        with store_errors(address, "reading the import log"):
+            check_incidents_table(conn, address)
+            cur = conn.execute(sql.SQL("SELECT import_id, file, rows_read, accepted, rejected, sha256, size_bytes, "
+                                       "loaded_at, loaded_by, crs FROM {} ORDER BY import_id"
+                                       ).format(names(address)["imports"]))
+            cols = [d.name for d in cur.description]
+            return [dict(zip(cols, r)) for r in cur.fetchall()]
+    finally:
+        conn.close()
