@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Mapping, Optional, Union
+from typing import Mapping, Optional, Sequence, Union
 
 import numpy as np
 from scipy import fft as sp_fft
@@ -258,11 +258,28 @@ def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
     return float(values[order][min(k, len(values) - 1)])
 
 
+@dataclass(frozen=True)
+class PointSpread:
+    """The spread of a set of points, as :func:`_spread` measures it, computed elsewhere (e.g. by a
+    database: :func:`analysis.store.binning.server_spread`): the bandwidth rules accept it in place
+    of the points."""
+
+    sd: float
+    dm: float
+    sx: float
+    sy: float
+    n: int
+
+
 def _spread(xy, weights) -> tuple[float, float, float, float, int]:
     """Weighted standard distance SD, median distance Dm to the weighted mean centre, sx, sy, n.
 
     Raises BeatwiseError when there are no points (no bandwidth can be chosen).
     """
+    if isinstance(xy, PointSpread):
+        if xy.n == 0:
+            raise BeatwiseError("No incidents to choose a bandwidth from.")
+        return xy.sd, xy.dm, xy.sx, xy.sy, xy.n
     xy = np.asarray(xy, dtype=float).reshape(-1, 2)
     w = np.ones(len(xy)) if weights is None else np.asarray(weights, dtype=float)
     n = len(xy)
@@ -616,6 +633,22 @@ def kde(points, grid: GridSpec, *, kernel: str = "quartic",
     choice = select_bandwidth(xy, bandwidth_m, kernel=kernel, weights=w if weighted else None, cell_m=grid.cell_m)
     h = choice.bandwidth_m
     warnings = list(choice.warnings)
+    return binned_kde(lambda work, pad: linear_bin(xy, w if weighted else None, work, pad), grid, kernel=kernel,
+                      choice=choice, n=n, total_weight=total_weight, weighted=weighted, warnings=warnings,
+                      oversample=oversample, progress=progress)
+
+
+def binned_kde(binner, grid: GridSpec, *, kernel: str, choice: BandwidthChoice, n: int, total_weight: float,
+               weighted: bool = False, warnings: Sequence[str] = (), oversample: Union[str, int] = "auto",
+               progress: Optional[ProgressFn] = None) -> DensitySurface:
+    """The second half of :func:`kde`: convolve linearly binned incidents with the kernel.
+
+    ``binner(work, pad)`` returns the incidents linearly binned on ``work`` padded by ``pad`` cells
+    (:func:`linear_bin`, or the same sums made by a database: :func:`analysis.store.binning.server_linear_bin`);
+    ``work`` is ``grid`` or an oversampled lattice of it. Everything else is :func:`kde`'s.
+    """
+    warnings = list(warnings)
+    h = choice.bandwidth_m
     if h < 2 * grid.cell_m:
         warnings.append(f"The bandwidth ({h:g} m) is less than 2 cells of {grid.cell_m:g} m: the surface is blocky "
                         "and less accurate; use smaller cells or a larger bandwidth.")
@@ -630,7 +663,7 @@ def kde(points, grid: GridSpec, *, kernel: str = "quartic",
     stencil = kernel_stencil(kernel, h, work.cell_m)
     r = stencil.shape[0] // 2
     report(progress, 0.1, f"Binning {n:,} incidents")
-    binned = linear_bin(xy, w if weighted else None, work, pad=r + 1)
+    binned = binner(work, r + 1)
     if f > 1:
         binned *= _phase_normalisation(stencil, f, binned.shape, pad=r + 1)
     report(progress, 0.5, "Convolving with the kernel")
