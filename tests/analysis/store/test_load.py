@@ -1,0 +1,95 @@
+"""``store load``: every row accounted for, the import log, a re-load refused, one transaction."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+
+import psycopg
+import pytest
+
+from analysis.cli import main
+from analysis.progress import BeatwiseError
+from analysis.store.address import parse_address
+from analysis.store.load import load_files
+
+
+def _data_rows(path) -> int:
+    """Rows of a CSV counted with the csv module, independently of the importer."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        return sum(1 for row in csv.reader(fh) if any(c.strip() for c in row)) - 1
+
+
+def _count(url, sql):
+    with psycopg.connect(parse_address(url).conninfo) as c:
+        return c.execute(sql).fetchone()[0]
+
+
+def test_load_logs_each_file_and_keeps_the_rejected_rows(pg_db, essex_files, capsys):
+    url = pg_db + "&table=essex"
+    files = [str(f) for f in essex_files[:2]]
+    assert main(["store", "load", *files, url, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["created"] and out["crs"] == "EPSG:27700"
+    for f, logged in zip(files, out["files"]):
+        assert logged["file"] == f
+        assert logged["rows_read"] == _data_rows(f) == logged["accepted"] + logged["rejected"]
+        assert logged["sha256"] == hashlib.sha256(open(f, "rb").read()).hexdigest()
+    assert _count(url, "SELECT count(*) FROM essex") == sum(x["accepted"] for x in out["files"]) == out["rows_in_store"]
+    assert _count(url, "SELECT count(*) FROM essex_rejected") == sum(x["rejected"] for x in out["files"]) > 0
+    assert _count(url, "SELECT count(*) FROM essex_imports WHERE loaded_by = current_user") == 2
+    assert _count(url, "SELECT count(DISTINCT ST_SRID(geom)) FROM essex") == 1
+    assert _count(url, "SELECT (report->>'rows_read')::int FROM essex_imports LIMIT 1") == \
+        sum(x["rows_read"] for x in out["files"])
+    indexes = _count(url, "SELECT string_agg(indexdef, ' ') FROM pg_indexes WHERE tablename = 'essex'")
+    assert "USING gist (geom)" in indexes and "USING brin (t_start)" in indexes
+
+
+def test_reloading_a_file_is_refused_and_changes_nothing(pg_db, essex_files, tmp_path, capsys):
+    url = pg_db + "&table=essex"
+    load_files(essex_files[:1], parse_address(url))
+    n = _count(url, "SELECT count(*) FROM essex")
+    copy = tmp_path / "renamed.csv"
+    copy.write_bytes(essex_files[0].read_bytes())  # same bytes, another name
+    assert main(["store", "load", str(essex_files[1]), str(copy), url]) == 2
+    assert "already in the store (import 1" in capsys.readouterr().err
+    assert _count(url, "SELECT count(*) FROM essex") == n
+    assert _count(url, "SELECT count(*) FROM essex_imports") == 1
+
+
+def test_a_dropped_connection_mid_copy_leaves_the_table_as_it_was(pg_db, essex_files):
+    """The server ends the loading session while rows stream in: nothing of that load stays."""
+    url = pg_db + "&table=essex"
+    address = parse_address(url)
+    load_files(essex_files[:1], address)
+    before = _count(url, "SELECT count(*) FROM essex"), _count(url, "SELECT count(*) FROM essex_imports")
+
+    def kill_when_sending(fraction, message):
+        if message.startswith("Sent"):
+            with psycopg.connect(address.conninfo, autocommit=True) as c:
+                c.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE application_name = 'beatwise' AND pid <> pg_backend_pid()")
+
+    with pytest.raises(BeatwiseError, match="stopped or the connection dropped|unreachable"):
+        load_files(essex_files[1:3], address, progress=kill_when_sending)
+    assert (_count(url, "SELECT count(*) FROM essex"), _count(url, "SELECT count(*) FROM essex_imports")) == before
+    load_files(essex_files[1:2], address)  # and the file can be loaded afterwards
+    assert _count(url, "SELECT count(*) FROM essex_imports") == 2
+
+
+def test_later_loads_are_projected_to_the_store_crs(pg_db, demo_dir, tmp_path):
+    """The demo is in Southend (EPSG:27700); the store keeps one CRS and says which."""
+    address = parse_address(pg_db + "&table=demo")
+    r = load_files([demo_dir / "incidents.csv"], address)
+    assert r.crs == "EPSG:27700" and r.rows_in_store == r.report.accepted
+
+
+def test_not_a_beatwise_table(pg_db):
+    from analysis.store.read import read_store
+
+    with psycopg.connect(parse_address(pg_db).conninfo, autocommit=True) as c:
+        c.execute("CREATE TABLE other (a int)")
+    with pytest.raises(BeatwiseError, match="not a Beatwise incidents table"):
+        read_store(parse_address(pg_db + "&table=other"))
+    with pytest.raises(BeatwiseError, match="there is no table public.nothing"):
+        read_store(parse_address(pg_db + "&table=nothing"))
