@@ -54,12 +54,20 @@ def _write_matrix_csv(path: Path, matrix) -> None:
 
 
 def run(args) -> int:
-    result = load_input(args)
-    incidents = result.incidents
-    incidents = on_street(args, incidents)
-    profile = hour_weekday_matrix(incidents)
+    from analysis.store.address import StoreAddress
+
     filters = filters_from_args(args)
-    rep = result.report
+    store = next((i for i in args.inputs if isinstance(i, StoreAddress)), None)
+    if store is not None and not args.street and not args.compare_at:
+        from analysis.store.week import server_week_profile
+
+        incidents = None  # 168 sums from the server, not the rows
+        profile, rep = server_week_profile(store, filters)
+    else:
+        result = load_input(args)
+        incidents = on_street(args, result.incidents)
+        profile = hour_weekday_matrix(incidents)
+        rep = result.report
     summary = {"input": [str(p) for p in args.inputs],
                "import": import_summary(rep),
                "filters": filters.to_dict(),

@@ -5,7 +5,9 @@ accepted + rejected = rows read), projected to the store's working CRS, and sent
 (CSV made by Arrow, a few MB at a time). The import log gets one row per file (file, rows,
 SHA-256, size, when, by whom, the report) and the rejected rows are kept. Everything happens
 in one transaction under an advisory lock: a dropped connection or a stopped server leaves
-the tables exactly as they were. A file whose SHA-256 is already in the log is refused.
+the tables exactly as they were. A file whose SHA-256 is already in the log is refused. The first
+load, or one larger than the table, builds the indexes after the rows are in (each index built once,
+sorted: PostgreSQL's advice for bulk loads), still inside the transaction; smaller loads keep them.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ import pandas as pd
 from analysis.progress import BeatwiseError, ProgressFn, report, scaled
 from analysis.store.address import StoreAddress
 from analysis.store.connection import connect, store_errors
-from analysis.store.tables import COLUMN_TYPES, create_tables, names, store_srid
+from analysis.store.tables import COLUMN_TYPES, create_indexes, create_tables, drop_indexes, names, store_srid
 
 COPY_ROWS = 200_000
 
@@ -160,6 +162,9 @@ def load_files(paths: Sequence, address: StoreAddress, mapping=None, *,
                     srid = _epsg(crs)
                     create_tables(conn, address, srid)
                 frame = result.incidents
+                rebuild = created or len(frame) > _rows_in(conn, n)
+                if rebuild and not created:
+                    drop_indexes(conn, address)  # rebuilt below, in this transaction
                 accepted = frame["source_file"].value_counts().to_dict() if len(frame) else {}
                 logged = _log_imports(conn, n, files, sums, result.report, crs, accepted)
                 ids = {lf.file: lf.import_id for lf in logged}
@@ -173,6 +178,9 @@ def load_files(paths: Sequence, address: StoreAddress, mapping=None, *,
                     _copy_rejected(cur, n["rejected"], result.report, ids)
                 from psycopg import sql
 
+                if rebuild:
+                    report(progress, 0.95, "Indexing")
+                    create_indexes(conn, address)
                 total = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(n["incidents"])).fetchone()[0]
                 conn.execute(sql.SQL("ANALYZE {}").format(n["incidents"]))
                 report(progress, 0.97, "Committing")
@@ -181,6 +189,14 @@ def load_files(paths: Sequence, address: StoreAddress, mapping=None, *,
                           rows_in_store=int(total), created=created)
     finally:
         conn.close()
+
+
+def _rows_in(conn, n) -> int:
+    """The planner's estimate of the rows in the incidents table (cheap; exact enough to decide)."""
+    from psycopg import sql
+
+    return int(conn.execute(sql.SQL("SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = %s::regclass"),
+                            (n["incidents"].as_string(conn),)).fetchone()[0])
 
 
 def _log_imports(conn, n, files, sums, rep, crs, accepted_by_file: dict) -> list[LoadedFile]:

@@ -4,7 +4,8 @@ For an incidents table ``S.T`` (default ``public.incidents``)::
 
     S.T            rid (identity, primary key), the incidents frame's columns (DESIGN.md section 2),
                    x, y (float8, working CRS), geom geometry(Point, SRID) generated from x, y,
-                   import_id -> S.T_imports; GiST index on geom, BRIN on t_start, b-tree on crime_type
+                   import_id (of S.T_imports; no foreign key: a per-row check would double a load's time); GiST index on geom, BRIN on t_start and t_end, b-tree on
+                   crime_type and on lower(area), lower(lsoa) (prefix searches)
     S.T_imports    import_id, file, rows_read, accepted, rejected, sha256, size_bytes, loaded_at,
                    loaded_by, crs, report (jsonb: the import report, as ``beatwise import --json``)
     S.T_rejected   import_id, file, row, reason (every row the import refused)
@@ -34,13 +35,23 @@ def ident(*names: str):
     return sql.Identifier(*names)
 
 
+#: index key -> (name suffix, definition after ``ON table``)
+INDEXES = {
+    "gist": ("_geom_gist", "USING gist (geom)"),
+    "brin": ("_t_start_brin", "USING brin (t_start)"),
+    "brin_end": ("_t_end_brin", "USING brin (t_end)"),
+    "type_idx": ("_crime_type_idx", "(crime_type)"),
+    "import_idx": ("_import_idx", "(import_id)"),
+    "area_idx": ("_area_prefix_idx", "(lower(area) text_pattern_ops)"),
+    "lsoa_idx": ("_lsoa_prefix_idx", "(lower(lsoa) text_pattern_ops)"),
+}
+
+
 def names(address: StoreAddress) -> dict:
-    """The quoted identifiers of a store's tables and indexes."""
+    """The quoted identifiers of a store's tables."""
     s, t = address.schema, address.table
     return {"schema": ident(s), "incidents": ident(s, t), "imports": ident(s, f"{t}_imports"),
-            "rejected": ident(s, f"{t}_rejected"), "gist": ident(f"{t}_geom_gist"),
-            "brin": ident(f"{t}_t_start_brin"), "type_idx": ident(f"{t}_crime_type_idx"),
-            "import_idx": ident(f"{t}_import_idx")}
+            "rejected": ident(s, f"{t}_rejected")}
 
 
 def table_exists(conn, address: StoreAddress) -> bool:
@@ -77,8 +88,32 @@ def check_incidents_table(conn, address: StoreAddress) -> int:
     return srid
 
 
+def index_statements(address: StoreAddress) -> list:
+    """``CREATE INDEX`` statements of the incidents table (the primary key aside)."""
+    from psycopg import sql
+
+    table = names(address)["incidents"]
+    return [sql.SQL("CREATE INDEX {} ON {} " + definition).format(ident(address.table + suffix), table)
+            for suffix, definition in INDEXES.values()]
+
+
+def drop_indexes(conn, address: StoreAddress) -> None:
+    """Drop the incidents' indexes (not the primary key), inside the caller's transaction: a large load
+    then builds each index once, sorted, instead of inserting a million entries one by one."""
+    from psycopg import sql
+
+    for suffix, _ in INDEXES.values():
+        conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(ident(address.schema, address.table + suffix)))
+
+
+def create_indexes(conn, address: StoreAddress) -> None:
+    for s in index_statements(address):
+        conn.execute(s)
+
+
 def create_tables(conn, address: StoreAddress, srid: int) -> None:
-    """Create the schema, the three tables and the indexes (inside the caller's transaction)."""
+    """Create the schema and the three tables (inside the caller's transaction); the indexes come
+    after the first load (:func:`create_indexes`)."""
     from psycopg import sql
 
     n = names(address)
@@ -91,15 +126,11 @@ def create_tables(conn, address: StoreAddress, srid: int) -> None:
                 "loaded_at timestamptz NOT NULL DEFAULT now(), loaded_by text NOT NULL DEFAULT current_user, "
                 "crs text NOT NULL, report jsonb NOT NULL)").format(n["imports"]),
         sql.SQL("CREATE TABLE {} (rid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, {}, "
-                "import_id integer NOT NULL REFERENCES {}, "
+                "import_id integer NOT NULL, "
                 "geom geometry(Point, {}) GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(x, y), {})) STORED)"
-                ).format(n["incidents"], cols, n["imports"], sql.Literal(int(srid)), sql.Literal(int(srid))),
+                ).format(n["incidents"], cols, sql.Literal(int(srid)), sql.Literal(int(srid))),
         sql.SQL("CREATE TABLE {} (import_id integer NOT NULL REFERENCES {}, file text NOT NULL, "
                 "row bigint NOT NULL, reason text NOT NULL)").format(n["rejected"], n["imports"]),
-        sql.SQL("CREATE INDEX {} ON {} USING gist (geom)").format(n["gist"], n["incidents"]),
-        sql.SQL("CREATE INDEX {} ON {} USING brin (t_start)").format(n["brin"], n["incidents"]),
-        sql.SQL("CREATE INDEX {} ON {} (crime_type)").format(n["type_idx"], n["incidents"]),
-        sql.SQL("CREATE INDEX {} ON {} (import_id)").format(n["import_idx"], n["incidents"]),
     ]
     for s in statements:
         conn.execute(s)

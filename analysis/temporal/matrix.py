@@ -353,19 +353,53 @@ def hour_weekday_matrix(incidents: pd.DataFrame, progress: Optional[ProgressFn] 
     counts = {"month": int(np.sum(excluded & (prec == "month"))),
               "day": int(np.sum(excluded & (prec == "day")))}
     counts["none"] = int(excluded.sum()) - counts["month"] - counts["day"]
-    excluded_by = {p: k for p, k in counts.items() if k}
-    n_excluded = int(excluded.sum())
+    n_exact = int(is_exact.sum())
+    n_window = int(is_window.sum())
+    week = None
+    if n_exact + n_window:
+        week = exact_week_weights(t_start[is_exact], weights[is_exact])
+        week = week + aoristic_week_weights(t_start[is_window], t_end[is_window], weights[is_window])
+    report(progress, 0.9, "Summarising")
+    parts = WeekParts(n_total=n_total, excluded=counts, n_exact=n_exact, n_window=n_window,
+                      n_window_over_week=int(np.sum(is_window & (duration > np.timedelta64(_NS_PER_WEEK, "ns")))),
+                      week=week, total_weight=float(weights[is_exact | is_window].sum()),
+                      by_month=month_series(incidents), by_crime_type=crime_type_series(incidents))
+    report(progress, 1.0, "Done")
+    return profile_from_parts(parts, filters)
+
+
+@dataclass(frozen=True)
+class WeekParts:
+    """The sums a :class:`TemporalProfile` is made of, however they were counted (here from the rows,
+    or by a database: :func:`analysis.store.week.server_week_profile`).
+
+    ``excluded`` counts the rows without a time of day by precision (``month``, ``day``, ``none``);
+    ``week`` holds the 168 hour-of-week weights (Monday 00:00 first; None when no row is timed);
+    ``by_month`` is :func:`month_series`, ``by_crime_type`` :func:`crime_type_series`.
+    """
+
+    n_total: int
+    excluded: dict
+    n_exact: int
+    n_window: int
+    n_window_over_week: int
+    week: Optional[np.ndarray]
+    total_weight: float
+    by_month: dict
+    by_crime_type: dict
+
+
+def profile_from_parts(parts: WeekParts, filters: Any = None) -> TemporalProfile:
+    """The :class:`TemporalProfile` of :func:`hour_weekday_matrix` from its sums."""
+    excluded_by = {p: k for p, k in parts.excluded.items() if k}
+    n_excluded = sum(parts.excluded.values())
+    n_total = parts.n_total
     reason = "; ".join(f"{k:,} {_PRECISION_WORDS[p]}" for p, k in excluded_by.items())
     if reason:
         reason += ": left out of the hour x weekday profile (no times are invented)"
-
-    by_month = month_series(incidents)
-    by_type = crime_type_series(incidents)
-    n_exact = int(is_exact.sum())
-    n_window = int(is_window.sum())
+    by_month, by_type = parts.by_month, parts.by_crime_type
+    n_exact, n_window = parts.n_exact, parts.n_window
     n = n_exact + n_window
-    over_week = int(np.sum(is_window & (duration > np.timedelta64(_NS_PER_WEEK, "ns"))))
-
     if n == 0:
         if n_total == 0:
             message = "No incidents match the selection."
@@ -376,18 +410,13 @@ def hour_weekday_matrix(incidents: pd.DataFrame, progress: Optional[ProgressFn] 
         else:
             message = ("None of these incidents has a time of day, so there is no hour x weekday "
                        "profile; showing counts by month and by crime type instead.")
-        report(progress, 1.0, "Done")
         return TemporalProfile(
             matrix=None, n=0, n_total=n_total, total_weight=0.0, weighting="none", n_exact=0,
             n_window=0, n_window_over_week=0, n_excluded_no_time=n_excluded,
             excluded_by_precision=excluded_by, excluded_reason=reason, message=message,
             by_month=by_month, by_crime_type=by_type, by_weekday=None, by_hour=None, peak=None,
             filters=filters)
-
-    week = exact_week_weights(t_start[is_exact], weights[is_exact])
-    week = week + aoristic_week_weights(t_start[is_window], t_end[is_window], weights[is_window])
-    report(progress, 0.9, "Summarising")
-    matrix = week.reshape(7, 24)
+    matrix = np.asarray(parts.week, dtype=np.float64).reshape(7, 24).copy()
     matrix.setflags(write=False)
     weighting = "mixed" if (n_exact and n_window) else ("aoristic" if n_window else "exact")
     flat = int(np.argmax(matrix))
@@ -395,10 +424,9 @@ def hour_weekday_matrix(incidents: pd.DataFrame, progress: Optional[ProgressFn] 
     message = f"{n:,} incidents with a time of day ({weighting})."
     if reason:
         message += " " + reason[0].upper() + reason[1:] + "."
-    report(progress, 1.0, "Done")
     return TemporalProfile(
-        matrix=matrix, n=n, n_total=n_total, total_weight=float(weights[is_exact | is_window].sum()),
-        weighting=weighting, n_exact=n_exact, n_window=n_window, n_window_over_week=over_week,
+        matrix=matrix, n=n, n_total=n_total, total_weight=parts.total_weight,
+        weighting=weighting, n_exact=n_exact, n_window=n_window, n_window_over_week=parts.n_window_over_week,
         n_excluded_no_time=n_excluded, excluded_by_precision=excluded_by, excluded_reason=reason,
         message=message, by_month=by_month, by_crime_type=by_type,
         by_weekday=tuple(float(v) for v in matrix.sum(axis=1)),

@@ -29,3 +29,9 @@ def essex_store(pg_cluster, essex_files):
     url = pg_cluster.createdb(f"essex_{os.getpid()}") + "&table=essex"
     load_files(essex_files, parse_address(url))
     return url
+
+
+@pytest.fixture(scope="session")
+def shared_data_dir() -> Path:
+    """../shared/data (which may be absent: tests using it check the files they need)."""
+    return SHARED_DATA

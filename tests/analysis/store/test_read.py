@@ -128,3 +128,49 @@ def test_project_from_store_keeps_no_password(pg_cluster, essex_store, tmp_path)
     path = save_project(project, tmp_path / "castle.beatwise")
     assert b"SeCrEt" not in path.read_bytes()
     assert len(load_project(path).incidents) == len(project.incidents) > 0
+
+
+@pytest.fixture(scope="module")
+def timed_store(pg_cluster, demo_dir, shared_data_dir):
+    """The demo (minute times) and the NYC thefts (from/to windows) in one store."""
+    import os
+
+    from analysis.store.load import load_files
+
+    files = [demo_dir / "incidents.csv"]
+    nyc = shared_data_dir / "timed" / "nyc_motor_vehicle_thefts_2014_2017_from_to.csv"
+    if nyc.exists():
+        files.append(nyc)
+    url = pg_cluster.createdb(f"timed_{os.getpid()}") + "&table=timed"
+    load_files(files, parse_address(url))
+    return url, files
+
+
+@pytest.mark.parametrize("filters", [Filters(), Filters(date_from=pd.Timestamp("2015-03-01").date(),
+                                                         date_to=pd.Timestamp("2025-06-30").date()),
+                                     Filters(crime_types=("burglary",))], ids=lambda f: f.describe())
+def test_168_sums_on_the_server_equal_the_matrix(timed_store, filters):
+    from analysis.store.week import server_week_profile
+    from analysis.temporal.matrix import hour_weekday_matrix
+
+    url, files = timed_store
+    got, rep = server_week_profile(parse_address(url), filters)
+    assert rep.accepted == got.n_total
+    want = hour_weekday_matrix(apply_filters(read_incidents(files, geometry=False).incidents, filters))
+    assert got.n == want.n > 0
+    np.testing.assert_allclose(got.matrix, want.matrix, rtol=1e-12, atol=1e-9)
+    for key in ("n_total", "n_exact", "n_window", "n_window_over_week", "excluded_by_precision", "message",
+                "by_month", "by_crime_type", "weighting", "peak"):
+        assert getattr(got, key) == getattr(want, key), key
+    assert got.total_weight == pytest.approx(want.total_weight, rel=1e-12)
+
+
+def test_168_sums_of_month_only_data(essex_store, csv_frame):
+    from analysis.store.week import server_week_profile
+    from analysis.temporal.matrix import hour_weekday_matrix
+
+    got, rep = server_week_profile(parse_address(essex_store), Filters(area="Basildon"))
+    assert rep.time_precision == "month"
+    want = hour_weekday_matrix(apply_filters(csv_frame, Filters(area="Basildon")))
+    assert got.matrix is None and want.matrix is None
+    assert (got.message, got.by_month, got.by_crime_type) == (want.message, want.by_month, want.by_crime_type)
