@@ -364,6 +364,9 @@ class MainWindow(QMainWindow):
         self.status_message.setText("Cancelled: nothing was changed.")
 
     def _start(self, key: str, fn, *args, on_done, **kwargs):
+        if self._closing:               # the worker threads are stopping or stopped
+            return None
+
         def failed(message: str) -> None:
             self.show_error(f"{TASK_LABELS.get(key, key)} failed", message)
 
@@ -1060,6 +1063,8 @@ class MainWindow(QMainWindow):
         """Stop the autosave timer, cancel every task and wait for the threads; clean recovery."""
         self._closing = True
         self.autosave_timer.stop()
+        self.live.enabled = False
+        self.live.reset()               # its settle timer must not start a run after the threads stop
         self.detail.enabled = False
         self.detail.set_source(None)
         self.tasks.shutdown(30_000)

@@ -128,3 +128,15 @@ def test_bad_bandwidth_text__a_status_message_not_a_dialog(live_window, qtbot):
     qtbot.waitUntil(lambda: "Density:" in w.status_message.text(), timeout=30_000)
     assert "bandwidth" in w.status_message.text().lower()
     assert w.errors == [] and w.live.last is None
+
+
+def test_window_closed_while_controls_settle__no_run_after_the_threads_stop(live_window, qtbot):
+    """CI regression (stop 26): the settle timer fired after ``shutdown`` and started a hotspot
+    run on a stopped thread pool ("cannot schedule new futures after shutdown")."""
+    w = live_window
+    w.hotspots_panel.bandwidth.setCurrentText("300")
+    assert w.live.settle.isActive()
+    w.shutdown()
+    assert not w.live.settle.isActive()
+    qtbot.wait(int(w.live.settle.interval()) + 200)   # the timer would have fired by now
+    assert w.run_hotspots() is None and not w.tasks.is_running()
