@@ -63,3 +63,26 @@ def pg_db(pg_cluster, request) -> str:
 
     name = "t_" + re.sub(r"[^a-z0-9]+", "_", request.node.name.lower())[:50]
     return pg_cluster.createdb(f"{name}_{os.getpid()}")
+
+
+# ---------------------------------------------------------------- PostGIS store (issue 18)
+ESSEX_2024 = [f"2024-0{m}-essex-street.csv" for m in (1, 2, 3, 4)]
+
+
+@pytest.fixture(scope="session")
+def essex_files():
+    """The four Essex months of 2024 in ../shared/data (skips when absent)."""
+    return [shared_path("police_uk", f) for f in ESSEX_2024]
+
+
+@pytest.fixture(scope="session")
+def essex_store(pg_cluster, essex_files):
+    """The four Essex months loaded into ``public.essex`` of a database made for this process."""
+    import os
+
+    from analysis.store.address import parse_address
+    from analysis.store.load import load_files
+
+    url = pg_cluster.createdb(f"essex_{os.getpid()}") + "&table=essex"
+    load_files(essex_files, parse_address(url))
+    return url

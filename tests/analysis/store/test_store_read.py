@@ -10,6 +10,7 @@ from analysis.filters import Filters, apply_filters
 from analysis.ingest.incidents import read_incidents
 from analysis.store.address import parse_address
 from analysis.store.read import project_from_store, read_store
+from tests.conftest import SHARED_DATA
 
 FILTERS = [
     Filters(),
@@ -131,14 +132,14 @@ def test_project_from_store_keeps_no_password(pg_cluster, essex_store, tmp_path)
 
 
 @pytest.fixture(scope="module")
-def timed_store(pg_cluster, demo_dir, shared_data_dir):
+def timed_store(pg_cluster, demo_dir):
     """The demo (minute times) and the NYC thefts (from/to windows) in one store."""
     import os
 
     from analysis.store.load import load_files
 
     files = [demo_dir / "incidents.csv"]
-    nyc = shared_data_dir / "timed" / "nyc_motor_vehicle_thefts_2014_2017_from_to.csv"
+    nyc = SHARED_DATA / "timed" / "nyc_motor_vehicle_thefts_2014_2017_from_to.csv"
     if nyc.exists():
         files.append(nyc)
     url = pg_cluster.createdb(f"timed_{os.getpid()}") + "&table=timed"
