@@ -21,7 +21,7 @@ from analysis.hotspots.kde import PointSpread, _SUPPORT, binned_kde, select_band
 from analysis.progress import BeatwiseError, ProgressFn, report, scaled
 from analysis.store.address import StoreAddress
 from analysis.store.connection import connect, store_errors
-from analysis.store.tables import check_incidents_table, names
+from analysis.store.tables import check_incidents_table, longest_window, names
 from analysis.store.where import where_clause
 
 
@@ -130,7 +130,7 @@ def server_kde(address: StoreAddress, filters: Optional[Filters] = None, *, kern
         with store_errors(address, "binning incidents"):
             srid = check_incidents_table(conn, address)
             crs = f"EPSG:{srid}"
-            clause, params = where_clause(filters, srid)
+            clause, params = where_clause(filters, srid, longest_window(conn, address))
             report(progress, 0.0, "Measuring the incidents' spread on the server")
             spread, bounds = server_spread(conn, address, clause, params)
             if spread.n == 0:

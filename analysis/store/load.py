@@ -166,7 +166,7 @@ def load_files(paths: Sequence, address: StoreAddress, mapping=None, *,
                 if rebuild and not created:
                     drop_indexes(conn, address)  # rebuilt below, in this transaction
                 accepted = frame["source_file"].value_counts().to_dict() if len(frame) else {}
-                logged = _log_imports(conn, n, files, sums, result.report, crs, accepted)
+                logged = _log_imports(conn, n, files, sums, result.report, crs, accepted, _longest_windows(frame))
                 ids = {lf.file: lf.import_id for lf in logged}
                 import_ids = frame["source_file"].map(ids).to_numpy() if len(frame) else np.zeros(0, int)
                 if len(frame) and pd.isna(import_ids).any():
@@ -199,7 +199,15 @@ def _rows_in(conn, n) -> int:
                             (n["incidents"].as_string(conn),)).fetchone()[0])
 
 
-def _log_imports(conn, n, files, sums, rep, crs, accepted_by_file: dict) -> list[LoadedFile]:
+def _longest_windows(frame: pd.DataFrame) -> dict:
+    """Per source file, the longest ``t_end - t_start`` in seconds (0 for exact times and no times)."""
+    if not len(frame):
+        return {}
+    span = (frame["t_end"] - frame["t_start"]).dt.total_seconds().fillna(0.0).clip(lower=0.0)
+    return span.groupby(frame["source_file"].to_numpy()).max().to_dict()
+
+
+def _log_imports(conn, n, files, sums, rep, crs, accepted_by_file: dict, windows: dict) -> list[LoadedFile]:
     import json
 
     from psycopg import sql
@@ -216,9 +224,11 @@ def _log_imports(conn, n, files, sums, rep, crs, accepted_by_file: dict) -> list
         rej = rejected_by_file.get(key, 0)
         size = os.path.getsize(f)
         row = conn.execute(sql.SQL("INSERT INTO {} (file, rows_read, accepted, rejected, sha256, size_bytes, crs, "
-                                   "report) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING import_id"
+                                   "longest_window_s, report) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                                   "RETURNING import_id"
                                    ).format(n["imports"]),
-                           (key, acc + rej, acc, rej, sums[f], size, crs, Jsonb(report_json))).fetchone()
+                           (key, acc + rej, acc, rej, sums[f], size, crs, float(windows.get(key, 0.0)),
+                            Jsonb(report_json))).fetchone()
         out.append(LoadedFile(int(row[0]), key, acc + rej, acc, rej, sums[f], size))
     return out
 

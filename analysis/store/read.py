@@ -20,7 +20,7 @@ from analysis.ingest.validation import ImportReport
 from analysis.progress import ProgressFn, report
 from analysis.store.address import StoreAddress
 from analysis.store.connection import connect, store_errors
-from analysis.store.tables import COLUMN_TYPES, check_incidents_table, names
+from analysis.store.tables import COLUMN_TYPES, check_incidents_table, longest_window, names
 from analysis.store.where import where_clause
 
 _ARROW_TYPES = {"text": "large_string", "timestamp": "timestamp[us]", "float8": "float64", "bigint": "int64"}
@@ -126,7 +126,7 @@ def read_store(address: StoreAddress, filters: Optional[Filters] = None, *, geom
         with store_errors(address, "reading incidents"):
             srid = check_incidents_table(conn, address)
             crs = f"EPSG:{srid}"
-            clause, params = where_clause(filters, srid)
+            clause, params = where_clause(filters, srid, longest_window(conn, address))
             columns = list(COLUMNS) + ["x", "y"]
             select = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
             query = sql.SQL("SELECT {} FROM {} WHERE {} ORDER BY rid").format(

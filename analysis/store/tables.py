@@ -111,6 +111,26 @@ def create_indexes(conn, address: StoreAddress) -> None:
         conn.execute(s)
 
 
+def longest_window(conn, address: StoreAddress):
+    """The longest ``t_end - t_start`` of any incident loaded (a ``timedelta``; from the import log,
+    which records it per file), or None when the log does not say.
+
+    :func:`analysis.store.where.where_clause` turns it into a lower bound on ``t_start`` for a date
+    filter, so the BRIN index on ``t_start`` reads only the blocks of the years asked for.
+    """
+    from datetime import timedelta
+
+    from psycopg import sql
+
+    n = names(address)
+    has = conn.execute("SELECT 1 FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
+                       "AND column_name = 'longest_window_s'", (address.schema, f"{address.table}_imports")).fetchone()
+    if has is None:
+        return None
+    row = conn.execute(sql.SQL("SELECT max(longest_window_s) FROM {}").format(n["imports"])).fetchone()
+    return None if row is None or row[0] is None else timedelta(seconds=float(row[0]))
+
+
 def create_tables(conn, address: StoreAddress, srid: int) -> None:
     """Create the schema and the three tables (inside the caller's transaction); the indexes come
     after the first load (:func:`create_indexes`)."""
@@ -124,7 +144,8 @@ def create_tables(conn, address: StoreAddress, srid: int) -> None:
                 "file text NOT NULL, rows_read bigint NOT NULL, accepted bigint NOT NULL, "
                 "rejected bigint NOT NULL, sha256 text NOT NULL, size_bytes bigint NOT NULL, "
                 "loaded_at timestamptz NOT NULL DEFAULT now(), loaded_by text NOT NULL DEFAULT current_user, "
-                "crs text NOT NULL, report jsonb NOT NULL)").format(n["imports"]),
+                "crs text NOT NULL, longest_window_s double precision NOT NULL, report jsonb NOT NULL)"
+                ).format(n["imports"]),
         sql.SQL("CREATE TABLE {} (rid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, {}, "
                 "import_id integer NOT NULL, "
                 "geom geometry(Point, {}) GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(x, y), {})) STORED)"

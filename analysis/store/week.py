@@ -18,7 +18,7 @@ from analysis.progress import BeatwiseError, ProgressFn, report
 from analysis.store.address import StoreAddress
 from analysis.store.connection import connect, store_errors
 from analysis.store.read import fetch_csv, store_report
-from analysis.store.tables import check_incidents_table, names
+from analysis.store.tables import check_incidents_table, longest_window, names
 from analysis.store.where import where_clause
 from analysis.temporal.matrix import (HOURS_PER_WEEK, WeekParts, aoristic_week_weights,
                                       profile_from_parts)
@@ -52,7 +52,7 @@ def server_week_profile(address: StoreAddress, filters: Optional[Filters] = None
     try:
         with store_errors(address, "counting by hour and weekday"):
             srid = check_incidents_table(conn, address)
-            clause, params = where_clause(filters, srid)
+            clause, params = where_clause(filters, srid, longest_window(conn, address))
             rows = sql.SQL(_ROW).format(t=names(address)["incidents"], where=clause)
             q = sql.SQL(_FLAGS).format(row=rows)
 

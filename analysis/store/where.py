@@ -8,7 +8,7 @@ are parameters and names are identifiers quoted by psycopg: nothing a user types
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Optional
 
 from analysis.filters import Filters
@@ -20,8 +20,14 @@ def like_prefix(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def where_clause(filters: Optional[Filters], srid: int):
-    """``(clause, params)``: a psycopg ``sql.Composed`` (``TRUE`` when nothing filters) and its values."""
+def where_clause(filters: Optional[Filters], srid: int, longest_window: Optional[timedelta] = None):
+    """``(clause, params)``: a psycopg ``sql.Composed`` (``TRUE`` when nothing filters) and its values.
+
+    ``longest_window``: no incident's ``t_end - t_start`` is longer
+    (:func:`analysis.store.tables.longest_window`). A row overlapping a range from ``date_from``
+    then starts after ``date_from - longest_window``; that implied bound lets the BRIN index on
+    ``t_start`` skip the blocks of other years (0.16 s instead of 0.7 s for one year of 10M rows).
+    """
     from psycopg import sql
 
     parts, params = [], []
@@ -34,12 +40,16 @@ def where_clause(filters: Optional[Filters], srid: int):
             raise BeatwiseError(f"the date range is empty: {f.date_from} is after {f.date_to}")
         parts.append(sql.SQL("t_start IS NOT NULL"))
         if f.date_from:
-            # windows and months count when they overlap the range (as apply_filters)
-            # the second test is implied by the first; it lets the BRIN indexes on t_start and t_end
-            # skip the blocks of other years
-            parts.append(sql.SQL("(CASE WHEN t_end > t_start THEN t_end > %s ELSE t_start >= %s END) "
-                                 "AND (t_end > %s OR t_start >= %s)"))
-            params += [f.date_from] * 4
+            # windows and months count when they overlap the range (as apply_filters); the second
+            # test is implied by the first, and only there for the indexes
+            parts.append(sql.SQL("(CASE WHEN t_end > t_start THEN t_end > %s ELSE t_start >= %s END)"))
+            params += [f.date_from] * 2
+            if longest_window is not None:
+                parts.append(sql.SQL("t_start >= %s"))
+                params.append(datetime.combine(f.date_from, time()) - longest_window)
+            else:
+                parts.append(sql.SQL("(t_end > %s OR t_start >= %s)"))
+                params += [f.date_from] * 2
         if f.date_to:
             parts.append(sql.SQL("t_start < %s"))
             params.append(f.date_to + timedelta(days=1))

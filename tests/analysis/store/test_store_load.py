@@ -93,3 +93,34 @@ def test_not_a_beatwise_table(pg_db):
         read_store(parse_address(pg_db + "&table=other"))
     with pytest.raises(BeatwiseError, match="there is no table public.nothing"):
         read_store(parse_address(pg_db + "&table=nothing"))
+
+
+def test_the_log_records_each_files_longest_window(pg_db, demo_dir):
+    """The bound the date filters use (``where.where_clause``'s ``t_start >= date_from - W``) is safe
+    only if W is the longest window in the table: the log's figure against the table's own."""
+    from datetime import date
+
+    from analysis.filters import Filters
+    from analysis.store.connection import connect
+    from analysis.store.read import read_store
+    from analysis.store.tables import longest_window
+    from tests.conftest import SHARED_DATA
+
+    files = [demo_dir / "incidents.csv"]
+    nyc = SHARED_DATA / "timed" / "nyc_motor_vehicle_thefts_2014_2017_from_to.csv"
+    if nyc.exists():
+        files.append(nyc)
+    url = pg_db + "&table=timed"
+    load_files(files, parse_address(url))
+    table = _count(url, "SELECT extract(epoch FROM max(t_end - t_start)) FROM timed")
+    with connect(parse_address(url)) as conn:
+        w = longest_window(conn, parse_address(url))
+    assert w.total_seconds() == pytest.approx(float(table), abs=1e-6) and w.total_seconds() > 0
+    # the rows of a range equal the rows the unbounded filter (no log figure) keeps
+    mid = _count(url, "SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY t_start) FROM timed").date()
+    f = Filters(date_from=mid, date_to=date(mid.year + 1, 2, 28))
+    bounded = read_store(parse_address(url), f, geometry=False).incidents
+    with psycopg.connect(parse_address(url).conninfo, autocommit=True) as c:
+        c.execute("ALTER TABLE timed_imports DROP COLUMN longest_window_s")
+    unbounded = read_store(parse_address(url), f, geometry=False).incidents
+    assert 0 < len(bounded) == len(unbounded) and set(bounded["incident_id"]) == set(unbounded["incident_id"])
