@@ -42,6 +42,31 @@ def _month_series(rows) -> dict:
     return {str(p): float(v) for p, v in sums.reindex(full, fill_value=0.0).items()}
 
 
+def _kinds(groups) -> tuple:
+    """The counts of :class:`WeekParts` (total, month, day, untimed, exact, window, window over a
+    week, windows ending before they start) and the timed weight, from rows grouped by
+    (precision, dated, t_end after t_start, t_end before t_start, longer than 7 days), with the
+    flags of ``_FLAGS`` applied here."""
+    n = dict.fromkeys(("total", "month", "day", "untimed", "exact", "window", "over_week", "bad"), 0)
+    total_w = 0.0
+    for prec, dated, forward, backward, long, k, w in groups:
+        k = int(k)
+        timed = prec in ("minute", "window") and dated
+        window = timed and prec == "window" and forward
+        n["total"] += k
+        if not timed:
+            n["untimed"] += k
+            n["month"] += k if prec == "month" else 0
+            n["day"] += k if prec == "day" else 0
+            continue
+        total_w += float(w or 0.0)
+        n["window"] += k if window else 0
+        n["exact"] += 0 if window else k
+        n["over_week"] += k if window and long else 0
+        n["bad"] += k if prec == "window" and backward else 0
+    return (*n.values(), total_w)
+
+
 def server_week_profile(address: StoreAddress, filters: Optional[Filters] = None, *,
                         progress: Optional[ProgressFn] = None):
     """``(profile, report)``: the hour x weekday profile of the store's filtered incidents (see the
@@ -56,17 +81,18 @@ def server_week_profile(address: StoreAddress, filters: Optional[Filters] = None
             rows = sql.SQL(_ROW).format(t=names(address)["incidents"], where=clause)
             q = sql.SQL(_FLAGS).format(row=rows)
 
-            def run(text: str, *, fetch: str = "all"):
-                cur = conn.execute(sql.SQL(text).format(q=q), params)
+            def run(text: str, *, fetch: str = "all", **parts):
+                cur = conn.execute(sql.SQL(text).format(**(parts or {"q": q})), params)
                 return cur.fetchone() if fetch == "one" else cur.fetchall()
 
             report(progress, 0.0, "Counting on the server")
-            (n_total, n_month, n_day, n_untimed, n_exact, n_window, over_week, n_bad, total_w) = run(
-                "SELECT count(*), count(*) FILTER (WHERE NOT timed AND prec = 'month'), "
-                "count(*) FILTER (WHERE NOT timed AND prec = 'day'), count(*) FILTER (WHERE NOT timed), "
-                "count(*) FILTER (WHERE timed AND NOT is_window), count(*) FILTER (WHERE is_window), "
-                "count(*) FILTER (WHERE is_window AND t_end - t_start > interval '7 days'), "
-                "count(*) FILTER (WHERE bad), coalesce(sum(w) FILTER (WHERE timed), 0) FROM ({q}) f", fetch="one")
+            # the rows counted by kind in one parallel scan of cheap expressions (a FILTER per count
+            # over the flag columns re-evaluated them per count: 13.7 s against 2 s on 10M rows)
+            (n_total, n_month, n_day, n_untimed, n_exact, n_window, over_week, n_bad, total_w) = _kinds(run(
+                "SELECT prec, t_start IS NOT NULL, "
+                "coalesce(t_end > t_start, false), coalesce(t_end < t_start, false), "
+                "coalesce(t_end - t_start > interval '7 days', false), count(*), sum(w) "
+                "FROM ({row}) r GROUP BY 1, 2, 3, 4, 5", row=rows))
             if n_bad:
                 t0, t1, f, r = run("SELECT t_start, t_end, source_file, source_row FROM ({q}) f WHERE bad "
                                    "ORDER BY rid LIMIT 1", fetch="one")
