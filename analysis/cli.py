@@ -11,6 +11,7 @@ import importlib
 import os
 import pkgutil
 import sys
+from pathlib import Path
 from typing import Sequence
 
 from analysis import commands
@@ -101,6 +102,43 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"beatwise {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug: one sentence for the user, the traceback in a file
+        if os.environ.get("BEATWISE_DEBUG"):
+            raise
+        where = _crash_report(args.command, argv)
+        print(f"beatwise {args.command}: internal error ({type(exc).__name__}: {exc}). This is a bug in "
+              f"Beatwise, not in your data; nothing was written. The details are in {where}", file=sys.stderr)
+        return 1
+
+
+def _crash_report(command: str, argv: Sequence[str]) -> str:
+    """Write the current traceback to ``$XDG_STATE_HOME/beatwise`` (else ``~/.local/state``); its path.
+
+    Passwords in store addresses are left out (the arguments are redacted)."""
+    import tempfile
+    import time
+    import traceback
+
+    from analysis.store.address import has_password, is_store, parse_address
+
+    def redacted(a: str) -> str:
+        try:
+            return parse_address(a).redacted() if is_store(a) and has_password(a) else a
+        except Exception:  # an address too broken to parse: left out altogether
+            return "(store address)"
+
+    safe = [redacted(a) for a in argv]
+    folder = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "beatwise"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        folder = Path(tempfile.gettempdir())
+    path = folder / f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.txt"
+    try:
+        path.write_text(f"beatwise {command}\nargs: {safe}\n\n{traceback.format_exc()}", encoding="utf-8")
+    except OSError:
+        return "(no file could be written)"
+    return str(path)
 
 
 def console_main() -> None:
