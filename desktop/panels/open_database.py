@@ -13,7 +13,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Optional
 
-from PySide6.QtCore import QAbstractTableModel, QDate, QModelIndex, Qt, Signal
+from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QDateEdit, QDialog, QFormLayout,
                                QGroupBox, QHBoxLayout, QHeaderView, QLineEdit, QProgressBar,
                                QPushButton, QTableView, QVBoxLayout, QWidget)
@@ -66,52 +67,37 @@ def store_address(text: str, password: str = "", table: Optional[str] = None):
     return address
 
 
-def names_table(text: str) -> bool:
-    """Whether the address text names its table (else the first table listed is taken)."""
-    return "table=" in text.lower()
-
-
-class TablesModel(QAbstractTableModel):
-    """The rows of :func:`~analysis.store.read.list_tables` for a QTableView."""
-
-    HEADERS = ("Table", "Rows", "SRID")
+class TablesModel(QStandardItemModel):
+    """The tables :func:`~analysis.store.read.list_tables` gave (``rows``), as name, rows, SRID."""
 
     def __init__(self):
-        super().__init__()
+        super().__init__(0, 3)
+        self.setHorizontalHeaderLabels(["Table", "Rows", "SRID"])
         self.rows: list[dict] = []
 
     def set_rows(self, rows) -> None:
-        self.beginResetModel()
         self.rows = list(rows)
-        self.endResetModel()
+        self.setRowCount(0)
+        for i, r in enumerate(self.rows):
+            items = [QStandardItem(self.name(i)), QStandardItem(f"{r['rows']:,}"), QStandardItem(f"EPSG:{r['srid']}")]
+            items[1].setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            for item in items:
+                item.setEditable(False)
+            self.appendRow(items)
 
     def name(self, row: int) -> str:
-        r = self.rows[row]
-        return f"{r['schema']}.{r['table']}"
-
-    def rowCount(self, parent=QModelIndex()):  # noqa: N802
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=QModelIndex()):  # noqa: N802
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
-            return None
-        r, c = self.rows[index.row()], index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return (self.name(index.row()), f"{r['rows']:,}", f"EPSG:{r['srid']}")[c]
-        if role == Qt.ItemDataRole.TextAlignmentRole and c == 1:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section]
-        return None
+        return f"{self.rows[row]['schema']}.{self.rows[row]['table']}"
 
 
 # ---------------------------------------------------------------------------------- the dialog
+def _hbox(*widgets) -> QHBoxLayout:
+    """A row of widgets (None: a stretch there)."""
+    box = QHBoxLayout()
+    for w in widgets:
+        box.addStretch(1) if w is None else box.addWidget(w)
+    return box
+
+
 class OpenDatabaseDialog(QDialog):
     """Connection, tables, server-side filters; Open emits ``opened`` with a LoadedProject.
 
@@ -126,6 +112,8 @@ class OpenDatabaseDialog(QDialog):
         resize_within_screen(self, 720, 600)
         self.tasks = tasks
         self.error: Optional[str] = None
+        self._address = None
+        self._workers: dict = {}  # key -> the Worker this dialog started
 
         self.address_edit = QLineEdit(str(app_settings.settings().value(LAST_STORE_KEY) or ""))
         self.address_edit.setPlaceholderText(ADDRESS_HINT)
@@ -136,13 +124,11 @@ class OpenDatabaseDialog(QDialog):
         self.password_edit.setToolTip("Used for this session only: never saved")
         self.list_button = QPushButton("List tables")
         self.list_button.clicked.connect(self.list_tables)
+        self.address_edit.textChanged.connect(lambda _t: self.tables.set_rows([]))  # another database
         connection = QGroupBox("Connection")
         form = QFormLayout(connection)
         form.addRow("Address", self.address_edit)
-        row = QHBoxLayout()
-        row.addWidget(self.password_edit, 1)
-        row.addWidget(self.list_button)
-        form.addRow("Password", row)
+        form.addRow("Password", _hbox(self.password_edit, self.list_button))
 
         self.tables = TablesModel()
         self.table_view = QTableView()
@@ -172,33 +158,24 @@ class OpenDatabaseDialog(QDialog):
         filters = QGroupBox("Filters (applied by the server: only these incidents are read)")
         ff = QFormLayout(filters)
         ff.addRow("Crime types", self.types_edit)
-        dates = QHBoxLayout()
-        for w in (self.use_from, self.date_from, self.use_to, self.date_to):
-            dates.addWidget(w)
-        dates.addStretch(1)
-        ff.addRow("Dates", dates)
+        ff.addRow("Dates", _hbox(self.use_from, self.date_from, self.use_to, self.date_to, None))
         ff.addRow("Area", self.area_edit)
 
         self.message = message_label("Give the address and press List tables.", "storeMessage")
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(False)
+        self.progress.setMaximumWidth(260)
         self.progress.hide()
         self.open_button = QPushButton("Open")
         self.open_button.setDefault(True)
         self.open_button.clicked.connect(self.open_store)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self.cancel)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.progress, 1)
-        buttons.addWidget(self.open_button)
-        buttons.addWidget(self.cancel_button)
         layout = QVBoxLayout(self)
-        layout.addWidget(connection)
-        layout.addWidget(tables, 1)
-        layout.addWidget(filters)
-        layout.addWidget(self.message)
-        layout.addLayout(buttons)
+        for w, stretch in ((connection, 0), (tables, 1), (filters, 0), (self.message, 0)):
+            layout.addWidget(w, stretch)
+        layout.addLayout(_hbox(self.progress, None, self.open_button, self.cancel_button))
         self._update_buttons()
 
     # ------------------------------------------------------------------ state read from the widgets
@@ -221,7 +198,9 @@ class OpenDatabaseDialog(QDialog):
         return Filters(crime_types=types, date_from=lo, date_to=hi, area=self.area_edit.text().strip() or None)
 
     def running(self) -> bool:
-        return self.tasks.is_running("store_tables") or self.tasks.is_running("project")
+        """Whether a task this dialog started runs (not, say, the window's own opening of the demo)."""
+        return any(self.tasks.tasks.get(k) is not None and self.tasks.tasks[k].worker is w
+                   for k, w in self._workers.items())
 
     # ------------------------------------------------------------------ actions
     def list_tables(self) -> None:
@@ -229,6 +208,7 @@ class OpenDatabaseDialog(QDialog):
             address = self.address(table=False)
         except BeatwiseError as exc:
             return self._failed(str(exc))
+        self.tables.set_rows([])
         self._run("store_tables", "Listing tables", store_tables, address, on_done=self._listed,
                   text=f"Listing the tables of {address.redacted()}...")
 
@@ -246,15 +226,17 @@ class OpenDatabaseDialog(QDialog):
     def cancel(self) -> None:
         """Stop what runs (the dialog stays open), or close when nothing runs."""
         if self.running():
-            self.tasks.cancel("store_tables")
-            self.tasks.cancel("project")
+            self._stop()
         else:
             self.reject()
 
     def reject(self) -> None:
-        self.tasks.cancel("store_tables")
-        self.tasks.cancel("project")
+        self._stop()
         super().reject()
+
+    def _stop(self) -> None:
+        for worker in self._workers.values():
+            worker.cancel()
 
     # ------------------------------------------------------------------ task plumbing
     def _run(self, key: str, label: str, fn, *args, on_done, text: str) -> None:
@@ -265,6 +247,7 @@ class OpenDatabaseDialog(QDialog):
         worker = self.tasks.start(key, label, fn, *args, on_done=lambda r: self._ended(on_done, r),
                                   on_error=self._failed, on_cancel=self._cancelled)
         worker.signals.progress.connect(self._progress)
+        self._workers[key] = worker
         self._update_buttons()
 
     def _progress(self, fraction: float, message: str) -> None:
@@ -284,7 +267,7 @@ class OpenDatabaseDialog(QDialog):
                                 "beatwise store load FILES... ADDRESS")
         text = self.address_edit.text()
         wanted = None
-        if names_table(text):
+        if "table=" in text.lower():  # the address names its table: select it, else the first
             try:
                 a = store_address(text)
                 wanted = f"{a.schema}.{a.table}"

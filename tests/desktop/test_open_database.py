@@ -56,6 +56,9 @@ def test_table_list__lists_essex_with_the_row_count_of_list_tables(window, essex
     assert shown == f"{expected['public.essex']['rows']:,}"
     assert d.chosen_table() == "public.essex"  # the address names it: it is selected
     assert not window.model.has_project
+    d.address_edit.setText("pg:another_database")  # another database: the list was not of it
+    assert d.tables.rowCount() == 0 and d.chosen_table() is None
+    d.reject()
 
 
 def test_open__filtered_project_equals_project_from_store_and_hotspots_run(window, essex_store, qtbot):
@@ -117,7 +120,7 @@ def test_password__never_in_settings_nor_in_the_saved_project(window, essex_stor
         password = "secret"
     d = _dialog(window, url)
     d.password_edit.setText(password)
-    assert "secret" not in d.address().redacted()
+    assert "secret" not in d.address().redacted() and "secret" in d.address().conninfo  # used, not shown
     _list(d, qtbot, window)
     assert d.error is None and d.chosen_table() == "public.essex"
     d.area_edit.setText("Southend-on-Sea 001")  # a small open
