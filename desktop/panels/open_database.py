@@ -109,7 +109,7 @@ class OpenDatabaseDialog(QDialog):
     def __init__(self, tasks, parent: Optional[QWidget] = None):
         super().__init__(parent)
         self.setWindowTitle("Open from database")
-        resize_within_screen(self, 720, 600)
+        resize_within_screen(self, 720, 540)
         self.tasks = tasks
         self.error: Optional[str] = None
         self._address = None
