@@ -235,7 +235,7 @@ class MainWindow(QMainWindow):
         self._action(f, "&Open project...", self.open_dialog, QKeySequence.StandardKey.Open)
         self._action(f, "&Import data...", lambda: self.import_dialog(), "Ctrl+I",
                      "Import incidents from CSV, Excel or GIS files")
-        self._action(f, "Open from &database...", lambda: self.open_database_dialog(),
+        self._action(f, "Open from da&tabase...", lambda: self.open_database_dialog(),
                      tip="Open a force-wide PostGIS store (filtered on the server) as the project")
         self._action(f, "Import &patrol data...", lambda: self.import_patrols_dialog(),
                      tip="Import patrol GPS (vehicle AVL, radio location) to compare with demand")
