@@ -235,6 +235,8 @@ class MainWindow(QMainWindow):
         self._action(f, "&Open project...", self.open_dialog, QKeySequence.StandardKey.Open)
         self._action(f, "&Import data...", lambda: self.import_dialog(), "Ctrl+I",
                      "Import incidents from CSV, Excel or GIS files")
+        self._action(f, "Open from da&tabase...", lambda: self.open_database_dialog(),
+                     tip="Open a force-wide PostGIS store (filtered on the server) as the project")
         self._action(f, "Import &patrol data...", lambda: self.import_patrols_dialog(),
                      tip="Import patrol GPS (vehicle AVL, radio location) to compare with demand")
         self._action(f, "Import patrol &logs...", lambda: self.import_patrol_logs_dialog(),
@@ -441,6 +443,11 @@ class MainWindow(QMainWindow):
         dialog.open()
         self.import_window = dialog
         return dialog
+
+    def open_database_dialog(self):
+        from desktop.panels.open_database import open_database_dialog
+
+        return open_database_dialog(self)
 
     def import_patrols_dialog(self, paths=None):
         """File > Import patrol data: the wizard for pings, into the open project's CRS."""
