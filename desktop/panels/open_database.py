@@ -275,8 +275,8 @@ class OpenDatabaseDialog(QDialog):
                 pass
         names = [self.tables.name(i) for i in range(len(rows))]
         self.table_view.selectRow(names.index(wanted) if wanted in names else 0)
-        self._show(f"{len(rows)} incidents table{'s' if len(rows) != 1 else ''}: pick one, set the "
-                   "filters and press Open.")
+        self._show("One incidents table: set the filters and press Open." if len(rows) == 1 else
+                   f"{len(rows)} incidents tables: pick one, set the filters and press Open.")
 
     def _opened(self, loaded) -> None:
         s = app_settings.settings()
