@@ -155,7 +155,8 @@ def _check_name(address: StoreAddress, name: str) -> None:
 
 
 def write_results(address: StoreAddress, layers: Sequence, *, schema: str, prefix: str, command: str,
-                  parameters: Optional[dict] = None, progress: Optional[ProgressFn] = None) -> list[WrittenTable]:
+                  parameters: Optional[dict] = None, stale: Sequence[str] = (),
+                  progress: Optional[ProgressFn] = None) -> list[WrittenTable]:
     """Write ``layers`` (:class:`analysis.export.vector.StyledLayer`) as ``schema.prefix_layer`` tables.
 
     Parameters
@@ -170,6 +171,10 @@ def write_results(address: StoreAddress, layers: Sequence, *, schema: str, prefi
         What made the results (``beatwise hotspots``), for the table comment.
     parameters : dict, optional
         The run's parameters (JSON-serialisable), kept in the table comment.
+    stale : sequence of str
+        Layers an earlier run may have written that this run does not make (``gi_star_cells``
+        without ``--gi-star``): their tables are dropped if they are Beatwise results, so QGIS never
+        shows an old run's layer beside the new ones. Other tables of those names are left alone.
     progress : ProgressFn, optional
 
     Returns
@@ -208,6 +213,13 @@ def write_results(address: StoreAddress, layers: Sequence, *, schema: str, prefi
                             f"result (its comment does not start with {COMMENT_PREFIX!r}); nothing was written. "
                             "Give another prefix with ?table=PREFIX in --out, or drop that table yourself")
                     existing[t] = row is not None
+                for old in (f"{prefix}_{name}" for name in stale):
+                    row = _existing(conn, schema, old)
+                    if row is not None and row[0] == "r" and (row[1] or "").startswith(COMMENT_PREFIX):
+                        conn.execute(sql.SQL("DROP TABLE {}").format(ident(schema, old)))
+                        conn.execute("DELETE FROM public.layer_styles WHERE f_table_catalog = current_database() "
+                                     "AND f_table_schema = %s AND f_table_name = %s AND description LIKE %s",
+                                     (schema, old, STYLE_DESCRIPTION + "%"))
                 conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(ident(schema)))
                 for i, (lyr, t) in enumerate(zip(layers, targets)):
                     report(progress, i / (len(layers) + 1), f"Writing table {i + 1} of {len(layers)}: {schema}.{t}")
