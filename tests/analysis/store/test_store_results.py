@@ -114,7 +114,8 @@ def test_tables_carry_a_comment_types_and_a_gist_index(essex_store, essex_runs):
         comment = c.execute("SELECT obj_description('public.essex_hotspots'::regclass)").fetchone()[0]
         types = dict(c.execute("SELECT column_name, data_type FROM information_schema.columns "
                                "WHERE table_name = 'essex_hotspots'").fetchall())
-        geom = c.execute("SELECT type, srid FROM geometry_columns WHERE f_table_name = 'essex_gi_star_cells'").fetchone()
+        geom = c.execute("SELECT type, srid FROM geometry_columns "
+                         "WHERE f_table_name = 'essex_gi_star_cells'").fetchone()
         index = c.execute("SELECT string_agg(indexdef, ' ') FROM pg_indexes WHERE tablename = 'essex_gi_star_cells'"
                           ).fetchone()[0]
     assert comment.startswith("Beatwise result: Hotspot areas") and "beatwise hotspots" in comment
@@ -280,20 +281,35 @@ def test_qgis_opens_the_store_tables_with_their_stored_style(essex_store, essex_
                                  "schema": "public", "table": t})
              for t in ("essex_hotspots", "essex_gi_star_cells", "essex_emerging_cells")]
     with _conn(essex_store) as c:   # around hotspot 1, where Gi* cells and emerging cells show
-        x0, y0, x1, y1 = c.execute("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT "
-                                   "ST_Expand(ST_Extent(geom), 1500) AS e FROM essex_hotspots WHERE rank = 1) q").fetchone()
+        x0, y0, x1, y1 = c.execute(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT "
+            "ST_Expand(ST_Extent(geom), 1500) AS e FROM essex_hotspots WHERE rank = 1) q").fetchone()
     png = tmp_path / "qgis_store.png"
-    proc = subprocess.run([SYSTEM_PYTHON, str(RENDER), f"--extent={x0},{y0},{x1},{y1}", str(png), *specs], capture_output=True, text=True, timeout=300,
+    proc = subprocess.run([SYSTEM_PYTHON, str(RENDER), f"--extent={x0},{y0},{x1},{y1}", str(png), *specs],
+                          capture_output=True, text=True, timeout=300,
                           env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
     assert proc.returncode == 0, proc.stderr
     layers = {r["layer"]: r for r in json.loads(proc.stdout.strip().splitlines()[-1])}
     hs, gi, em = layers["essex_hotspots"], layers["essex_gi_star_cells"], layers["essex_emerging_cells"]
     assert all(r["valid"] and r["crs"] == "EPSG:27700" for r in layers.values())
     assert hs["features"] == essex_runs[2]["store"]["tables"][0]["rows"]
-    assert (gi["renderer"], gi["attr"]) == ("categorizedSymbol", "gi_class")        # the stored style, not QGIS's default
+    assert (gi["renderer"], gi["attr"]) == ("categorizedSymbol", "gi_class")   # the stored style, not a default
     assert (em["renderer"], em["attr"]) == ("categorizedSymbol", "emerging_class")
     assert hs["renderer"] == "singleSymbol" and hs["labels"] and hs["colors"] == ["#e31a1c"]   # red fill, rank labels
     rgb = np.asarray(Image.open(png).convert("RGB")).astype(int)
     r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
     warm = (r > 180) & (b < 120) & (r - b > 80)
     assert (rgb > 245).all(axis=2).mean() > 0.3 and warm.sum() > 200, warm.sum()
+
+
+def test_the_cli_refuses_to_overwrite_a_users_table(essex_store, capsys):
+    with _conn(essex_store) as c:
+        c.execute("CREATE TABLE public.usr_hotspots (id int)")
+        c.execute("INSERT INTO public.usr_hotspots VALUES (7)")
+    url = essex_store.replace("table=essex", "table=usr")
+    assert main(["hotspots", essex_store, "--gi-star", "--out", url, "--from", "2024-01-01", "--to", "2024-01-31"]) == 2
+    err = capsys.readouterr().err
+    assert "public.usr_hotspots already exists and is not a Beatwise result" in err and "nothing was written" in err
+    with _conn(essex_store) as c:
+        assert c.execute("SELECT * FROM public.usr_hotspots").fetchall() == [(7,)]
+        assert c.execute("SELECT to_regclass('public.usr_gi_star_cells')").fetchone()[0] is None
