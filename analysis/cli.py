@@ -68,13 +68,24 @@ def check_outputs(args: argparse.Namespace) -> None:
 
 
 def stores_as_addresses(args: argparse.Namespace) -> None:
-    """Store INPUTs become :class:`~analysis.store.address.StoreAddress` values, whose text has no
-    password, so no summary, message or file written from ``args.inputs`` can show one."""
+    """Store INPUTs (and a store ``--out``) become :class:`~analysis.store.address.StoreAddress`
+    values, whose text has no password, so no summary, message or file written from ``args`` can
+    show one. A store ``--out`` is refused by commands that do not set ``out_store`` (only those
+    whose results are vector layers write to a store: :mod:`analysis.store.results`)."""
+    from analysis.store.address import is_store, parse_address
+
+    out = getattr(args, "out", None)
+    if isinstance(out, str) and is_store(out):
+        from analysis.store.results import table_given
+
+        args.out_table_given = table_given(out)
+        args.out = parse_address(out)
+        if not getattr(args, "out_store", False):
+            raise BeatwiseError(f"--out {args.out.redacted()}: only `beatwise hotspots` and `beatwise emerging` "
+                                f"write results to a store; give `beatwise {args.command}` a folder")
     inputs = getattr(args, "inputs", None)
     if not isinstance(inputs, list):
         return
-    from analysis.store.address import is_store, parse_address
-
     if any(is_store(p) for p in inputs):
         args.inputs = [parse_address(p) if is_store(p) else p for p in inputs]
 

@@ -226,3 +226,42 @@ def out_dir(path: str | None, required: bool = False) -> Optional[Path]:
         raise BeatwiseError(f"--out {p}: exists and is not a folder")
     p.mkdir(parents=True, exist_ok=True)
     return p
+
+
+def out_store(args):
+    """The store of ``--out`` (a :class:`~analysis.store.address.StoreAddress`, made by the CLI from
+    ``postgresql://...`` or ``pg:SERVICE``), or None when ``--out`` is a folder or absent."""
+    from analysis.store.address import StoreAddress
+
+    out = getattr(args, "out", None)
+    return out if isinstance(out, StoreAddress) else None
+
+
+def write_to_store(args, layers: list, command: str, parameters: dict, not_written: list[str],
+                   stale: tuple = ()) -> dict:
+    """Write ``layers`` to the ``--out`` store (:func:`analysis.store.results.write_results`, one
+    transaction; ``stale``: layers of an earlier run this one does not make) and return the
+    summary's ``store`` block: the store and prefix (no password), each table with its rows, and
+    what stays a file (``not_written``)."""
+    from analysis.store.results import result_prefix, write_results
+
+    address = out_store(args)
+    schema, prefix = result_prefix(address, bool(getattr(args, "out_table_given", False)), args.inputs)
+    tables = write_results(address, layers, schema=schema, prefix=prefix, command=command, parameters=parameters,
+                           stale=stale)
+    return {"address": address.with_table(f"{schema}.{prefix}").redacted(), "prefix": f"{schema}.{prefix}",
+            "tables": [t.to_dict() for t in tables], "not_written": not_written}
+
+
+def say_store(block: dict) -> None:
+    """The human-readable lines of a store ``--out``: each table written and what stays a file."""
+    for t in block["tables"]:
+        say(f"wrote {t['table']} ({t['rows']:,} rows{', replaced the earlier result' if t['replaced'] else ''})")
+    for text in block["not_written"]:
+        say(f"not written: {text}")
+    say(f"store {block['address']}: open the tables in QGIS with Layer > Data Source Manager > PostgreSQL "
+        "(their style loads by default)")
+
+
+STORE_OUT_HELP = ("; or a PostGIS store (postgresql://HOST/DB?table=PREFIX or pg:SERVICE): the layers become "
+                  "tables PREFIX_LAYER, styled for QGIS (rasters and figures stay files)")

@@ -1,8 +1,13 @@
-"""``beatwise emerging``: emerging hot spots (new, intensifying, persistent, diminishing...) over time steps."""
+"""``beatwise emerging``: emerging hot spots (new, intensifying, persistent, diminishing...) over time steps.
+
+``--out DIR`` writes emerging.gpkg (layer ``emerging_cells``), emerging.png and emerging.json; ``--out STORE``
+writes the table ``PREFIX_emerging_cells`` instead (:mod:`analysis.store.results`; the figure stays a file).
+"""
 from __future__ import annotations
 
-from analysis.commands._common import (add_filter_arguments, add_input_arguments, filters_from_args, finish,
-                                       import_summary, load_input, out_dir, say, titled)
+from analysis.commands._common import (STORE_OUT_HELP, add_filter_arguments, add_input_arguments, filters_from_args,
+                                       finish, import_summary, load_input, out_dir, out_store, say, say_store, titled,
+                                       write_to_store)
 
 
 def register(sub) -> None:
@@ -29,9 +34,10 @@ def register(sub) -> None:
     p.add_argument("--study-area", metavar="FILE", help="boundary layer: statistics over its cells only")
     p.add_argument("--basemap", metavar="PATH", help="offline basemap under emerging.png (.osm.pbf, .mbtiles, "
                                                      "GeoPackage tiles, XYZ folder)")
-    p.add_argument("--out", metavar="DIR", help="write emerging.gpkg, emerging.png and emerging.json here")
+    p.add_argument("--out", metavar="DIR|STORE",
+                   help="write emerging.gpkg, emerging.png and emerging.json here" + STORE_OUT_HELP)
     p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, out_store=True)
 
 
 def run(args) -> int:
@@ -46,17 +52,18 @@ def run(args) -> int:
     summary = {"input": [str(p) for p in args.inputs], "import": import_summary(result.report),
                "filters": filters_from_args(args).to_dict(), **run_.summary()}
     files = []
-    folder = out_dir(args.out)
+    store = out_store(args)
+    folder = None if store is not None else out_dir(args.out)
+    if store is not None:
+        summary["store"] = write_to_store(args, [_cells_layer(ehs, args.rules, step)], "beatwise emerging",
+                                          _parameters(summary), ["emerging.png: figures stay files (run with "
+                                                                 "--out DIR for it)"])
     if folder is not None:
         from analysis.atomic import atomic_write
-        from analysis.export.emerging_figure import EMERGING_STYLE, emerging_figure
-        from analysis.export.vector import StyledLayer, qml_categories, sld_categories, write_geopackage
+        from analysis.export.emerging_figure import emerging_figure
+        from analysis.export.vector import write_geopackage
 
-        cells = ehs.to_geodataframe()
-        files.append(write_geopackage(folder / "emerging.gpkg", [StyledLayer(
-            "emerging_cells", cells, qml_categories("emerging_class", EMERGING_STYLE),
-            sld_categories("emerging_cells", "emerging_class", EMERGING_STYLE),
-            f"Emerging hot spot classes ({args.rules} rules, {step} steps, {grid.cell_m:g} m cells)")]))
+        files.append(write_geopackage(folder / "emerging.gpkg", [_cells_layer(ehs, args.rules, step)]))
         basemap = None
         if args.basemap:
             from analysis.basemap import load_basemap
@@ -72,6 +79,23 @@ def run(args) -> int:
     return finish(args, summary, folder, files, "emerging.json", lambda: _say(summary))
 
 
+def _cells_layer(ehs, rules: str, step: str):
+    """The styled ``emerging_cells`` layer, the same in emerging.gpkg and in a store."""
+    from analysis.export.emerging_figure import EMERGING_STYLE
+    from analysis.export.vector import StyledLayer, qml_categories, sld_categories
+
+    return StyledLayer("emerging_cells", ehs.to_geodataframe(), qml_categories("emerging_class", EMERGING_STYLE),
+                       sld_categories("emerging_cells", "emerging_class", EMERGING_STYLE),
+                       f"Emerging hot spot classes ({rules} rules, {step} steps, {ehs.grid.cell_m:g} m cells)")
+
+
+def _parameters(s: dict) -> dict:
+    """What the table's comment keeps of the run: input, filters and the choices made."""
+    keys = ("input", "filters", "n_incidents", "step", "cell_m", "distance_m", "distance_rule", "time_lag", "rules",
+            "fdr")
+    return {k: s.get(k) for k in keys}
+
+
 def _say(s) -> None:
     say(f"{s['n_incidents']:,} incidents in {s['n_steps']} {s['step']} steps ({s['steps'][0]} to {s['steps'][-1]}); "
         f"{s['n_cells']:,} cells of {s['cell_m']:g} m, band {s['distance_m']:.0f} m, time lag {s['time_lag']}; "
@@ -80,3 +104,5 @@ def _say(s) -> None:
         say(f"  {n:>7,}  {name}")
     for w in s["warnings"]:
         say(f"warning: {w}")
+    if "store" in s:
+        say_store(s["store"])

@@ -1,7 +1,10 @@
 """``beatwise hotspots``: kernel density surface, ranked hotspot areas and (optionally) Gi*.
 
 Writes ``density.tif`` (float32 GeoTIFF), ``hotspots.gpkg`` (layers ``hotspots`` and, with
-``--gi-star``, ``gi_star``) and ``summary.json`` to ``--out DIR``; ``--json`` prints the summary.
+``--gi-star``, ``gi_star_cells``) and ``summary.json`` to ``--out DIR``; ``--json`` prints the summary.
+With ``--out STORE`` (``postgresql://...?table=PREFIX`` or ``pg:SERVICE``) the layers become the tables
+``PREFIX_hotspots`` and ``PREFIX_gi_star_cells`` instead (:mod:`analysis.store.results`), and no file
+is written: the density raster stays a file (run with ``--out DIR`` for it).
 """
 from __future__ import annotations
 
@@ -13,9 +16,9 @@ from analysis.hotspots.areas import DEFAULT_TOP_PERCENT
 from analysis.hotspots.gistar import DEFAULT_GI_CELL_M
 from analysis.hotspots.kde import KERNELS
 from analysis.progress import BeatwiseError
-from analysis.commands._common import (add_filter_arguments, add_input_arguments, filters_from_args, import_summary,
-                      load_input,
-                      out_dir, print_json, say, write_json)
+from analysis.commands._common import (STORE_OUT_HELP, add_filter_arguments, add_input_arguments, filters_from_args,
+                                       import_summary, load_input, out_dir, out_store, print_json, say, say_store,
+                                       write_json, write_to_store)
 
 
 
@@ -54,10 +57,10 @@ def register(sub) -> None:
                         "from an occupied Gi* cell to its 8 nearest occupied cells, at least two cells)")
     g.add_argument("--no-fdr", action="store_true",
                    help="classify Gi* on raw p-values instead of Benjamini-Hochberg FDR")
-    p.add_argument("--out", metavar="DIR", required=True,
-                   help="write density.tif, hotspots.gpkg and summary.json here")
+    p.add_argument("--out", metavar="DIR|STORE", required=True,
+                   help="write density.tif, hotspots.gpkg and summary.json here" + STORE_OUT_HELP)
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, out_store=True)
 
 
 def add_study_area_argument(group) -> None:
@@ -189,7 +192,8 @@ def run(args) -> int:
     from analysis.spacetime.hotspot_matrix import RULE_LABEL, hotspot_matrix
 
     weights, weights_text = _weights_option(args)
-    folder = out_dir(args.out, required=True)
+    store = out_store(args)
+    folder = None if store is not None else out_dir(args.out, required=True)
     result = load_input(args, geometry=False)  # coordinates and columns only: no point objects needed
     filters = filters_from_args(args)
     if len(result.incidents) == 0:
@@ -205,9 +209,11 @@ def run(args) -> int:
     extra_warnings = list(run.warnings)
     n_all = run.n_all
 
-    tif = write_density_geotiff(surface, folder / "density.tif")
-    gpkg = write_geopackage(folder / "hotspots.gpkg", hotspot_layers(areas, gi))
-    json_path = folder / "summary.json"
+    layers = hotspot_layers(areas, gi)
+    if store is None:
+        tif = write_density_geotiff(surface, folder / "density.tif")
+        gpkg = write_geopackage(folder / "hotspots.gpkg", layers)
+        json_path = folder / "summary.json"
 
     rep = result.report
     summary = {
@@ -246,14 +252,30 @@ def run(args) -> int:
         "gi_star": None if gi is None else {**gi.summary(), "distance_rule": distance_rule},
         "warnings": list(rep.warnings) + list(surface.warnings) + list(areas.warnings)
         + (list(gi.warnings) if gi is not None else []) + extra_warnings,
-        "files": [str(tif), str(qml_path(tif)), str(gpkg), str(json_path)],
+        "files": [str(tif), str(qml_path(tif)), str(gpkg), str(json_path)] if store is None else [],
     }
-    write_json(summary, json_path)
+    if store is None:
+        write_json(summary, json_path)
+    else:
+        summary["store"] = write_to_store(args, layers, "beatwise hotspots", _parameters(summary),
+                                          ["density.tif: rasters stay files (run with --out DIR for the density "
+                                           "surface)"], stale=() if gi is not None else ("gi_star_cells",))
     if args.json:
         print_json(summary)
     else:
         _say_summary(summary)
     return 0
+
+
+def _parameters(s: dict) -> dict:
+    """What a result table's comment keeps of the run: input, filters and the choices made."""
+    keys = ("input", "filters", "n_incidents", "weights", "kernel", "bandwidth_m", "bandwidth_rule", "cell_m",
+            "top_percent", "threshold_density", "ranked_by", "max_hotspot_km2", "min_incidents")
+    out = {k: s[k] for k in keys}
+    out["study_area"] = s["study_area"].get("description")
+    if s["gi_star"] is not None:
+        out["gi_star"] = {k: s["gi_star"][k] for k in ("cell_m", "distance_m", "fdr", "distance_rule")}
+    return out
 
 
 def _say_summary(s: dict) -> None:
@@ -279,7 +301,7 @@ def _say_summary(s: dict) -> None:
             + ("  [larger than the patrollable size]" if h.get("oversized") else "")
             + f"  [{h['matrix']['spatial']}, {h['matrix']['temporal']}]")
     if len(s["hotspots"]) > 10:
-        say(f"  ... {len(s['hotspots']) - 10} more in hotspots.gpkg")
+        say(f"  ... {len(s['hotspots']) - 10} more in " + ("the hotspots table" if "store" in s else "hotspots.gpkg"))
     if s["hotspots"]:
         say(f"  [spatial, temporal]: the hotspot matrix ({s['matrix_rule']}); e.g. hotspot 1: "
             f"{s['hotspots'][0]['matrix']['response']}")
@@ -293,3 +315,5 @@ def _say_summary(s: dict) -> None:
         say(f"warning: {w}")
     for f in s["files"]:
         say(f"wrote {f}")
+    if "store" in s:
+        say_store(s["store"])

@@ -1,7 +1,11 @@
 """Render Beatwise's GIS files in QGIS (PyQGIS, run by Debian's python3, not the venv): every layer of
 each GeoPackage and every GeoTIFF, as QGIS opens them with no clicks; prints one JSON object.
 
-Usage: python3 qgis_render.py OUT.png FILE.gpkg|FILE.tif ...
+Usage: python3 qgis_render.py [--extent=X0,Y0,X1,Y1] OUT.png FILE.gpkg|FILE.tif|PG:JSON ...
+
+``PG:{"host": ..., "port": ..., "dbname": ..., "user": ..., "schema": ..., "table": ...}`` opens one PostGIS
+table (geometry ``geom``, key ``fid``) as a layer added from the browser would be: the URI names no
+geometry type, and QGIS loads the default style from the database's ``layer_styles``.
 
 For each layer: its renderer type as loaded (the GeoPackage's ``layer_styles`` default, the ``.qml``
 beside a raster) and, for rasters, the share of transparent pixels when rendered alone (a density
@@ -17,8 +21,8 @@ import sys
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from osgeo import gdal, ogr  # noqa: E402
-from qgis.core import (QgsApplication, QgsMapRendererSequentialJob, QgsMapSettings,  # noqa: E402
-                       QgsRasterLayer, QgsRectangle, QgsVectorLayer)
+from qgis.core import (QgsApplication, QgsDataSourceUri, QgsMapRendererSequentialJob,  # noqa: E402
+                       QgsMapSettings, QgsRasterLayer, QgsRectangle, QgsRenderContext, QgsVectorLayer)
 from qgis.PyQt.QtCore import QSize  # noqa: E402
 from qgis.PyQt.QtGui import QColor  # noqa: E402
 
@@ -50,12 +54,29 @@ def transparent_share(img) -> float:
 
 
 def main(argv) -> int:
-    out, paths = argv[1], argv[2:]
+    args = argv[1:]
+    zoom = None
+    if args[0].startswith("--extent="):
+        zoom = QgsRectangle(*(float(v) for v in args.pop(0).split("=", 1)[1].split(",")))
+    out, paths = args[0], args[1:]
     app = QgsApplication([], False)
     app.initQgis()
     report, layers = [], []
     for path in paths:
-        if path.endswith(".gpkg"):
+        if path.startswith("PG:"):
+            spec = json.loads(path[3:])
+            uri = QgsDataSourceUri()
+            uri.setConnection(spec["host"], str(spec.get("port", 5432)), spec["dbname"], spec.get("user", ""), "")
+            uri.setDataSource(spec["schema"], spec["table"], "geom", "", "fid")
+            lyr = QgsVectorLayer(uri.uri(False), spec["table"], "postgres")
+            report.append({"file": "postgres", "layer": spec["table"], "valid": lyr.isValid(),
+                           "renderer": lyr.renderer().type() if lyr.renderer() else None,
+                           "attr": getattr(lyr.renderer(), "classAttribute", lambda: None)(),
+                           "features": lyr.featureCount(), "wkb_type": int(lyr.wkbType()),
+                           "crs": lyr.crs().authid(), "labels": lyr.labelsEnabled(),
+                           "colors": sorted({s.color().name() for s in lyr.renderer().symbols(QgsRenderContext())})})
+            layers.append(lyr)
+        elif path.endswith(".gpkg"):
             ds = ogr.Open(path)
             names = [ds.GetLayer(i).GetName() for i in range(ds.GetLayerCount())]
             ds = None
@@ -82,7 +103,7 @@ def main(argv) -> int:
     # vectors above rasters, as a user's layer panel would have them
     ordered = [lyr for lyr in layers if isinstance(lyr, QgsVectorLayer)] + [
         lyr for lyr in layers if isinstance(lyr, QgsRasterLayer)]
-    render(ordered, extent, QColor(255, 255, 255)).save(out)
+    render(ordered, zoom or extent, QColor(255, 255, 255)).save(out)
     print(json.dumps(report), flush=True)
     return 0
 
