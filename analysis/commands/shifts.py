@@ -155,7 +155,8 @@ def _say(rec, demand, files) -> None:
             say(f"{plan.shift_hours}-hour shifts: {plan.status}")
             continue
         lines = ", ".join(s.label() for s in plan.shifts)
-        say(f"{plan.shift_hours}-hour shifts: coverage {plan.coverage:.1%} ({plan.status}, "
+        how = f"{plan.status} by {plan.method}" if plan.optimal and plan.method else plan.status
+        say(f"{plan.shift_hours}-hour shifts: coverage {plan.coverage:.1%} ({how}, "
             f"{plan.solve_seconds:.1f} s): {lines}")
     if rec.current is not None:
         say(f"current {rec.current.label}: coverage {rec.current.coverage:.1%}")

@@ -115,6 +115,9 @@ class Solved:
     bound: float           # proven upper bound of the maximisation (nan if none)
     gap: float
     seconds: float
+    #: which method made (and, when optimal, proved) the plan; and why not another, if any
+    method: str = "HiGHS MILP"
+    note: str = ""
 
     @classmethod
     def of(cls, res, x: Optional[np.ndarray], total: float, seconds: float) -> "Solved":

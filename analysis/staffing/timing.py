@@ -15,9 +15,10 @@ The objective
     Coverage of the incident demand ``d_t`` (:mod:`analysis.staffing.demand`):
     ``sum_t min(d_t, k on_t) / sum_t d_t`` with ``k = sum_t d_t / sum_t on_t``.
 The methods
-    Exhaustive enumeration (:mod:`analysis.staffing.search`) or a MILP solved by HiGHS
-    (:mod:`analysis.staffing.milp`), chosen by :mod:`analysis.staffing.methods`; a plan is
-    ``optimal`` only when proven so. The sentences come from :mod:`analysis.staffing.explain`.
+    Exhaustive enumeration (:mod:`analysis.staffing.search`), for small teams per weekday a
+    dynamic programme over the days (:mod:`analysis.staffing.overnight`), or a MILP solved by
+    HiGHS (:mod:`analysis.staffing.milp`), chosen by :mod:`analysis.staffing.methods` and named
+    in :attr:`ShiftPlan.method`; a plan is ``optimal`` only when proven so. The sentences come from :mod:`analysis.staffing.explain`.
 Team size
     Both methods grow with the officers a day: the enumeration with its square, the
     per-weekday MILP linearly (``168 N`` level binaries). :func:`recommend_shifts` refuses more
@@ -82,7 +83,7 @@ class ShiftPlan:
     ----------
     shift_hours : int
     status : str
-        ``"optimal"`` (proven by HiGHS: no plan under the rules has a higher coverage),
+        ``"optimal"`` (proven by ``method``: no plan under the rules has a higher coverage),
         ``"infeasible: <why>"`` (no plan meets the rules), ``"not proven optimal: <why>"`` (time
         limit; the best plan found, and for ``per_weekday`` at least as good as the best
         same-every-day plan) or ``"no plan found: <why>"``.
@@ -112,6 +113,11 @@ class ShiftPlan:
         Plain-English summary.
     demand : tuple of 168 float
         The demand the plan was made for (incidents per week per hour of the week).
+    method : str
+        The method that made the plan and, when ``optimal``, proved it: ``"every
+        same-every-day plan enumerated"``, ``"day-by-day dynamic programme over the overnight
+        spill"`` (per weekday, small teams: :mod:`analysis.staffing.overnight`) or ``"HiGHS
+        MILP"``.
     """
 
     shift_hours: int
@@ -131,6 +137,7 @@ class ShiftPlan:
     parameters: ShiftParameters
     summary: str
     demand: tuple[float, ...] = field(default=(), repr=False)
+    method: str = ""
 
     @property
     def optimal(self) -> bool:
@@ -150,7 +157,7 @@ class ShiftPlan:
                "load_per_officer_hour": self.load_per_officer_hour,
                "understaffed": [u.to_dict() for u in self.understaffed],
                "mip_gap": self.mip_gap, "solve_seconds": self.solve_seconds,
-               "summary": self.summary}
+               "method": self.method, "summary": self.summary}
         if self.parameters.sergeants:
             out["sergeants"] = {
                 "shifts": [s.to_dict() for s in self.sergeant_shifts],
@@ -194,6 +201,7 @@ class ShiftRecommendation:
                "current": None if self.current is None else self.current.to_dict(),
                "understaffed": [u.to_dict() for u in best.understaffed],
                "summary": best.summary,
+               "method": best.method,
                "parameters": self.parameters.to_dict(),
                "solve_seconds": sum(p.solve_seconds for p in self.plans)}
         if self.parameters.sergeants:
@@ -354,7 +362,9 @@ def _plan_for_length(d: np.ndarray, params: ShiftParameters, length_h: int,
     else:
         bound = solved.bound
         status = (f"not proven optimal: stopped at the {params.time_limit_s:g} s time limit; no plan "
-                  f"can exceed {bound:.1%} coverage")
+                  f"can exceed {bound:.1%} coverage (proven gap {bound - cov:.2%} points)")
+        if solved.note:
+            status += f"; {solved.note}"
     shifts = milp.shifts_from_x(solved.x, cols, length_h)
     seconds = solved.seconds
     sg_shifts, sg_on, unsupervised, supervision = (), (), (), ""
@@ -379,4 +389,5 @@ def _plan_for_length(d: np.ndarray, params: ShiftParameters, length_h: int,
                      load_per_officer_hour=float(d.sum() / on.sum()), understaffed=under,
                      sergeant_shifts=sg_shifts, sergeant_on_duty=sg_on, unsupervised=unsupervised,
                      supervision=supervision, mip_gap=solved.gap, solve_seconds=seconds,
-                     parameters=params, summary=summary, demand=tuple(float(v) for v in d))
+                     parameters=params, summary=summary, demand=tuple(float(v) for v in d),
+                     method=solved.method)

@@ -103,3 +103,45 @@ def test_benchmark__day_by_day_search(demands, name):
               f"search from it {cov[0]:.4f} ({passes_c} passes, {t2 - t1:.2f} s); "
               f"from an empty week {cov[1]:.4f} ({passes_e} passes, {t3 - t2:.2f} s)")
         assert max(cov) >= common.objective - 1e-12
+
+
+def test_benchmark__seed_team_per_weekday_day_by_day_vs_milp(demands):
+    """Issue 14 item 8: the seed team (7 constables), every hourly start, per weekday, 8/10/12 h,
+    proven optimal in at most 5 s in total by the day-by-day programme; beside it, the same run
+    with the programme switched off (the week-long MILP), whose proven optimum it must equal."""
+    import os
+
+    from analysis.staffing import overnight
+
+    d = demands["demo"]
+    seconds, rec = _run(d, officers=7, shift_hours=(8, 10, 12), per_weekday=True)
+    _print("demo, 7 officers, per weekday, 8/10/12 h, day-by-day programme", seconds, rec)
+    old_plans = overnight.MAX_PLANS
+    overnight.MAX_PLANS = 0
+    try:
+        t_milp, ref = _run(d, officers=7, shift_hours=(8, 10, 12), per_weekday=True)
+    finally:
+        overnight.MAX_PLANS = old_plans
+    _print("demo, 7 officers, per weekday, 8/10/12 h, week-long MILP", t_milp, ref)
+    print(f"  load average {os.getloadavg()}")
+    new = {p.shift_hours: p for p in rec.plans}
+    for p in ref.plans:
+        assert new[p.shift_hours].optimal and new[p.shift_hours].method.startswith("day-by-day")
+        if p.optimal:
+            assert new[p.shift_hours].coverage == pytest.approx(p.coverage, abs=1e-9)
+    assert seconds <= 5.0
+
+
+def test_benchmark__50_officers_per_weekday_5_s_limit(demands):
+    """50 officers per weekday: too many for the programme; the best plan within a 5 s limit per
+    length and its proven gap."""
+    d = demands["demo"]
+    t0 = time.perf_counter()
+    rec = recommend_shifts(d, officers=50, shift_hours=(8, 10, 12), per_weekday=True, time_limit_s=5.0)
+    seconds = time.perf_counter() - t0
+    print(f"\ndemo, 50 officers, per weekday, 8/10/12 h, 5 s limit each: {seconds:.2f} s in total")
+    for p in sorted(rec.plans, key=lambda p: p.shift_hours):
+        print(f"  {p.shift_hours:>2} h: coverage {p.coverage:.4f}, bound {p.coverage_bound:.4f}, "
+              f"proven gap {p.coverage_bound - p.coverage:.4f} ({p.method}, {p.solve_seconds:.2f} s)")
+        assert p.coverage <= p.coverage_bound + 1e-12
+        assert p.solve_seconds <= 5.0 * 1.5 + 1.0

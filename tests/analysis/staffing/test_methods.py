@@ -108,6 +108,8 @@ def test_per_weekday__time_limit_keeps_the_day_by_day_plan(monkeypatch):
         return res
 
     monkeypatch.setattr(milp, "solve_constables", stopped_early)
+    # the week-long MILP's path (the team is small enough for the day-by-day programme)
+    monkeypatch.setattr("analysis.staffing.overnight.MAX_PLANS", 0)
     d = random_demand(14)
     starts = [0, 4, 8, 12, 16, 20]
     rec = recommend_shifts(d, officers=3, shift_hours=8, starts=starts, per_weekday=True)
