@@ -67,12 +67,18 @@ def test_benchmark__common_pattern(demands, officers):
 
 @pytest.mark.parametrize("name", ["demo", "chicago"])
 def test_benchmark__50_officers_per_weekday_three_lengths(demands, name):
+    """Issue 5's per-weekday target (proven optimal in 2 s) is blocked; issue 14 item 8 restated it
+    as the best plan within the time limit with its proven gap. Printed, not asserted: the plans
+    are valid and each length stops at its limit."""
     if name not in demands:
         pytest.skip(f"shared test data not present: {CHICAGO}")
     seconds, rec = _run(demands[name], officers=50, shift_hours=(8, 10, 12), per_weekday=True)
-    _print(f"{name}, 50 officers, every hourly start, per weekday, 8/10/12 h", seconds, rec)
-    assert all(p.optimal for p in rec.plans), "not proven optimal within the time limit"
-    assert seconds <= TARGET_S
+    _print(f"{name}, 50 officers, every hourly start, per weekday, 8/10/12 h, {TIME_LIMIT_S:g} s limit each",
+           seconds, rec)
+    for p in rec.plans:
+        print(f"  {p.shift_hours:>2} h: proven gap {p.coverage_bound - p.coverage:.4f}")
+    assert all(p.coverage <= p.coverage_bound + 1e-9 for p in rec.plans)
+    assert seconds <= 3 * TIME_LIMIT_S + 10
 
 
 @pytest.mark.parametrize("name", ["demo", "chicago"])
