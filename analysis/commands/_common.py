@@ -237,6 +237,15 @@ def out_store(args):
     return out if isinstance(out, StoreAddress) else None
 
 
+def check_out_store(args) -> None:
+    """Before the analysis runs: the ``--out`` store is reachable and writable by its user."""
+    from analysis.store.results import check_writable, result_prefix
+
+    address = out_store(args)
+    schema, _ = result_prefix(address, bool(getattr(args, "out_table_given", False)), args.inputs)
+    check_writable(address, schema)
+
+
 def write_to_store(args, layers: list, command: str, parameters: dict, not_written: list[str],
                    stale: tuple = ()) -> dict:
     """Write ``layers`` to the ``--out`` store (:func:`analysis.store.results.write_results`, one

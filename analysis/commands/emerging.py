@@ -5,9 +5,9 @@ writes the table ``PREFIX_emerging_cells`` instead (:mod:`analysis.store.results
 """
 from __future__ import annotations
 
-from analysis.commands._common import (STORE_OUT_HELP, add_filter_arguments, add_input_arguments, filters_from_args,
-                                       finish, import_summary, load_input, out_dir, out_store, say, say_store, titled,
-                                       write_to_store)
+from analysis.commands._common import (STORE_OUT_HELP, add_filter_arguments, add_input_arguments, check_out_store,
+                                       filters_from_args, finish, import_summary, load_input, out_dir, out_store, say,
+                                       say_store, titled, write_to_store)
 
 
 def register(sub) -> None:
@@ -53,6 +53,8 @@ def run(args) -> int:
                "filters": filters_from_args(args).to_dict(), **run_.summary()}
     files = []
     store = out_store(args)
+    if store is not None:
+        check_out_store(args)   # before any work: reachable, and its user may create the tables
     folder = None if store is not None else out_dir(args.out)
     if store is not None:
         summary["store"] = write_to_store(args, [_cells_layer(ehs, args.rules, step)], "beatwise emerging",

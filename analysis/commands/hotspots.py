@@ -16,9 +16,9 @@ from analysis.hotspots.areas import DEFAULT_TOP_PERCENT
 from analysis.hotspots.gistar import DEFAULT_GI_CELL_M
 from analysis.hotspots.kde import KERNELS
 from analysis.progress import BeatwiseError
-from analysis.commands._common import (STORE_OUT_HELP, add_filter_arguments, add_input_arguments, filters_from_args,
-                                       import_summary, load_input, out_dir, out_store, print_json, say, say_store,
-                                       write_json, write_to_store)
+from analysis.commands._common import (STORE_OUT_HELP, add_filter_arguments, add_input_arguments, check_out_store,
+                                       filters_from_args, import_summary, load_input, out_dir, out_store, print_json,
+                                       say, say_store, write_json, write_to_store)
 
 
 
@@ -193,6 +193,8 @@ def run(args) -> int:
 
     weights, weights_text = _weights_option(args)
     store = out_store(args)
+    if store is not None:
+        check_out_store(args)   # before any work: reachable, and its user may create the tables
     folder = None if store is not None else out_dir(args.out, required=True)
     result = load_input(args, geometry=False)  # coordinates and columns only: no point objects needed
     filters = filters_from_args(args)

@@ -36,8 +36,8 @@ import pandas as pd
 
 from analysis.progress import BeatwiseError, ProgressFn, report
 from analysis.store.address import StoreAddress, split_table
-from analysis.store.connection import connect, store_errors
-from analysis.store.tables import ident
+from analysis.store.connection import StoreError, connect, store_errors
+from analysis.store.tables import ensure_schema, ident
 
 COMMENT_PREFIX = "Beatwise result"
 STYLE_DESCRIPTION = "Beatwise style"
@@ -92,6 +92,24 @@ def result_prefix(out: StoreAddress, given: bool, inputs: Sequence = ()) -> tupl
     if stores:
         return stores[0].schema, stores[0].table
     return split_table(DEFAULT_PREFIX)
+
+
+def check_writable(out: StoreAddress, schema: str) -> None:
+    """Before any work: the ``--out`` store can be reached and its user may create tables in
+    ``schema`` (or create the schema). Raises StoreError naming the user and the GRANT needed."""
+    conn = connect(out, write=True)
+    try:
+        with store_errors(out, "checking the right to write results"):
+            user, may = conn.execute(
+                "SELECT current_user, CASE WHEN to_regnamespace(%s) IS NULL "
+                "THEN has_database_privilege(current_database(), 'CREATE') "
+                "ELSE has_schema_privilege(%s, 'CREATE') END", (schema, schema)).fetchone()
+        if not may:
+            raise StoreError(f"store {out.redacted()}: user {user} may not create tables in schema {schema}; "
+                             f"ask the database owner for GRANT CREATE ON SCHEMA {schema} TO {user} "
+                             "(nothing was computed or written)")
+    finally:
+        conn.close()
 
 
 def _geometry(frame, layer) -> tuple[str, np.ndarray]:
@@ -220,7 +238,7 @@ def write_results(address: StoreAddress, layers: Sequence, *, schema: str, prefi
                         conn.execute("DELETE FROM public.layer_styles WHERE f_table_catalog = current_database() "
                                      "AND f_table_schema = %s AND f_table_name = %s AND description LIKE %s",
                                      (schema, old, STYLE_DESCRIPTION + "%"))
-                conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(ident(schema)))
+                ensure_schema(conn, schema)
                 for i, (lyr, t) in enumerate(zip(layers, targets)):
                     report(progress, i / (len(layers) + 1), f"Writing table {i + 1} of {len(layers)}: {schema}.{t}")
                     written.append(_write_table(conn, schema, t, lyr, existing[t],

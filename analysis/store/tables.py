@@ -131,6 +131,16 @@ def longest_window(conn, address: StoreAddress):
     return None if row is None or row[0] is None else timedelta(seconds=float(row[0]))
 
 
+def ensure_schema(conn, schema: str) -> None:
+    """Create ``schema`` only if it is missing: ``CREATE SCHEMA IF NOT EXISTS`` needs the CREATE
+    privilege on the database even when the schema exists, which an analyst given CREATE on
+    their schema alone does not have."""
+    from psycopg import sql
+
+    if conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone() is None:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(ident(schema)))
+
+
 def create_tables(conn, address: StoreAddress, srid: int) -> None:
     """Create the schema and the three tables (inside the caller's transaction); the indexes come
     after the first load (:func:`create_indexes`)."""
@@ -138,8 +148,8 @@ def create_tables(conn, address: StoreAddress, srid: int) -> None:
 
     n = names(address)
     cols = sql.SQL(", ").join(sql.SQL("{} {}").format(ident(c), sql.SQL(t)) for c, t in COLUMN_TYPES.items())
+    ensure_schema(conn, address.schema)
     statements = [
-        sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(n["schema"]),
         sql.SQL("CREATE TABLE {} (import_id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
                 "file text NOT NULL, rows_read bigint NOT NULL, accepted bigint NOT NULL, "
                 "rejected bigint NOT NULL, sha256 text NOT NULL, size_bytes bigint NOT NULL, "

@@ -124,3 +124,47 @@ def test_the_log_records_each_files_longest_window(pg_db, demo_dir):
         c.execute("ALTER TABLE timed_imports DROP COLUMN longest_window_s")
     unbounded = read_store(parse_address(url), f, geometry=False).incidents
     assert 0 < len(bounded) == len(unbounded) and set(bounded["incident_id"]) == set(unbounded["incident_id"])
+
+
+def test_an_analyst_with_create_on_the_schema_only_can_load_and_write_results(pg_db, demo_dir):
+    """Regression (stop 26): ``CREATE SCHEMA IF NOT EXISTS`` needs CREATE on the database even
+    when the schema exists, so an analyst granted CREATE on ``public`` alone was refused."""
+    import os
+
+    from analysis.export.vector import StyledLayer, qml_hotspots, sld_hotspots
+    from analysis.store.results import write_results
+
+    role = f"analyst_{os.getpid()}"
+    with psycopg.connect(parse_address(pg_db).conninfo, autocommit=True) as c:
+        c.execute(f"CREATE ROLE {role} LOGIN")
+        c.execute(f"GRANT USAGE, CREATE ON SCHEMA public TO {role}")
+        db = c.execute("SELECT current_database()").fetchone()[0]
+        c.execute(f"REVOKE CREATE ON DATABASE {db} FROM PUBLIC")
+    url = pg_db.replace("user=postgres", f"user={role}") + "&table=mine"
+    assert f"user={role}" in url
+    load_files([demo_dir / "incidents.csv"], parse_address(url))
+    assert _count(url, "SELECT count(*) FROM mine") > 0 and _count(url, "SELECT current_user") == role
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    areas = gpd.GeoDataFrame({"rank": [1]}, geometry=[box(0, 0, 50, 50)], crs="EPSG:27700")
+    write_results(parse_address(url), [StyledLayer("hotspots", areas, qml_hotspots(), sld_hotspots(), "areas")],
+                  schema="public", prefix="mine", command="test", parameters={})
+    assert _count(url, "SELECT count(*) FROM mine_hotspots") == 1
+
+
+def test_results_to_a_schema_the_user_may_not_write_are_refused_before_any_work(pg_db, demo_dir, capsys):
+    import os
+
+    from analysis.cli import main
+
+    role = f"reader_{os.getpid()}"
+    load_files([demo_dir / "incidents.csv"], parse_address(pg_db + "&table=inc"))
+    with psycopg.connect(parse_address(pg_db).conninfo, autocommit=True) as c:
+        c.execute(f"CREATE ROLE {role} LOGIN")
+        c.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
+    url = pg_db.replace("user=postgres", f"user={role}")
+    code = main(["hotspots", url + "&table=inc", "--out", url + "&table=res"])
+    err = capsys.readouterr().err
+    assert code == 2 and f"user {role} may not create tables in schema public" in err
+    assert "GRANT CREATE ON SCHEMA public" in err and "Reading" not in err   # no import was started
