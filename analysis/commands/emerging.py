@@ -43,6 +43,9 @@ def register(sub) -> None:
 def run(args) -> int:
     from analysis.spacetime.pipeline import emerging_run
 
+    store = out_store(args)
+    if store is not None:
+        check_out_store(args)   # before any work: reachable, and its user may create the tables
     result = load_input(args, geometry=False)
     run_ = emerging_run(result.incidents, cell_m=args.cell_m, distance_m=args.distance_m, step=args.step,
                         time_lag=args.time_lag, rules=args.rules, fdr=not args.no_fdr, min_steps=args.min_steps,
@@ -52,14 +55,12 @@ def run(args) -> int:
     summary = {"input": [str(p) for p in args.inputs], "import": import_summary(result.report),
                "filters": filters_from_args(args).to_dict(), **run_.summary()}
     files = []
-    store = out_store(args)
-    if store is not None:
-        check_out_store(args)   # before any work: reachable, and its user may create the tables
     folder = None if store is not None else out_dir(args.out)
     if store is not None:
         summary["store"] = write_to_store(args, [_cells_layer(ehs, args.rules, step)], "beatwise emerging",
                                           _parameters(summary), ["emerging.png: figures stay files (run with "
-                                                                 "--out DIR for it)"])
+                                                                 "--out DIR for it" + (", with its --basemap"
+                                                                 if args.basemap else "") + ")"])
     if folder is not None:
         from analysis.atomic import atomic_write
         from analysis.export.emerging_figure import emerging_figure
