@@ -250,23 +250,26 @@ def _level_for(h: float, cell_m: float, kernel: str) -> int:
 
 def _upsample2(c: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """Linear interpolation of a cell-centred lattice onto one twice as fine (edge values repeated),
-    cropped to ``shape``. Densities keep their values, so the integral is kept."""
-    def axis(a, ax):
-        a = np.moveaxis(a, ax, 0)
-        n = a.shape[0]
-        out = np.empty((2 * n,) + a.shape[1:])
+    cropped to ``shape``. Densities keep their values, so the integral is kept.
+
+    Each axis is interpolated in C order (the columns as strided views of the rows, never a
+    transposed copy): the same operations on the same numbers as a pass along each axis."""
+    def axis(a, ax, n_out):
+        n = a.shape[ax]
+        out = np.empty((2 * n, a.shape[1]) if ax == 0 else (a.shape[0], 2 * n))
         q = 0.25 * a
-        even, odd = out[0::2], out[1::2]
+
+        def at(x, s):  # x[s] along ``ax``
+            return x[s] if ax == 0 else x[:, s]
+        even, odd = at(out, slice(0, None, 2)), at(out, slice(1, None, 2))
         np.multiply(a, 0.75, out=even)
         odd[...] = even
-        even[1:] += q[:-1]
-        even[0] += q[0]
-        odd[:-1] += q[1:]
-        odd[-1] += q[-1]
-        return np.moveaxis(out, 0, ax)
-    up = axis(c, 1)[:, :shape[1]]
-    up = axis(up, 0)[:shape[0]]
-    return np.ascontiguousarray(up)
+        at(even, slice(1, None))[...] += at(q, slice(None, -1))
+        at(even, 0)[...] += at(q, 0)
+        at(odd, slice(None, -1))[...] += at(q, slice(1, None))
+        at(odd, -1)[...] += at(q, -1)
+        return at(out, slice(None, n_out))
+    return np.ascontiguousarray(axis(axis(c, 1, shape[1]), 0, shape[0]))
 
 
 def _bin_and_convolve(pts: np.ndarray, w: Optional[np.ndarray], x0: float, y0: float, cell: float,
