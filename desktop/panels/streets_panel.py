@@ -99,16 +99,18 @@ class StreetsPanel(QWidget):
             text += f" {ranking.n_places:,} at places (supermarkets, parking areas...) are not ranked."
         self.summary.setText(text)
         rows = ranking.streets
-        self.table.setRowCount(len(rows))
+        table = self.table
+        table.setRowCount(len(rows))
+        set_item, role = table.setItem, Qt.ItemDataRole.UserRole  # looked up once: a force has 10,000+ streets
         for r, s in enumerate(rows):
-            self.table.setItem(r, 0, number_item(r + 1, str(r + 1)))
+            set_item(r, 0, number_item(r + 1, str(r + 1)))
             name = QTableWidgetItem(s.name)
-            name.setData(Qt.ItemDataRole.UserRole, (s.name, s.area))
-            self.table.setItem(r, 1, name)
-            self.table.setItem(r, 2, QTableWidgetItem(s.area))
-            self.table.setItem(r, 3, number_item(s.incidents, f"{s.incidents:,}"))
-            self.table.setItem(r, 4, number_item(s.per_100m if s.per_100m is not None else -1,
-                                          f"{s.per_100m:.1f}" if s.per_100m is not None else "-"))
+            name.setData(role, (s.name, s.area))
+            set_item(r, 1, name)
+            set_item(r, 2, QTableWidgetItem(s.area))
+            set_item(r, 3, number_item(s.incidents, f"{s.incidents:,}"))
+            set_item(r, 4, number_item(s.per_100m if s.per_100m is not None else -1,
+                                       f"{s.per_100m:.1f}" if s.per_100m is not None else "-"))
         self.table.blockSignals(False)
         self._filter_rows(self.search.text())
 
