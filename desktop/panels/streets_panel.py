@@ -18,7 +18,9 @@ NO_STREET_NAMES = "No street names: add a street layer (File > Add street layer)
 HEADERS = ("#", "Street", "Area", "Incidents", "per 100 m")
 _NUMBER_COLUMNS = (0, 3, 4)
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-_DISPLAY, _ALIGN, _USER = Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.TextAlignmentRole, Qt.ItemDataRole.UserRole
+# plain ints: the model compares the role of every call (a Qt enum compares far slower)
+_DISPLAY, _ALIGN, _USER = (int(Qt.ItemDataRole.DisplayRole), int(Qt.ItemDataRole.TextAlignmentRole),
+                           int(Qt.ItemDataRole.UserRole))
 
 
 class StreetTableModel(QAbstractTableModel):
@@ -53,17 +55,16 @@ class StreetTableModel(QAbstractTableModel):
         return f"{s.per_100m:.1f}" if s.per_100m is not None else "-"
 
     def data(self, index, role=_DISPLAY):
-        if not index.isValid():
-            return None
-        r, c = index.row(), index.column()
+        # called for every role of every cell the view measures or draws: the common answers first
         if role == _DISPLAY:
-            return self.text(r, c)
+            return self.text(index.row(), index.column())
         if role == _ALIGN:
-            return _RIGHT if c in _NUMBER_COLUMNS else None
-        if role == _USER:  # what a cell sorts by; the street's (name, area) for its name
+            return _RIGHT if index.column() in _NUMBER_COLUMNS else None
+        if role == _USER and index.isValid():  # what a cell sorts by; the street's (name, area) for its name
+            r = index.row()
             s = self.rows[r]
             return (r + 1, (s.name, s.area), s.area, s.incidents,
-                    s.per_100m if s.per_100m is not None else -1)[c]
+                    s.per_100m if s.per_100m is not None else -1)[index.column()]
         return None
 
     def headerData(self, section, orientation, role=_DISPLAY):  # noqa: N802
