@@ -58,6 +58,7 @@ from typing import Optional
 import numpy as np
 
 from analysis.hotspots.grid import GridSpec, crs_is_geographic, points_xy
+from analysis.hotspots.lattices import upsample2, upsample2_into, zero_below
 from analysis.hotspots.kde import (_SUPPORT, FFT_WORKERS, KERNEL_SD, KERNELS, OVERSAMPLE_TARGET_SD_CELLS,
                                    oversample_factor,
                                    DensitySurface, WeightsArg, fft_convolve, kde, kernel_stencil,
@@ -246,30 +247,6 @@ def _level_for(h: float, cell_m: float, kernel: str) -> int:
     """Coarsest level L (lattice cells 2^L x cell_m) keeping the kernel s.d. >= TARGET_SD_CELLS cells."""
     ratio = KERNEL_SD[kernel] * h / cell_m / TARGET_SD_CELLS
     return max(0, int(math.floor(math.log2(ratio)))) if ratio >= 1 else 0
-
-
-def _upsample2(c: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Linear interpolation of a cell-centred lattice onto one twice as fine (edge values repeated),
-    cropped to ``shape``. Densities keep their values, so the integral is kept.
-
-    Each axis is interpolated in C order (the columns as strided views of the rows, never a
-    transposed copy): the same operations on the same numbers as a pass along each axis."""
-    def axis(a, ax, n_out):
-        n = a.shape[ax]
-        out = np.empty((2 * n, a.shape[1]) if ax == 0 else (a.shape[0], 2 * n))
-        q = 0.25 * a
-
-        def at(x, s):  # x[s] along ``ax``
-            return x[s] if ax == 0 else x[:, s]
-        even, odd = at(out, slice(0, None, 2)), at(out, slice(1, None, 2))
-        np.multiply(a, 0.75, out=even)
-        odd[...] = even
-        at(even, slice(1, None))[...] += at(q, slice(None, -1))
-        at(even, 0)[...] += at(q, 0)
-        at(odd, slice(None, -1))[...] += at(q, slice(1, None))
-        at(odd, -1)[...] += at(q, -1)
-        return at(out, slice(None, n_out))
-    return np.ascontiguousarray(axis(axis(c, 1, shape[1]), 0, shape[0]))
 
 
 def _bin_and_convolve(pts: np.ndarray, w: Optional[np.ndarray], x0: float, y0: float, cell: float,
@@ -467,22 +444,33 @@ def surface_for_classes(xy: np.ndarray, w: Optional[np.ndarray], h_class: np.nda
     report(progress, 0.9, "Combining the bandwidth classes")
     total = None
     for L in range(top, -1, -1):
+        here = None
         if acc[L] is not None:
             here = acc[L][pads[L]:pads[L] + shapes[L][0], pads[L]:pads[L] + shapes[L][1]]
             here *= 1.0 / (grid.cell_m * 2 ** L / 1000.0) ** 2
+            acc[L] = None
+        if here is not None:
             if total is None:
                 total = here
             else:
                 total += here
-            acc[L] = None
+        if L == 1 and total is not None:
+            # onto the output cells: interpolated a band at a time into the result, with level 0 and the
+            # oversampled classes added as it goes (the same sums, no grid-sized intermediates)
+            level0 = acc[0][pads[0]:pads[0] + grid.ny, pads[0]:pads[0] + grid.nx] if acc[0] is not None else None
+            if level0 is not None:
+                level0 *= 1.0 / (grid.cell_m / 1000.0) ** 2
+            total = upsample2_into(total, np.empty(grid.shape), [x for x in (level0, fine) if x is not None])
+            acc[0] = fine = None
+            break
         if L > 0 and total is not None:
-            total = _upsample2(total, shapes[L - 1])
+            total = upsample2(total, shapes[L - 1])
     total = np.zeros(grid.shape) if total is None else np.ascontiguousarray(total[:grid.ny, :grid.nx])
     if fine is not None:
         total += fine
         del fine
     vmax = float(total.max()) if total.size else 0.0
-    total[total < ZERO_BELOW * vmax] = 0.0
+    zero_below(total, ZERO_BELOW * vmax)
     total.flags.writeable = False
     return total
 

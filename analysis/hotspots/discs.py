@@ -18,10 +18,13 @@ from typing import Optional
 
 import numpy as np
 
+from analysis.hotspots import kde
 from analysis.hotspots.kde import convolve_in_bands
 
-#: Output cells summed at a time (the difference array of a band of rows: 32 MB of int64).
-BAND_VALUES = 4_000_000
+#: Output cells summed at a time: a quarter of the convolution's band
+#: (:data:`analysis.hotspots.kde.BAND_VALUES`, read when called), so that the difference array's
+#: two int64 halves take 32 MB where the transforms of a band took about as much.
+BAND_SHARE = 0.25
 #: Intervals made at a time within a band (about 8 bytes each, a few arrays).
 CHUNK_INTERVALS = 1_000_000
 #: Above this many intervals per grid cell the convolution is used instead.
@@ -72,23 +75,32 @@ def disc_dilation(a: np.ndarray, stencil: np.ndarray) -> np.ndarray:
     if len(run_row) * len(dy) > MAX_INTERVALS_PER_CELL * a.size:
         return convolve_in_bands(a, stencil, then=_over_half)
     out = np.empty((ny, nx), dtype=bool)
-    band = max(1, BAND_VALUES // width)
+    band = max(1, int(BAND_SHARE * kde.BAND_VALUES) // width)
     chunk = max(1, CHUNK_INTERVALS // max(len(dy), 1))
     for b0 in range(0, ny, band):
         b1 = min(ny, b0 + band)
         n = (b1 - b0) * width
         lo, hi = np.searchsorted(run_row, [b0 - r, b1 + r])
-        total = np.zeros(n, dtype=np.int64)
+        counts = None   # starts in the first n, ends in the second n: one bincount
         for c0 in range(lo, hi, chunk):
             c1 = min(hi, c0 + chunk)
             y = run_row[c0:c1, None] + dy[None, :]
             keep = (y >= b0) & (y < b1)
             base = (y - b0) * width
             first = base + np.maximum(run_start[c0:c1, None] - dw[None, :], 0)
-            past = base + np.minimum(run_end[c0:c1, None] + dw[None, :], nx)
-            total += np.bincount(first[keep], minlength=n)
-            total -= np.bincount(past[keep], minlength=n + 1)[:n]
+            past = base + np.minimum(run_end[c0:c1, None] + dw[None, :], nx) + n
+            part = np.bincount(np.concatenate([first[keep], past[keep]]), minlength=2 * n)
+            if counts is None:
+                counts = part
+            else:
+                counts += part
+        if counts is None:
+            out[b0:b1] = False
+            continue
+        total = counts[:n]
+        total -= counts[n:]
         total = total.reshape(b1 - b0, width)
         np.cumsum(total, axis=1, out=total)
         out[b0:b1] = total[:, :nx] > 0
+        del counts, total
     return out

@@ -35,7 +35,7 @@ def test_disc_dilation__bands_and_chunks_change_nothing(monkeypatch):
     a = rng.random((400, 150)) < 0.01
     s = band_stencil(25.0, 200.0)
     want = _by_convolution(a, s)
-    monkeypatch.setattr(discs, "BAND_VALUES", 151 * 7)     # bands of 7 rows
+    monkeypatch.setattr(discs, "BAND_SHARE", 151 * 7 / discs.kde.BAND_VALUES)   # bands of 7 rows
     monkeypatch.setattr(discs, "CHUNK_INTERVALS", 50)      # a few runs at a time
     np.testing.assert_array_equal(disc_dilation(a, s), want)
 
