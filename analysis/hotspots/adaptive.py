@@ -58,6 +58,7 @@ from typing import Optional
 import numpy as np
 
 from analysis.hotspots.grid import GridSpec, crs_is_geographic, points_xy
+from analysis.hotspots.lattices import upsample2, upsample2_into, zero_below
 from analysis.hotspots.kde import (_SUPPORT, FFT_WORKERS, KERNEL_SD, KERNELS, OVERSAMPLE_TARGET_SD_CELLS,
                                    oversample_factor,
                                    DensitySurface, WeightsArg, fft_convolve, kde, kernel_stencil,
@@ -246,27 +247,6 @@ def _level_for(h: float, cell_m: float, kernel: str) -> int:
     """Coarsest level L (lattice cells 2^L x cell_m) keeping the kernel s.d. >= TARGET_SD_CELLS cells."""
     ratio = KERNEL_SD[kernel] * h / cell_m / TARGET_SD_CELLS
     return max(0, int(math.floor(math.log2(ratio)))) if ratio >= 1 else 0
-
-
-def _upsample2(c: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Linear interpolation of a cell-centred lattice onto one twice as fine (edge values repeated),
-    cropped to ``shape``. Densities keep their values, so the integral is kept."""
-    def axis(a, ax):
-        a = np.moveaxis(a, ax, 0)
-        n = a.shape[0]
-        out = np.empty((2 * n,) + a.shape[1:])
-        q = 0.25 * a
-        even, odd = out[0::2], out[1::2]
-        np.multiply(a, 0.75, out=even)
-        odd[...] = even
-        even[1:] += q[:-1]
-        even[0] += q[0]
-        odd[:-1] += q[1:]
-        odd[-1] += q[-1]
-        return np.moveaxis(out, 0, ax)
-    up = axis(c, 1)[:, :shape[1]]
-    up = axis(up, 0)[:shape[0]]
-    return np.ascontiguousarray(up)
 
 
 def _bin_and_convolve(pts: np.ndarray, w: Optional[np.ndarray], x0: float, y0: float, cell: float,
@@ -464,22 +444,33 @@ def surface_for_classes(xy: np.ndarray, w: Optional[np.ndarray], h_class: np.nda
     report(progress, 0.9, "Combining the bandwidth classes")
     total = None
     for L in range(top, -1, -1):
+        here = None
         if acc[L] is not None:
             here = acc[L][pads[L]:pads[L] + shapes[L][0], pads[L]:pads[L] + shapes[L][1]]
             here *= 1.0 / (grid.cell_m * 2 ** L / 1000.0) ** 2
+            acc[L] = None
+        if here is not None:
             if total is None:
                 total = here
             else:
                 total += here
-            acc[L] = None
+        if L == 1 and total is not None:
+            # onto the output cells: interpolated a band at a time into the result, with level 0 and the
+            # oversampled classes added as it goes (the same sums, no grid-sized intermediates)
+            level0 = acc[0][pads[0]:pads[0] + grid.ny, pads[0]:pads[0] + grid.nx] if acc[0] is not None else None
+            if level0 is not None:
+                level0 *= 1.0 / (grid.cell_m / 1000.0) ** 2
+            total = upsample2_into(total, np.empty(grid.shape), [x for x in (level0, fine) if x is not None])
+            acc[0] = fine = None
+            break
         if L > 0 and total is not None:
-            total = _upsample2(total, shapes[L - 1])
+            total = upsample2(total, shapes[L - 1])
     total = np.zeros(grid.shape) if total is None else np.ascontiguousarray(total[:grid.ny, :grid.nx])
     if fine is not None:
         total += fine
         del fine
     vmax = float(total.max()) if total.size else 0.0
-    total[total < ZERO_BELOW * vmax] = 0.0
+    zero_below(total, ZERO_BELOW * vmax)
     total.flags.writeable = False
     return total
 

@@ -255,6 +255,12 @@ def relabel_in_place(labels: np.ndarray, lookup: np.ndarray) -> np.ndarray:
     indices first). Returns ``labels``."""
     flat = labels.reshape(-1)
     lut = lookup.astype(labels.dtype, copy=False)
+    if len(lut) and lut[0] == 0:  # unlabelled cells stay 0: only the labelled ones (a few % of a county) move
+        for a in range(0, flat.size, RELABEL_CHUNK_CELLS):
+            chunk = flat[a:a + RELABEL_CHUNK_CELLS]
+            at = np.flatnonzero(chunk)
+            chunk[at] = lut[chunk[at]]
+        return labels
     for a in range(0, flat.size, RELABEL_CHUNK_CELLS):
         flat[a:a + RELABEL_CHUNK_CELLS] = lut[flat[a:a + RELABEL_CHUNK_CELLS]]
     return labels

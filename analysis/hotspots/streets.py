@@ -74,16 +74,32 @@ def name_key(name: Any) -> str:
     return _SPACES.sub(" ", str(name).replace(".", " ")).strip().casefold()
 
 
+def per_distinct(text: pd.Series, fn) -> pd.Series:
+    """``fn(text)`` for a text Series without missing values and a ``fn`` that maps each value on its
+    own (string methods): ``fn`` runs on the distinct values once and is read back for every row,
+    the same Series (a force's incidents repeat a few thousand location texts tens of thousands of
+    times, and each string method is a Python call per value)."""
+    codes, uniques = pd.factorize(text, sort=False)
+    if 2 * len(uniques) > len(text) or (codes < 0).any():
+        return fn(text)
+    done = fn(pd.Series(uniques, dtype=text.dtype, name=text.name)).take(codes)
+    done.index = text.index
+    return done
+
+
 def name_keys(values: pd.Series) -> pd.Series:
     """:func:`name_key` of every value of a Series."""
-    text = values.fillna("").astype(str).str.replace(".", " ", regex=False)
-    return text.str.replace(_SPACES, " ", regex=True).str.strip().str.casefold()
+    def keys(text: pd.Series) -> pd.Series:
+        text = text.str.replace(".", " ", regex=False)
+        return text.str.replace(_SPACES, " ", regex=True).str.strip().str.casefold()
+    return per_distinct(values.fillna("").astype(str), keys)
 
 
 def _location_names(incidents: pd.DataFrame, column: str) -> pd.Series:
-    text = incidents[column].fillna("").astype(str)
-    names = text.str.replace(_PREFIX, "", regex=True).str.replace(_SPACES, " ", regex=True).str.strip()
-    return names.where(~names.str.casefold().isin(["no location", "nan", "none"]), "")
+    def names_of(text: pd.Series) -> pd.Series:
+        names = text.str.replace(_PREFIX, "", regex=True).str.replace(_SPACES, " ", regex=True).str.strip()
+        return names.where(~names.str.casefold().isin(["no location", "nan", "none"]), "")
+    return per_distinct(incidents[column].fillna("").astype(str), names_of)
 
 
 def display_spellings(names: pd.Series, keys: pd.Series) -> dict[str, str]:

@@ -36,7 +36,7 @@ import numpy as np
 
 from analysis.grouping import group_keys
 from analysis.hotspots.grid import MAX_CELLS, GridSpec, points_xy
-from analysis.hotspots.kde import convolve_in_bands
+from analysis.hotspots.discs import disc_dilation
 from analysis.progress import BeatwiseError, ProgressFn, report
 
 #: ``StudyArea.kind`` of a user boundary and of the area within reach of the incidents.
@@ -209,14 +209,6 @@ def boundary_study_area(geometry, grid: GridSpec, *, source: Optional[str] = Non
     return StudyArea(grid=grid, mask=mask, kind=BOUNDARY, description=label, source=source, geometry=geometry)
 
 
-def _over_half(v: np.ndarray) -> np.ndarray:
-    return v > 0.5
-
-
-def _under_half(v: np.ndarray) -> np.ndarray:
-    return v < 0.5
-
-
 def _lattice_factor(grid: GridSpec, reach_m: float) -> int:
     """Odd refinement f with lattice step ``cell / f`` at most a fifth of a cell and a tenth of the
     reach, within the lattice budget. Odd, so that the lattice has a node at every cell centre.
@@ -364,9 +356,9 @@ def reach_study_area(points, grid: GridSpec, reach_m: float, *,
     occupied = np.zeros(shape, dtype=bool)
     occupied[row[on].astype(np.int64), col[on].astype(np.int64)] = True
     half_diagonal = step * math.sqrt(0.5)
-    surely = (convolve_in_bands(occupied, band_stencil(step, reach_m - half_diagonal), then=_over_half)
+    surely = (disc_dilation(occupied, band_stencil(step, reach_m - half_diagonal))
               if reach_m > half_diagonal else np.zeros(shape, dtype=bool))
-    maybe = convolve_in_bands(occupied, band_stencil(step, reach_m + half_diagonal), then=_over_half)
+    maybe = disc_dilation(occupied, band_stencil(step, reach_m + half_diagonal))
     maybe &= ~surely
     del occupied
     report(progress, 0.5, "Study area: exact distances at its edge")
@@ -376,14 +368,14 @@ def reach_study_area(points, grid: GridSpec, reach_m: float, *,
     dilated = surely
     dilated[rr[np.isfinite(d)], cc[np.isfinite(d)]] = True
     disc = band_stencil(step, reach_m)
-    eroded = convolve_in_bands(~dilated, disc, then=_under_half)
+    eroded = ~disc_dilation(~dilated, disc)
     centre = f // 2
     mask = eroded[pad + centre:pad + grid.ny * f:f, pad + centre:pad + grid.nx * f:f].copy()
     del eroded, dilated
     # a cell holding incidents with no cell of the area within reach (a lone incident, a cluster
     # smaller than a cell, every incident on one spot) is in the area: no incident is left alone
     held = grid.occupied(xy)
-    near = convolve_in_bands(mask, band_stencil(grid.cell_m, reach_m), then=_over_half)
+    near = disc_dilation(mask, band_stencil(grid.cell_m, reach_m))
     mask |= held & ~near
     mask = _frozen(mask)
     report(progress, 1.0, "Study area ready")

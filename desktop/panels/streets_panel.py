@@ -5,17 +5,82 @@ from __future__ import annotations
 
 from typing import Optional
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLineEdit,
-                               QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout,
-                               QWidget)
+                               QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget)
 
 from desktop.tasks import NoStreets
-from desktop.views.charts import ProfileView, number_item
+from desktop.views.charts import ProfileView
 from desktop.views.heatmap_view import WEEKDAYS
 from desktop.views.fit import message_label
 
 NO_STREET_NAMES = "No street names: add a street layer (File > Add street layer)"
+HEADERS = ("#", "Street", "Area", "Incidents", "per 100 m")
+_NUMBER_COLUMNS = (0, 3, 4)
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+# plain ints: the model compares the role of every call (a Qt enum compares far slower)
+_DISPLAY, _ALIGN, _USER = (int(Qt.ItemDataRole.DisplayRole), int(Qt.ItemDataRole.TextAlignmentRole),
+                           int(Qt.ItemDataRole.UserRole))
+
+
+class StreetTableModel(QAbstractTableModel):
+    """The ranked streets as a table model: a cell's text is made when the view draws it, so a
+    force's 10,000+ streets cost no widget items to make (or to free on quit)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.rows: list = []
+
+    def set_rows(self, rows) -> None:
+        self.beginResetModel()
+        self.rows = list(rows)
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt)
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def text(self, r: int, c: int) -> str:
+        s = self.rows[r]
+        if c == 0:
+            return str(r + 1)
+        if c == 1:
+            return s.name
+        if c == 2:
+            return s.area
+        if c == 3:
+            return f"{s.incidents:,}"
+        return f"{s.per_100m:.1f}" if s.per_100m is not None else "-"
+
+    def data(self, index, role=_DISPLAY):
+        # called for every role of every cell the view measures or draws: the common answers first
+        if role == _DISPLAY:
+            return self.text(index.row(), index.column())
+        if role == _ALIGN:
+            return _RIGHT if index.column() in _NUMBER_COLUMNS else None
+        if role == _USER and index.isValid():  # what a cell sorts by; the street's (name, area) for its name
+            r = index.row()
+            s = self.rows[r]
+            return (r + 1, (s.name, s.area), s.area, s.incidents,
+                    s.per_100m if s.per_100m is not None else -1)[index.column()]
+        return None
+
+    def headerData(self, section, orientation, role=_DISPLAY):  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal and role == _DISPLAY:
+            return HEADERS[section]
+        return None
+
+
+class StreetTable(QTableView):
+    """The street ranking's view: ``rowCount()`` and ``text(row, column)`` read its model."""
+
+    def rowCount(self) -> int:  # noqa: N802
+        return self.model().rowCount()
+
+    def text(self, r: int, c: int) -> str:
+        return self.model().text(r, c)
 
 
 class StreetsPanel(QWidget):
@@ -43,8 +108,9 @@ class StreetsPanel(QWidget):
                                          "their names: incidents are snapped to the nearest street")
         self.add_layer_button.clicked.connect(self.addLayerRequested.emit)
         self.add_layer_button.hide()
-        self.table = QTableWidget(0, 5)
-        self.table.setHorizontalHeaderLabels(["#", "Street", "Area", "Incidents", "per 100 m"])
+        self.rows_model = StreetTableModel(self)
+        self.table = StreetTable()
+        self.table.setModel(self.rows_model)
         self.table.verticalHeader().setVisible(False)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -57,7 +123,8 @@ class StreetsPanel(QWidget):
         header.setSectionResizeMode(4, QHeaderView.ResizeMode.ResizeToContents)
         self.table.setToolTip("Click a street to highlight it on the map and see its profile. "
                               "'per 100 m' needs a street layer (File > Add street layer).")
-        self.table.itemSelectionChanged.connect(self._selected)
+        self.table.selectionModel().selectionChanged.connect(self._selected)
+        self._filling = False
 
         self.profile_title = message_label("Select a street to see its profile.", "streetProfile")
         self.profile_view = ProfileView(compact=True)
@@ -81,15 +148,20 @@ class StreetsPanel(QWidget):
 
     def show_ranking(self, ranking) -> None:
         self.ranking = ranking
-        self.table.blockSignals(True)
-        self.table.setRowCount(0)
+        self._filling = True
+        try:
+            self._show_ranking(ranking)
+        finally:
+            self._filling = False
+
+    def _show_ranking(self, ranking) -> None:
+        self.rows_model.set_rows(())
         no_names = isinstance(ranking, NoStreets)
         self.add_layer_button.setVisible(no_names)
         self.split.setVisible(not no_names)  # no empty table and heatmap under the message
         if ranking is None or no_names:
             self.summary.setText(f"{NO_STREET_NAMES}. These {ranking.n_incidents:,} incidents have no "
                                  "location text to rank streets by." if no_names else "")
-            self.table.blockSignals(False)
             return
         how = ("matched by the location text" if ranking.method == "location"
                else f"snapped to the street layer within {ranking.max_distance_m:g} m")
@@ -98,39 +170,30 @@ class StreetsPanel(QWidget):
         if ranking.n_places:
             text += f" {ranking.n_places:,} at places (supermarkets, parking areas...) are not ranked."
         self.summary.setText(text)
-        rows = ranking.streets
-        self.table.setRowCount(len(rows))
-        for r, s in enumerate(rows):
-            self.table.setItem(r, 0, number_item(r + 1, str(r + 1)))
-            name = QTableWidgetItem(s.name)
-            name.setData(Qt.ItemDataRole.UserRole, (s.name, s.area))
-            self.table.setItem(r, 1, name)
-            self.table.setItem(r, 2, QTableWidgetItem(s.area))
-            self.table.setItem(r, 3, number_item(s.incidents, f"{s.incidents:,}"))
-            self.table.setItem(r, 4, number_item(s.per_100m if s.per_100m is not None else -1,
-                                          f"{s.per_100m:.1f}" if s.per_100m is not None else "-"))
-        self.table.blockSignals(False)
+        self.rows_model.set_rows(ranking.streets)
         self._filter_rows(self.search.text())
 
     def _filter_rows(self, text: str) -> None:
         t = text.strip().lower()
-        for r in range(self.table.rowCount()):
-            item = self.table.item(r, 1)
-            self.table.setRowHidden(r, bool(t) and t not in item.text().lower())
+        hide = self.table.setRowHidden
+        for r, s in enumerate(self.rows_model.rows):
+            hide(r, bool(t) and t not in s.name.lower())
 
     def select_street(self, name: str, area: str = "") -> bool:
-        for r in range(self.table.rowCount()):
-            n, a = self.table.item(r, 1).data(Qt.ItemDataRole.UserRole)
-            if n.lower() == name.lower() and (not area or a.lower() == area.lower()):
+        for r, s in enumerate(self.rows_model.rows):
+            if s.name.lower() == name.lower() and (not area or s.area.lower() == area.lower()):
                 self.table.selectRow(r)
-                self.table.scrollToItem(self.table.item(r, 1))
+                self.table.scrollTo(self.rows_model.index(r, 1))
                 return True
         return False
 
-    def _selected(self) -> None:
+    def _selected(self, *_args) -> None:
+        if self._filling:
+            return
         rows = self.table.selectionModel().selectedRows()
         if rows:
-            name, area = self.table.item(rows[0].row(), 1).data(Qt.ItemDataRole.UserRole)
+            s = self.rows_model.rows[rows[0].row()]
+            name, area = s.name, s.area
             self.profile_title.setText(f"<b>{name}</b>: working...")
             self.streetSelected.emit(name, area)
 

@@ -156,7 +156,7 @@ def test_streets__ranking_and_highlighted_profile(demo_window, demo, qtbot):
     ref = rank_streets(demo.incidents)
     table = w.streets_panel.table
     assert table.rowCount() == len(ref.streets)
-    assert [table.item(r, 1).text() for r in range(table.rowCount())] == [s.name for s in ref.streets]
+    assert [table.text(r, 1) for r in range(table.rowCount())] == [s.name for s in ref.streets]
     assert w.streets_panel.select_street("York Road")
     qtbot.waitUntil(lambda: w.model.result("street_profile") is not None, timeout=30_000)
     run = w.model.result("street_profile")

@@ -240,3 +240,17 @@ def test_rutland__snapping_agrees_with_brute_force_nearest_segment():
         assert s.length_m == pytest.approx(lengths[name_key(s.name)], rel=1e-9)
         assert s.per_100m == pytest.approx(s.incidents / (s.length_m / 100))
     assert sum(s.incidents for s in r.streets) == int((got != "").sum())
+
+
+def test_per_distinct__same_series_as_every_row():
+    import pandas as pd
+
+    from analysis.hotspots.streets import name_key, name_keys, per_distinct
+
+    values = pd.Series(["On or near York  Road", "St. Mary's", "st mary's", "On or near York  Road", "",
+                        "No Location"] * 5, index=range(100, 130), name="location")
+    fn = lambda t: t.str.replace(".", " ", regex=False).str.strip().str.casefold()  # noqa: E731
+    pd.testing.assert_series_equal(per_distinct(values, fn), fn(values))
+    assert list(name_keys(values)) == [name_key(v) for v in values]
+    few = pd.Series(["a", "b"], index=[7, 3])   # mostly distinct: fn runs on the rows themselves
+    pd.testing.assert_series_equal(per_distinct(few, fn), fn(few))
