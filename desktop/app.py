@@ -176,6 +176,7 @@ def cheaper_pyside_import_check() -> bool:
         return original(module)
 
     uses_pyside._beatwise = True
+    uses_pyside._original = original    # kept for the test that compares the two
     feature._mod_uses_pyside = uses_pyside
     return True
 

@@ -93,3 +93,27 @@ def test_smoke__timed_data_without_location_text_exits_0(tmp_path, coordinates_o
     run = _run([coordinates_only_csv, "--smoke"], tmp_path / "data")
     assert run.returncode == 0, run.stderr
     assert "Streets failed" not in run.stderr
+
+
+def test_cheaper_pyside_import_check__same_answers_as_pysides_own():
+    """The replacement of PySide6's per-import source check (issue 20's start-up time) answers as
+    PySide's own check does, module by module, and is installed once."""
+    import importlib
+
+    import PySide6.QtCore  # noqa: F401  (loads shibokensupport.feature)
+
+    from desktop.app import cheaper_pyside_import_check
+
+    feature = sys.modules.get("shibokensupport.feature")
+    if feature is None or not hasattr(feature, "_mod_uses_pyside"):
+        pytest.skip("this PySide6 has no per-import check to replace")
+    cheaper_pyside_import_check()
+    assert cheaper_pyside_import_check() is False          # already installed: not wrapped twice
+    check = feature._mod_uses_pyside
+    assert check._beatwise
+    modules = [m for name, m in sorted(sys.modules.items())
+               if isinstance(getattr(m, "__file__", None), str)][:400]
+    modules += [importlib.import_module(n) for n in ("desktop.app", "desktop.main_window", "numpy", "json")]
+    answers = [(m.__name__, bool(check(m))) for m in modules]
+    assert answers == [(m.__name__, bool(check._original(m))) for m in modules]
+    assert dict(answers)["desktop.main_window"] and not dict(answers)["json"]
