@@ -87,3 +87,21 @@ def essex_store(pg_cluster, essex_files):
     url = pg_cluster.createdb(f"essex_{os.getpid()}") + "&table=essex"
     load_files(essex_files, parse_address(url))
     return url
+
+
+def terminate_beatwise_sessions_on(url: str, message_prefix: str):
+    """A progress callback that, at the first message starting with ``message_prefix``, makes the
+    server end every Beatwise session of ``url``'s database (a connection dropped mid-work)."""
+    import psycopg
+
+    from analysis.store.address import parse_address
+
+    conninfo = parse_address(url).conninfo
+
+    def progress(fraction, message):
+        if message.startswith(message_prefix):
+            with psycopg.connect(conninfo, autocommit=True) as c:
+                c.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE application_name = 'beatwise' AND pid <> pg_backend_pid()")
+
+    return progress

@@ -237,13 +237,18 @@ def out_store(args):
     return out if isinstance(out, StoreAddress) else None
 
 
+def _out_prefix(args) -> tuple[str, str]:
+    """(schema, prefix) of the ``--out`` store's result tables (:func:`analysis.store.results.result_prefix`)."""
+    from analysis.store.results import result_prefix
+
+    return result_prefix(out_store(args), bool(getattr(args, "out_table_given", False)), args.inputs)
+
+
 def check_out_store(args) -> None:
     """Before the analysis runs: the ``--out`` store is reachable and writable by its user."""
-    from analysis.store.results import check_writable, result_prefix
+    from analysis.store.results import check_writable
 
-    address = out_store(args)
-    schema, _ = result_prefix(address, bool(getattr(args, "out_table_given", False)), args.inputs)
-    check_writable(address, schema)
+    check_writable(out_store(args), _out_prefix(args)[0])
 
 
 def write_to_store(args, layers: list, command: str, parameters: dict, not_written: list[str],
@@ -252,10 +257,10 @@ def write_to_store(args, layers: list, command: str, parameters: dict, not_writt
     transaction; ``stale``: layers of an earlier run this one does not make) and return the
     summary's ``store`` block: the store and prefix (no password), each table with its rows, and
     what stays a file (``not_written``)."""
-    from analysis.store.results import result_prefix, write_results
+    from analysis.store.results import write_results
 
     address = out_store(args)
-    schema, prefix = result_prefix(address, bool(getattr(args, "out_table_given", False)), args.inputs)
+    schema, prefix = _out_prefix(args)
     tables = write_results(address, layers, schema=schema, prefix=prefix, command=command, parameters=parameters,
                            stale=stale)
     return {"address": address.with_table(f"{schema}.{prefix}").redacted(), "prefix": f"{schema}.{prefix}",

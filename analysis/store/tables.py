@@ -116,7 +116,9 @@ def longest_window(conn, address: StoreAddress):
     which records it per file), or None when the log does not say.
 
     :func:`analysis.store.where.where_clause` turns it into a lower bound on ``t_start`` for a date
-    filter, so the BRIN index on ``t_start`` reads only the blocks of the years asked for.
+    filter, so the BRIN index on ``t_start`` reads only the blocks of the years asked for. The bound
+    holds for rows added by ``store load``; a table without an import log (made by other tools)
+    gets None, and the date filter without the bound.
     """
     from datetime import timedelta
 

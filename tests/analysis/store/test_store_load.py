@@ -63,15 +63,10 @@ def test_a_dropped_connection_mid_copy_leaves_the_table_as_it_was(pg_db, essex_f
     address = parse_address(url)
     load_files(essex_files[:1], address)
     before = _count(url, "SELECT count(*) FROM essex"), _count(url, "SELECT count(*) FROM essex_imports")
-
-    def kill_when_sending(fraction, message):
-        if message.startswith("Sent"):
-            with psycopg.connect(address.conninfo, autocommit=True) as c:
-                c.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                          "WHERE application_name = 'beatwise' AND pid <> pg_backend_pid()")
+    from tests.conftest import terminate_beatwise_sessions_on
 
     with pytest.raises(BeatwiseError, match="stopped or the connection dropped|unreachable"):
-        load_files(essex_files[1:3], address, progress=kill_when_sending)
+        load_files(essex_files[1:3], address, progress=terminate_beatwise_sessions_on(url, "Sent"))
     assert (_count(url, "SELECT count(*) FROM essex"), _count(url, "SELECT count(*) FROM essex_imports")) == before
     load_files(essex_files[1:2], address)  # and the file can be loaded afterwards
     assert _count(url, "SELECT count(*) FROM essex_imports") == 2

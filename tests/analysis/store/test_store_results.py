@@ -245,16 +245,10 @@ def test_the_write_is_one_transaction(pg_db):
         _write(pg_db, progress=fail_on_second)
     assert not {"t_hotspots", "t_gi_star_cells", "layer_styles"} & _relations(pg_db)
 
-    address = parse_address(pg_db)
-
-    def drop_connection_on_second(fraction, message):
-        if message.startswith("Writing table 2"):
-            with psycopg.connect(address.conninfo, autocommit=True) as c:
-                c.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                          "WHERE application_name = 'beatwise' AND pid <> pg_backend_pid()")
+    from tests.conftest import terminate_beatwise_sessions_on
 
     with pytest.raises(BeatwiseError, match="nothing was written|unreachable"):
-        _write(pg_db, progress=drop_connection_on_second)
+        _write(pg_db, progress=terminate_beatwise_sessions_on(pg_db, "Writing table 2"))
     assert not {"t_hotspots", "t_gi_star_cells", "layer_styles"} & _relations(pg_db)
 
 
