@@ -19,8 +19,10 @@ from typing import Any, Optional, Sequence
 from ortools.sat.python import cp_model
 
 from analysis.progress import BeatwiseError, Cancelled, ProgressFn, report
+from analysis.staffing import rota_columns as columns
 from analysis.staffing.rota_check import Rota, RotaCheck, check_rota
-from analysis.staffing.rota_model import HARD_FAMILIES, build_model
+from analysis.staffing.rota_cycle import CycleSolution, solve_cycle
+from analysis.staffing.rota_model import HARD_FAMILIES, RotaModel, build_model
 from analysis.staffing.rules import RulePack
 from analysis.staffing.team import LEAVE, REST, Officer, Template, check_team
 
@@ -29,6 +31,13 @@ DEFAULT_TIME_LIMIT_S = 30.0
 #: CP-SAT workers, even on 2 cores: with 2 its portfolio has no bound-proving LP worker and a
 #: 3-officer week stayed at a 50% gap for 60 s; with 8 it is proven optimal in 0.4 s.
 DEFAULT_WORKERS = 8
+#: Share of a part's time HiGHS may spend proving the constables' bound (rota_cycle); the seed
+#: team's 5-week cycle over 13 weeks is proven in about 3 s.
+BOUND_SHARE = 0.3
+#: The least share of the time for the sergeants' part when it is solved first: the seed team's
+#: 2 sergeants are proven optimal in about 6 s, and left at a 1-2% gap at 4 s; the constables'
+#: gap closes far more slowly with time.
+SERGEANTS_SHARE = 0.4
 #: A default rotating cycle is the constables' number in weeks when it is in this range.
 DEFAULT_CYCLE_RANGE = (2, 12)
 
@@ -55,6 +64,10 @@ class RotaResult:
     lines : dict
         officer_id -> week of the cycle each line officer starts on.
     bank_holidays : dict of date -> name
+    parts : tuple of dict
+        Per part solved (sergeants, constables, or the team together): officers, objective,
+        CP-SAT's bound, and HiGHS's bound on the constables' coverage where one was proven
+        (:mod:`analysis.staffing.rota_cycle`); ``bound_min`` sums the smaller of the two.
     """
 
     rota: Optional[Rota]
@@ -69,6 +82,7 @@ class RotaResult:
     lines: dict = field(default_factory=dict)
     bank_holidays: dict = field(default_factory=dict)
     rules: Optional[RulePack] = field(default=None, repr=False)
+    parts: tuple = ()
 
     @property
     def feasible(self) -> bool:
@@ -79,7 +93,7 @@ class RotaResult:
                "bound_officer_min": self.bound_min, "gap": self.gap,
                "gap_coverage": self.gap_coverage,
                "solve_seconds": self.solve_seconds, "cycle_weeks": self.cycle_weeks,
-               "lines": self.lines,
+               "lines": self.lines, "parts": list(self.parts),
                "bank_holidays": {d.isoformat(): n for d, n in self.bank_holidays.items()},
                "rules": None if self.rules is None else self.rules.to_dict()}
         if self.rota is not None:
@@ -187,12 +201,17 @@ def make_rota(demand, team: Sequence[Officer], templates: Sequence[Template], ru
     lines: dict = {}
     obj = bound = demand_total = 0.0
     statuses = []
+    parts_out = []
     for k, members in enumerate(parts):
         report(progress, 0.0, f"rota: building the model ({len(members)} officers)")
         built = build_model(demand, team, templates, rules, start, days, cycle_weeks,
                             members=members)
         left = time_limit_s - (time.monotonic() - t0)
-        share = left if k == len(parts) - 1 else left * max(0.2, len(members) / len(team))
+        share = left if k == len(parts) - 1 else left * max(SERGEANTS_SHARE,
+                                                             len(members) / len(team))
+        proved = _constables_bound(built, templates, rules, cycle_weeks, days,
+                                   BOUND_SHARE * share, progress, stop, t0, time_limit_s)
+        share -= proved.seconds if proved is not None else 0.0
         solver = _solver(max(share, 0.5), workers)
         stopped = stop is not None and stop.is_set()
         if stopped:                                 # stopped already: the first rota of this part
@@ -211,9 +230,19 @@ def make_rota(demand, team: Sequence[Officer], templates: Sequence[Template], ru
             break
         x.update({key: solver.BooleanValue(v) for key, v in built.x.items()})
         lines.update({team[i].officer_id: w for i, w in built.lines.items()})
-        obj += solver.ObjectiveValue()
+        part_obj, part_bound = solver.ObjectiveValue(), solver.BestObjectiveBound()
+        if proved is not None and proved.bound < part_bound:
+            part_bound = max(proved.bound, part_obj)    # equal when HiGHS proved CP-SAT's rota optimal
+        if status != cp_model.OPTIMAL and part_bound <= part_obj + 0.5:
+            statuses[-1] = cp_model.OPTIMAL
+        obj += part_obj
         demand_total = float(built.demand_min.sum())
-        bound += solver.BestObjectiveBound()
+        bound += part_bound
+        parts_out.append({"officers": len(members), "objective_officer_min": part_obj,
+                          "cp_sat_bound_officer_min": solver.BestObjectiveBound(),
+                          "highs_bound_officer_min": None if proved is None else proved.bound,
+                          "highs_status": None if proved is None else proved.status,
+                          "highs_seconds": None if proved is None else round(proved.seconds, 2)})
     seconds = time.monotonic() - t0
     holidays = rules.bank_holidays(dates[0], dates[-1])
     status = statuses[-1]
@@ -224,7 +253,7 @@ def make_rota(demand, team: Sequence[Officer], templates: Sequence[Template], ru
                if explain_infeasible else "the rules cannot all hold")
         return RotaResult(None, None, f"infeasible: {why}" if status == cp_model.INFEASIBLE
                           else f"no rota: {why}", math.nan, math.nan, math.nan, seconds, math.nan,
-                          cycle_weeks, lines, holidays, rules)
+                          cycle_weeks, lines, holidays, rules, tuple(parts_out))
     optimal = all(st == cp_model.OPTIMAL for st in statuses)
     cells = tuple(tuple(next((c.code for c in templates if x.get((i, d, c.code))),
                              LEAVE if dates[d] in team[i].leave else REST)
@@ -235,7 +264,35 @@ def make_rota(demand, team: Sequence[Officer], templates: Sequence[Template], ru
     return RotaResult(rota, check_rota(rota, rules, demand),
                       "optimal" if optimal else "feasible", obj, bound, gap,
                       seconds, 0.0 if optimal else (bound - obj) / max(demand_total, 1.0),
-                      cycle_weeks, lines, holidays, rules)
+                      cycle_weeks, lines, holidays, rules, tuple(parts_out))
+
+
+def _constables_bound(built: RotaModel, templates, rules, cycle_weeks, days, time_limit_s,
+                      progress, stop, t0: float, total_s: float) -> Optional[CycleSolution]:
+    """HiGHS's proven bound on the constables' coverage (:mod:`analysis.staffing.rota_cycle`)
+    when their coverage is written by weekday column (its best pattern is not handed to CP-SAT:
+    covering the most demand, it breaks the soft rules, 9,480 officer-minutes of penalties
+    for the seed team); None when there is no such group, no time, or the user stopped it (a stop keeps
+    CP-SAT's own bound)."""
+    group = built.constables
+    if group is None or time_limit_s < 0.5 or (stop is not None and stop.is_set()):
+        return None
+
+    def watch(fraction, message):
+        report(progress, (time.monotonic() - t0) / max(total_s, 1e-3), message)
+        if stop is not None and stop.is_set():
+            raise Cancelled()
+
+    try:
+        solved = solve_cycle(templates, rules, cycle_weeks, group.offsets, days,
+                             columns.coverage_value(built.demand_min),
+                             min_cover_min=group.min_cover_min, time_limit_s=time_limit_s,
+                             progress=watch)
+    except Cancelled:
+        if stop is not None and stop.is_set():
+            return None
+        raise
+    return solved
 
 
 def _check_cover(team, templates, rules: RulePack, dates) -> None:

@@ -24,6 +24,7 @@ from typing import Optional, Sequence
 import numpy as np
 from ortools.sat.python import cp_model
 
+from analysis.staffing import rota_columns as columns
 from analysis.staffing.rota_check import DAY_MIN, horizon_demand
 from analysis.staffing.rules import RulePack
 from analysis.staffing.team import Officer, Template
@@ -42,6 +43,20 @@ class RotaModel:
     demand_min: np.ndarray = field(repr=False)
     days: int = 0
     lines: dict = field(default_factory=dict)
+    constables: Optional["ColumnGroup"] = None
+
+
+@dataclass(frozen=True)
+class ColumnGroup:
+    """The constables' shared pattern when their coverage is written by weekday column
+    (:func:`column_group`): its cell variables, each line officer's starting week, and
+    ``minimum_cover`` in constable-minutes. :mod:`analysis.staffing.rota_cycle` bounds their
+    coverage from these."""
+
+    pattern: dict = field(repr=False)
+    line: tuple
+    offsets: tuple
+    min_cover_min: int
 
 
 def scaled_demand(demand, start: dt.date, days: int, officers: Sequence[Officer], rules: RulePack
@@ -96,7 +111,9 @@ def build_model(demand, team: Sequence[Officer], templates: Sequence[Template], 
     def nights(i, d):
         return sum(v for t, v in tours(i, d) if night[t.code]) if 0 <= d < days else 0
 
-    lines = _tie_cycle(m, x, team, members, templates, days, cycle_weeks)
+    lines, patterns = _tie_cycle(m, x, team, members, templates, days, cycle_weeks)
+    by_column = {g: p for g, p in patterns.items() if g == "PC"
+                 and column_group(team, members, p[1], dates, templates, cycle_weeks)}
     penalties: list = []
     for i in members:
         o = team[i]
@@ -107,22 +124,36 @@ def build_model(demand, team: Sequence[Officer], templates: Sequence[Template], 
     penalties += _fairness(m, rules, team, members, days, dates, tours, nights)
     dmin = scaled_demand(demand, start, days, team, rules)
     min_cover = 0 if "minimum_cover" in skip else int(rules["minimum_cover"]["constables"])
-    cover = _coverage(m, team, templates, days, tours, dmin, 60 * min_cover)
+    cover = _coverage(m, team, templates, days, tours, dmin, 60 * min_cover,
+                      hourly="PC" not in by_column)
+    covered = sum(cover.values())
+    if "PC" in by_column:                           # the same sum, by weekday column
+        covered = _by_column(m, by_column["PC"], templates, cycle_weeks, days,
+                             columns.coverage_value(dmin))
     sergeants = any(team[i].rank == "PS" for i in members)
     constables = any(team[i].rank != "PS" for i in members)
     if sergeants and (constables or min_cover >= 1):
         penalties += _supervision(m, rules, team, templates, days, tours, cover, dmin,
                                   staffed=min_cover >= 1)
-    m.Maximize(sum(cover.values()) - sum(w * v for w, v in penalties if w))
-    return RotaModel(model=m, x=x, demand_min=dmin, days=days, lines=lines)
+    m.Maximize(covered - sum(w * v for w, v in penalties if w))
+    group = None
+    if "PC" in by_column:
+        pattern, line = by_column["PC"]
+        group = ColumnGroup(pattern=pattern, line=tuple(line),
+                            offsets=tuple(lines[i] for i in line), min_cover_min=60 * min_cover)
+    return RotaModel(model=m, x=x, demand_min=dmin, days=days, lines=lines, constables=group)
 
 
-def _tie_cycle(m, x, team, members, templates, days, cycle_weeks) -> dict:
-    """Rotating cycle: line officers follow their group's pattern, offset by whole weeks."""
+def _tie_cycle(m, x, team, members, templates, days, cycle_weeks) -> tuple[dict, dict]:
+    """Rotating cycle: line officers follow their group's pattern, offset by whole weeks.
+
+    Returns officer -> pattern week it starts on, and group ("PS" or "PC") -> (pattern, the
+    group's line officers)."""
     if not cycle_weeks:
-        return {}
+        return {}, {}
     period = 7 * int(cycle_weeks)
     lines: dict = {}
+    patterns: dict = {}
     for group in (("PS",), ("PC", "PCSO")):
         line = [i for i in members if team[i].rank in group and team[i].nights_ok
                 and team[i].hours_per_week == 40.0 and not team[i].rest_days]
@@ -137,7 +168,26 @@ def _tie_cycle(m, x, team, members, templates, days, cycle_weeks) -> dict:
                 for t in templates:
                     if (i, d, t.code) in x:
                         m.Add(x[i, d, t.code] == pattern[(d + offset) % period, t.code])
-    return lines
+        patterns[group[0]] = (pattern, line)
+    return lines, patterns
+
+
+def column_group(team, members, line, dates, templates, cycle_weeks) -> bool:
+    """Whether the constables' coverage can be written by weekday column
+    (:mod:`analysis.staffing.rota_columns`): every constable and PCSO in the model is a line
+    officer with no leave in the horizon, and the templates and cycle allow it. (The
+    sergeants' supervision keeps the hourly form: by column, CP-SAT's presolve took 2.6 s and
+    its bound did not move.)"""
+    who = [i for i in members if team[i].rank != "PS"]
+    return (set(who) == set(line) and not any(team[i].leave & set(dates) for i in who)
+            and columns.applies(templates, cycle_weeks))
+
+
+def _by_column(m, pattern_line, templates, cycle_weeks, days, hour_value):
+    pattern, line = pattern_line
+    offsets = [k % int(cycle_weeks) for k in range(len(line))]
+    cols, values = columns.column_values(templates, cycle_weeks, offsets, days, hour_value)
+    return columns.add_columns(m, pattern, templates, cycle_weeks, cols, values)
 
 
 def _hard(m, rules, o, i, days, dates, tours, work, nights, early, skip) -> None:
@@ -284,10 +334,12 @@ def _overlaps(t: Template, d: int, hours: int):
         h += 1
 
 
-def _coverage(m, team, templates, days, tours, dmin, min_cover_min: int = 0) -> dict:
+def _coverage(m, team, templates, days, tours, dmin, min_cover_min: int = 0,
+              hourly: bool = True) -> dict:
     """``min(D'_h, o_h)`` for every hour of the horizon (constables and PCSOs), and the
     ``minimum_cover`` rule: at least ``min_cover_min`` constable-minutes in every hour from the
-    first template's start on the first day (the hours before it belong to the last rota)."""
+    first template's start on the first day (the hours before it belong to the last rota).
+    ``hourly`` False: the rule only (the coverage is written by weekday column)."""
     hours = days * 24
     on = [[] for _ in range(hours)]
     for i, o in enumerate(team):
@@ -303,7 +355,7 @@ def _coverage(m, team, templates, days, tours, dmin, min_cover_min: int = 0) -> 
     for h in range(hours):
         if min_cover_min > 0 and h >= first_h and modelled:
             m.Add(sum(on[h]) >= min_cover_min)
-        if dmin[h] <= 0 or not on[h]:
+        if dmin[h] <= 0 or not on[h] or not hourly:
             continue
         c = m.NewIntVar(0, int(dmin[h]), "")
         m.Add(c <= sum(on[h]))
