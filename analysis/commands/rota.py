@@ -170,6 +170,12 @@ def _say(summary, chk, files) -> None:
             f"({'free roster' if not summary['cycle_weeks'] else str(summary['cycle_weeks']) + '-week cycle'}): "
             f"{summary['status']}, proven gap {summary['gap']:.2%} of the objective bound "
             f"({summary['gap_coverage']:.2%} of demand), {summary['solve_seconds']:.1f} s")
+        for part in summary.get("parts", []):
+            if part["highs_bound_officer_min"] is not None:
+                say(f"  bound: the constables' coverage proven by HiGHS at most "
+                    f"{part['highs_bound_officer_min']:,.0f} officer-minutes ({part['highs_status']}, "
+                    f"{part['highs_seconds']:.1f} s; CP-SAT's bound "
+                    f"{part['cp_sat_bound_officer_min']:,.0f})")
     say(f"coverage {chk.coverage:.1%}" + (f" (current rota {summary['current']['coverage']:.1%})"
                                           if "current" in summary else ""))
     broken = [r for r in chk.results if not r.ok]

@@ -231,6 +231,8 @@ def make_rota(demand, team: Sequence[Officer], templates: Sequence[Template], ru
         x.update({key: solver.BooleanValue(v) for key, v in built.x.items()})
         lines.update({team[i].officer_id: w for i, w in built.lines.items()})
         part_obj, part_bound = solver.ObjectiveValue(), solver.BestObjectiveBound()
+        if built.constables is not None:
+            part_bound = min(part_bound, built.constables.most_min)
         if proved is not None and proved.bound < part_bound:
             part_bound = max(proved.bound, part_obj)    # equal when HiGHS proved CP-SAT's rota optimal
         if status != cp_model.OPTIMAL and part_bound <= part_obj + 0.5:
@@ -292,6 +294,8 @@ def _constables_bound(built: RotaModel, templates, rules, cycle_weeks, days, tim
         if stop is not None and stop.is_set():
             return None
         raise
+    if math.isfinite(solved.bound):
+        group.cap(built.model, solved.bound)
     return solved
 
 

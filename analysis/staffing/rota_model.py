@@ -18,6 +18,7 @@ Objective (maximised, in officer-minutes)
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
@@ -50,13 +51,21 @@ class RotaModel:
 class ColumnGroup:
     """The constables' shared pattern when their coverage is written by weekday column
     (:func:`column_group`): its cell variables, each line officer's starting week, and
-    ``minimum_cover`` in constable-minutes. :mod:`analysis.staffing.rota_cycle` bounds their
-    coverage from these."""
+    ``minimum_cover`` in constable-minutes, their coverage term of the objective and a first
+    bound on it (the best column of each weekday). :mod:`analysis.staffing.rota_cycle` bounds
+    their coverage from these."""
 
     pattern: dict = field(repr=False)
     line: tuple
     offsets: tuple
     min_cover_min: int
+    covered: object = field(repr=False, default=None)
+    most_min: int = 0
+
+    def cap(self, model: cp_model.CpModel, bound_min: float) -> None:
+        """A proven bound on the coverage, handed to CP-SAT as a constraint (it keeps every
+        rota: none covers more), which it prunes with at once."""
+        model.Add(self.covered <= int(math.floor(bound_min + 0.5)))
 
 
 def scaled_demand(demand, start: dt.date, days: int, officers: Sequence[Officer], rules: RulePack
@@ -128,8 +137,8 @@ def build_model(demand, team: Sequence[Officer], templates: Sequence[Template], 
                       hourly="PC" not in by_column)
     covered = sum(cover.values())
     if "PC" in by_column:                           # the same sum, by weekday column
-        covered = _by_column(m, by_column["PC"], templates, cycle_weeks, days,
-                             columns.coverage_value(dmin))
+        covered, values = _by_column(m, by_column["PC"], templates, cycle_weeks, days,
+                                     columns.coverage_value(dmin))
     sergeants = any(team[i].rank == "PS" for i in members)
     constables = any(team[i].rank != "PS" for i in members)
     if sergeants and (constables or min_cover >= 1):
@@ -140,7 +149,9 @@ def build_model(demand, team: Sequence[Officer], templates: Sequence[Template], 
     if "PC" in by_column:
         pattern, line = by_column["PC"]
         group = ColumnGroup(pattern=pattern, line=tuple(line),
-                            offsets=tuple(lines[i] for i in line), min_cover_min=60 * min_cover)
+                            offsets=tuple(lines[i] for i in line), min_cover_min=60 * min_cover,
+                            covered=covered, most_min=int(values.max(axis=1).sum()))
+        group.cap(m, group.most_min)                # else CP-SAT's first bound sums every column
     return RotaModel(model=m, x=x, demand_min=dmin, days=days, lines=lines, constables=group)
 
 
@@ -187,7 +198,7 @@ def _by_column(m, pattern_line, templates, cycle_weeks, days, hour_value):
     pattern, line = pattern_line
     offsets = [k % int(cycle_weeks) for k in range(len(line))]
     cols, values = columns.column_values(templates, cycle_weeks, offsets, days, hour_value)
-    return columns.add_columns(m, pattern, templates, cycle_weeks, cols, values)
+    return columns.add_columns(m, pattern, templates, cycle_weeks, cols, values), values
 
 
 def _hard(m, rules, o, i, days, dates, tours, work, nights, early, skip) -> None:

@@ -125,3 +125,21 @@ def test_rota_cli__demo_13_weeks_beats_the_current_rota_with_nights_shared(demo_
     for rank in ("PS", "PC"):
         nights = [o["nights"] for o in d["check"]["officers"] if o["rank"] == rank]
         assert max(nights) - min(nights) <= 1
+
+
+def test_rota_cli__five_week_cycle_reports_the_highs_bound(demo_dir, capsys):
+    """A 5-week cycle of the seed team: the constables' bound is HiGHS's where it is lower,
+    printed beside CP-SAT's and listed per part in the JSON."""
+    argv = (demo_dir / "demo.beatwise", "--officers", "7", "--sergeants", "2", "--weeks", "5",
+            "--cycle-weeks", "5", *ARGS)
+    code, out, err = run(capsys, *argv, "--json")
+    assert code == 0, err
+    d = json.loads(out)
+    ps, pc = d["parts"]
+    assert ps["officers"] == 2 and ps["highs_bound_officer_min"] is None
+    assert pc["officers"] == 7 and pc["highs_status"] in ("optimal", "time limit")
+    assert pc["objective_officer_min"] <= pc["highs_bound_officer_min"] + 0.5
+    assert d["bound_officer_min"] <= ps["cp_sat_bound_officer_min"] + pc["highs_bound_officer_min"] + 0.5
+    assert d["bound_officer_min"] >= d["objective_officer_min"]
+    code, out, err = run(capsys, *argv)
+    assert code == 0 and "the constables' coverage proven by HiGHS at most" in out + err

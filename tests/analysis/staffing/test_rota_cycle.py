@@ -100,3 +100,19 @@ def test_solve_cycle__cancel_from_progress_stops_it(tmp_path):
 
     with pytest.raises(Cancelled):
         _cycle(pack, numbered_team(7, 0), 13, 5, demand_168(), time_limit_s=30, progress=cancel)
+
+
+def test_make_rota__short_limit_gap_is_not_the_sum_of_every_column():
+    """Regression: at a short limit CP-SAT's bound on the column form was the sum of every
+    column's value (5.5 times the demand); the best column of each weekday bounds it."""
+    from analysis.staffing.rules import load_rules
+    team, demand = numbered_team(7, 2), demand_168(2)
+    res = make_rota(demand, team, parse_templates(TEMPLATES), load_rules(), start=START,
+                    weeks=5, cycle_weeks=5, time_limit_s=10)
+    assert res.feasible, res.status
+    built = build_model(demand, team, parse_templates(TEMPLATES), load_rules(), START, 35, 5,
+                        members=[i for i, o in enumerate(team) if o.rank != "PS"])
+    ps, pc = res.parts
+    assert 0 <= res.gap_coverage < 0.25
+    assert res.bound_min - ps["cp_sat_bound_officer_min"] <= built.constables.most_min
+    assert built.constables.most_min <= built.demand_min.sum()
