@@ -97,21 +97,44 @@ def column_values(templates: Sequence[Template], cycle_weeks: int, offsets: Sequ
 
 
 def add_columns(m: cp_model.CpModel, pattern: dict, templates: Sequence[Template],
-                cycle_weeks: int, columns: np.ndarray, values: np.ndarray) -> cp_model.LinearExpr:
+                cycle_weeks: int, columns: np.ndarray, values: np.ndarray,
+                keep: Optional[np.ndarray] = None) -> cp_model.LinearExpr:
     """One Boolean per weekday and column, exactly one per weekday, each tied to the pattern
     (``pattern[7 q + j, code]`` is 1 exactly when the chosen column of weekday ``j`` has that
-    template in week ``q``); returns ``sum values * chosen``."""
+    template in week ``q``); returns ``sum values * chosen``. ``keep`` ``(7, n)``: the columns
+    a rota may choose (the others, short of ``minimum_cover``, are left out)."""
     terms = []
     codes = [t.code for t in templates]
     for j in range(7):
-        chosen = [m.NewBoolVar(f"col_{j}_{k}") for k in range(len(columns))]
+        ks = np.arange(len(columns)) if keep is None else np.flatnonzero(keep[j])
+        chosen = [m.NewBoolVar(f"col_{j}_{k}") for k in ks]
         m.AddExactlyOne(chosen)
         for q in range(int(cycle_weeks)):
             for r, code in enumerate(codes, start=1):
-                m.Add(pattern[7 * q + j, code] == sum(v for v, col in zip(chosen, columns)
-                                                      if col[q] == r))
-        terms += [(int(values[j, k]), v) for k, v in enumerate(chosen) if values[j, k]]
+                m.Add(pattern[7 * q + j, code] == sum(v for v, k in zip(chosen, ks)
+                                                      if columns[k, q] == r))
+        terms += [(int(values[j, k]), v) for k, v in zip(ks, chosen) if values[j, k]]
     return sum(a * v for a, v in terms)
+
+
+def short_hours_value(first_h: int, need_min: int) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """Hours of the horizon from ``first_h`` with fewer than ``need_min`` on-duty minutes (the
+    ``minimum_cover`` rule); a column worth more than 0 breaks it."""
+    def value(on, hours):
+        counted = ((hours >= first_h) & (hours >= 0))[None, :]
+        return ((on < need_min) & counted).sum(axis=1)
+    return value
+
+
+def allowed(templates: Sequence[Template], cycle_weeks: int, offsets: Sequence[int], days: int,
+            min_cover_min: int) -> np.ndarray:
+    """``(7, n)``: the columns that keep ``minimum_cover`` (every column when it is 0)."""
+    if min_cover_min <= 0:
+        n = (len(templates) + 1) ** int(cycle_weeks)
+        return np.ones((7, n), dtype=bool)
+    first_h = min(t.start_min for t in templates) // 60
+    return column_values(templates, cycle_weeks, offsets, days,
+                         short_hours_value(first_h, min_cover_min))[1] == 0
 
 
 def coverage_value(dmin: np.ndarray) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
@@ -122,5 +145,5 @@ def coverage_value(dmin: np.ndarray) -> Callable[[np.ndarray, np.ndarray], np.nd
     return value
 
 
-__all__ = ["MAX_COLUMNS", "add_columns", "applies", "column_values", "coverage_value",
-           "duty_day", "tour_minutes"]
+__all__ = ["MAX_COLUMNS", "add_columns", "allowed", "applies", "column_values",
+           "coverage_value", "duty_day", "short_hours_value", "tour_minutes"]

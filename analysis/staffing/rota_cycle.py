@@ -80,11 +80,7 @@ def solve_cycle(templates: Sequence[Template], rules: RulePack, cycle_weeks: int
     c_weeks, n_t = int(cycle_weeks), len(templates)
     period = 7 * c_weeks
     cols, values = columns.column_values(templates, c_weeks, offsets, days, hour_value)
-    keep = np.ones((7, len(cols)), dtype=bool)
-    if min_cover_min > 0:
-        first_h = min(t.start_min for t in templates) // 60
-        keep &= columns.column_values(templates, c_weeks, offsets, days,
-                                      _short_hours(first_h, min_cover_min))[1] == 0
+    keep = columns.allowed(templates, c_weeks, offsets, days, min_cover_min)
     m = _Model()
     y = {j: (np.flatnonzero(keep[j]), m.block(int(keep[j].sum()))) for j in range(7)}
     p0 = m.block(period * n_t)
@@ -122,14 +118,6 @@ def solve_cycle(templates: Sequence[Template], rules: RulePack, cycle_weeks: int
     objective = -res.fun
     return CycleSolution(min(bound, objective) if status == "optimal" else bound,
                          objective, status, seconds, pattern)
-
-
-def _short_hours(first_h: int, need_min: int):
-    """Column value: hours (counted from ``first_h``) with fewer than ``need_min`` minutes."""
-    def value(on, hours):
-        counted = ((hours >= first_h) & (hours >= 0))[None, :]
-        return ((on < need_min) & counted).sum(axis=1)
-    return value
 
 
 class _HardRows:

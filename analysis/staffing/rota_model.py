@@ -138,7 +138,7 @@ def build_model(demand, team: Sequence[Officer], templates: Sequence[Template], 
     covered = sum(cover.values())
     if "PC" in by_column:                           # the same sum, by weekday column
         covered, values = _by_column(m, by_column["PC"], templates, cycle_weeks, days,
-                                     columns.coverage_value(dmin))
+                                     columns.coverage_value(dmin), 60 * min_cover)
     sergeants = any(team[i].rank == "PS" for i in members)
     constables = any(team[i].rank != "PS" for i in members)
     if sergeants and (constables or min_cover >= 1):
@@ -194,11 +194,15 @@ def column_group(team, members, line, dates, templates, cycle_weeks) -> bool:
             and columns.applies(templates, cycle_weeks))
 
 
-def _by_column(m, pattern_line, templates, cycle_weeks, days, hour_value):
+def _by_column(m, pattern_line, templates, cycle_weeks, days, hour_value, min_cover_min):
+    """The group's coverage by weekday column (the columns short of ``minimum_cover`` left
+    out), and each weekday's column values (``-1`` for those left out)."""
     pattern, line = pattern_line
     offsets = [k % int(cycle_weeks) for k in range(len(line))]
     cols, values = columns.column_values(templates, cycle_weeks, offsets, days, hour_value)
-    return columns.add_columns(m, pattern, templates, cycle_weeks, cols, values), values
+    keep = columns.allowed(templates, cycle_weeks, offsets, days, min_cover_min)
+    expr = columns.add_columns(m, pattern, templates, cycle_weeks, cols, values, keep)
+    return expr, np.where(keep, values, -1)
 
 
 def _hard(m, rules, o, i, days, dates, tours, work, nights, early, skip) -> None:

@@ -66,3 +66,25 @@ def test_build_model__leave_keeps_the_hourly_form():
     team[1] = type(team[1])(**{**team[1].__dict__, "leave": frozenset({START + dt.timedelta(days=2)})})
     built = build_model(demand_168(), team, parse_templates(TEMPLATES), load_rules(), START, 21, 3)
     assert built.constables is None
+
+
+def test_allowed__keeps_exactly_the_columns_with_every_hour_staffed():
+    templates = parse_templates(TEMPLATES)
+    offsets, days = (0, 1, 2, 0, 1), 21
+    keep = columns.allowed(templates, 3, offsets, days, 60)
+    cols = columns.column_values(templates, 3, offsets, days, columns.coverage_value(
+        np.zeros(days * 24, dtype=np.int64)))[0]
+    rng = np.random.default_rng(2)
+    for k in rng.choice(len(cols), 60, replace=False):
+        for j in range(7):
+            on = np.zeros(days * 24 + 48)
+            for d in range(j, days, 7):
+                for o in offsets:
+                    r = cols[k][(d // 7 + o) % 3]
+                    if r:
+                        t = templates[r - 1]
+                        on[d * 24 + t.start_min // 60: d * 24 + -(-t.end_min // 60)] += 1
+            hours = [d * 24 + h for d in range(j, days, 7) for h in range(7, 31)
+                     if d * 24 + h < days * 24]
+            assert keep[j, k] == all(on[h] >= 1 for h in hours)
+    assert keep.all(axis=0).sum() < len(cols) and columns.allowed(templates, 3, offsets, days, 0).all()

@@ -110,6 +110,7 @@ def test_make_rota__short_limit_gap_is_not_the_sum_of_every_column():
     res = make_rota(demand, team, parse_templates(TEMPLATES), load_rules(), start=START,
                     weeks=5, cycle_weeks=5, time_limit_s=10)
     assert res.feasible, res.status
+    assert not ind.hard_breaches(res.rota, load_rules())   # minimum_cover kept by column too
     built = build_model(demand, team, parse_templates(TEMPLATES), load_rules(), START, 35, 5,
                         members=[i for i, o in enumerate(team) if o.rank != "PS"])
     ps, pc = res.parts
