@@ -38,6 +38,9 @@ BOUND_SHARE = 0.4
 #: 2 sergeants are proven optimal in about 6 s, and left at a 1-2% gap at 4 s; the constables'
 #: gap closes far more slowly with time.
 SERGEANTS_SHARE = 0.4
+#: A part with no rota at its share of the time limit searches this long more for a first one
+#: (under load on 2 cores the sergeants' part of the seed team had none at 4 s).
+FIRST_ROTA_S = 10.0
 #: A default rotating cycle is the constables' number in weeks when it is in this range.
 DEFAULT_CYCLE_RANGE = (2, 12)
 
@@ -147,6 +150,25 @@ class _Watch(cp_model.CpSolverSolutionCallback):
             self.solver.StopSearch()
 
 
+def _search(built: RotaModel, limit_s: float, workers, progress, time_limit_s: float, stop,
+            first_only: bool):
+    """CP-SAT on one part, reporting progress twice a second; a cancel from ``progress`` is
+    raised again here, ``stop`` ends the search with the best rota so far."""
+    solver = _solver(limit_s, workers)
+    solver.parameters.stop_after_first_solution = first_only
+    watch = _Watch(solver, progress, time_limit_s, None if first_only and stop is not None
+                   and stop.is_set() else stop)
+    watch.running = True
+    ticker = threading.Thread(target=_tick, args=(watch, solver), daemon=True)
+    ticker.start()
+    status = solver.Solve(built.model, watch)
+    watch.running = False
+    ticker.join()
+    if watch.cancelled and (stop is None or not stop.is_set()):
+        raise Cancelled()
+    return solver, status
+
+
 def _solver(time_limit_s: float, workers: Optional[int], seed: int = 0) -> cp_model.CpSolver:
     s = cp_model.CpSolver()
     s.parameters.max_time_in_seconds = float(time_limit_s)
@@ -212,19 +234,13 @@ def make_rota(demand, team: Sequence[Officer], templates: Sequence[Template], ru
         proved = _constables_bound(built, templates, rules, cycle_weeks, days,
                                    BOUND_SHARE * share, progress, stop, t0, time_limit_s)
         share -= proved.seconds if proved is not None else 0.0
-        solver = _solver(max(share, 0.5), workers)
         stopped = stop is not None and stop.is_set()
-        if stopped:                                 # stopped already: the first rota of this part
-            solver.parameters.stop_after_first_solution = True
-        watch = _Watch(solver, progress, time_limit_s, None if stopped else stop)
-        watch.running = True
-        ticker = threading.Thread(target=_tick, args=(watch, solver), daemon=True)
-        ticker.start()
-        status = solver.Solve(built.model, watch)
-        watch.running = False
-        ticker.join()
-        if watch.cancelled and (stop is None or not stop.is_set()):
-            raise Cancelled()
+        solver, status = _search(built, max(share, 0.5), workers, progress, time_limit_s, stop,
+                                 first_only=stopped)   # stopped already: this part's first rota
+        if status == cp_model.UNKNOWN and not (stop is not None and stop.is_set()):
+            report(progress, 1.0, "rota: no rota yet at the time limit; searching for a first one")
+            solver, status = _search(built, max(FIRST_ROTA_S, share), workers, progress,
+                                     time_limit_s, stop, first_only=True)
         statuses.append(status)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             break

@@ -220,3 +220,14 @@ def test_make_rota__keeps_leave_fixed_rest_days_part_time_and_no_nights(cycle):
     assert abs(per["PC05"]["hours"] - 48) <= 4 and abs(per["PC07"]["hours"] + 3 * 8 - 80) <= 4
     if cycle:              # the part-timer, the no-nights officer and fixed rest days: own rosters
         assert {k for k in res.lines if k.startswith("PC")} == {"PC01", "PC02", "PC03", "PC04"}
+
+
+def test_make_rota__no_rota_at_a_short_limit_searches_on_for_a_first_one():
+    """Regression: a part with no rota at its share of the time (the sergeants' under load)
+    made the whole rota fail; it now searches on for a first rota and keeps every rule."""
+    pack = load_rules()
+    res = make_rota(demand_168(), numbered_team(7, 2), parse_templates(
+        "E=07:00-17:00,L=14:00-00:00,N=22:00-07:00"), pack, start=START, weeks=13, cycle_weeks=5,
+        time_limit_s=0.2)
+    assert res.feasible, res.status
+    assert not ind.hard_breaches(res.rota, pack)
