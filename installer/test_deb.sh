@@ -24,7 +24,7 @@ DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$DEB" >"$TMP/apt-install.
   || { cat "$TMP/apt-install.log" >&2; fail "apt-get install"; }
 for cmd in beatwise beatwise-desktop; do
   [ "$(command -v $cmd)" = "/usr/bin/$cmd" ] || fail "$cmd is not /usr/bin/$cmd on the PATH"
-  [ "$(readlink -f /usr/bin/$cmd)" = "/opt/beatwise/$cmd" ] || fail "/usr/bin/$cmd does not lead to /opt/beatwise/$cmd"
+  [ "$(readlink /usr/bin/$cmd)" = "/opt/beatwise/$cmd" ] && [ -x "/opt/beatwise/$cmd" ] || fail "/usr/bin/$cmd does not lead to /opt/beatwise/$cmd"
 done
 
 step "files: menu entry, MIME type, icons"

@@ -118,9 +118,25 @@ def test_spec__uses_prune_one_gdal_and_the_runtime_hook():
     ast.parse(spec)
     for text in ("prune.EXCLUDED_MODULES", "prune.prune(", "prune.drop_orphans(", "one_gdal.one_gdal(",
                  "rth_gdal.py", 'collect_submodules("ortools.sat.python")', "launch_desktop.py",
-                 "launch_cli.py", 'name="beatwise-desktop"', 'name="beatwise"', "beatwise.ico"):
+                 "launch_cli.py", "launch.py", 'os.symlink("beatwise", os.path.join(DISTPATH, "beatwise", "beatwise-desktop"))',
+                 'name="beatwise-desktop"', 'name="beatwise"', "beatwise.ico"):
         assert text in spec, text
     assert 'collect_all(pkg)' in spec and '"ortools", "holidays"' not in spec  # only CP-SAT of OR-Tools
+
+
+def test_linux_launcher__picks_the_command_by_the_name_it_was_started_by(monkeypatch):
+    launch = _load("launch")
+    seen = []
+    import types
+
+    for mod, name in (("desktop.app", "desktop"), ("analysis.cli", "cli")):
+        fake = types.ModuleType(mod)
+        fake.main = lambda name=name: seen.append(name) or 0
+        monkeypatch.setitem(sys.modules, mod, fake)
+    for argv0, want in (("/usr/bin/beatwise-desktop", "desktop"), ("beatwise", "cli"),
+                        ("/opt/beatwise/beatwise", "cli"), ("beatwise-desktop", "desktop")):
+        monkeypatch.setattr(sys, "argv", [argv0, "--help"])
+        assert launch.main() == 0 and seen[-1] == want, argv0
 
 
 def test_runtime_hook__one_data_folder_for_gdal_and_proj():
