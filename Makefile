@@ -41,5 +41,8 @@ screenshots: venv
 clean:
 	rm -rf $(VENV) build dist *.egg-info beatwise-demo
 
+# builds dist/beatwise and the .deb, then (as root) installs it, runs it and purges it again;
+# BEATWISE_REUSE_VENV=1 keeps the build venv between runs
 installer: system-deps
 	bash installer/build.sh
+	bash installer/test_deb.sh
