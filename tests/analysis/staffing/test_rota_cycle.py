@@ -117,3 +117,36 @@ def test_make_rota__short_limit_gap_is_not_the_sum_of_every_column():
     assert 0 <= res.gap_coverage < 0.25
     assert res.bound_min - ps["cp_sat_bound_officer_min"] <= built.constables.most_min
     assert built.constables.most_min <= built.demand_min.sum()
+
+
+def test_make_rota__cancel_and_stop_while_highs_proves_the_bound():
+    """A cancel from progress while HiGHS proves the constables' bound is raised; a stop there
+    keeps CP-SAT's own bound and still returns the first rota, quickly."""
+    import threading
+    import time
+
+    from analysis.staffing.rules import load_rules
+    team, tp = numbered_team(7, 0), parse_templates(TEMPLATES)     # the constables first
+    seen = []
+
+    def cancel(fraction, message):
+        seen.append(message)
+        if "proving the constables' bound" in message:
+            raise Cancelled()
+
+    with pytest.raises(Cancelled):
+        make_rota(demand_168(), team, tp, load_rules(), start=START, weeks=13, cycle_weeks=5,
+                  time_limit_s=60, progress=cancel)
+    assert any("proving" in m for m in seen)
+    stop = threading.Event()
+
+    def stop_in_highs(fraction, message):
+        if "proving the constables' bound" in message:
+            stop.set()
+
+    t0 = time.monotonic()
+    res = make_rota(demand_168(), team, tp, load_rules(), start=START, weeks=13, cycle_weeks=5,
+                    time_limit_s=60, stop=stop, progress=stop_in_highs)
+    assert stop.is_set() and res.feasible and time.monotonic() - t0 < 20
+    assert res.parts[0]["highs_bound_officer_min"] is None      # the bound was not proven
+    assert not ind.hard_breaches(res.rota, load_rules())
