@@ -19,7 +19,6 @@ from typing import Any, Optional, Sequence
 from ortools.sat.python import cp_model
 
 from analysis.progress import BeatwiseError, Cancelled, ProgressFn, report
-from analysis.staffing import rota_columns as columns
 from analysis.staffing.rota_check import Rota, RotaCheck, check_rota
 from analysis.staffing.rota_cycle import CycleSolution, solve_cycle
 from analysis.staffing.rota_model import HARD_FAMILIES, RotaModel, build_model
@@ -156,8 +155,8 @@ def _search(built: RotaModel, limit_s: float, workers, progress, time_limit_s: f
     raised again here, ``stop`` ends the search with the best rota so far."""
     solver = _solver(limit_s, workers)
     solver.parameters.stop_after_first_solution = first_only
-    watch = _Watch(solver, progress, time_limit_s, None if first_only and stop is not None
-                   and stop.is_set() else stop)
+    watch = _Watch(solver, progress, time_limit_s,    # stopped already: let the first rota come
+                   None if stop is not None and stop.is_set() else stop)
     watch.running = True
     ticker = threading.Thread(target=_tick, args=(watch, solver), daemon=True)
     ticker.start()
@@ -302,10 +301,8 @@ def _constables_bound(built: RotaModel, templates, rules, cycle_weeks, days, tim
             raise Cancelled()
 
     try:
-        solved = solve_cycle(templates, rules, cycle_weeks, group.offsets, days,
-                             columns.coverage_value(built.demand_min),
-                             min_cover_min=group.min_cover_min, time_limit_s=time_limit_s,
-                             progress=watch)
+        solved = solve_cycle(templates, rules, cycle_weeks, group.offsets, days, group.values,
+                             group.keep, time_limit_s=time_limit_s, progress=watch)
     except Cancelled:
         if stop is not None and stop.is_set():
             return None

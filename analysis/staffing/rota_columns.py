@@ -1,5 +1,6 @@
-"""The rotating cycle's objective by weekday column: an exact, tighter form of coverage and
-supervision for the CP-SAT model of :mod:`analysis.staffing.rota_model`.
+"""The rotating cycle's coverage by weekday column: an exact, tighter form of the constables'
+coverage for the CP-SAT model of :mod:`analysis.staffing.rota_model` and the HiGHS bound of
+:mod:`analysis.staffing.rota_cycle`.
 
 In a rotating cycle of ``C`` weeks the ``k``-th line officer of a rank group works, on day
 ``7 w + j`` of the horizon (week ``w``, weekday ``j``), what the group's pattern says for
@@ -8,7 +9,8 @@ group's tours are fixed by the pattern's *column* ``j``: the ``C`` tours (or res
 ``j`` in the ``C`` pattern weeks. When every tour of a day touches only the hours of one
 24-hour *duty day* (from the earliest template start; E 07:00, L 14:00-00:00 and N
 22:00-07:00 do), the hours a day's tours touch are touched by no other day's tours, and the
-objective's hourly coverage terms ``min(D'_h, o_h)`` add up, column by column, to a value known for every possible column.
+objective's hourly coverage terms ``min(D'_h, o_h)`` add up, column by column, to a value
+known for every possible column.
 
 One Boolean per (weekday, possible column), exactly one per weekday, tied to the pattern,
 then carries that value into the objective. The objective is the same number as the hourly
@@ -61,6 +63,13 @@ def tour_minutes(templates: Sequence[Template], span: tuple[int, int]) -> np.nda
     return out
 
 
+def every_column(n_templates: int, cycle_weeks: int) -> np.ndarray:
+    """``((T + 1)^C, C)``: every column, template index per pattern week (0 rest)."""
+    c = int(cycle_weeks)
+    return np.array(list(itertools.product(range(n_templates + 1), repeat=c)),
+                    dtype=np.int64).reshape(-1, c)
+
+
 def column_values(templates: Sequence[Template], cycle_weeks: int, offsets: Sequence[int],
                   days: int, hour_value: Callable[[np.ndarray, np.ndarray], np.ndarray]
                   ) -> tuple[np.ndarray, np.ndarray]:
@@ -81,8 +90,7 @@ def column_values(templates: Sequence[Template], cycle_weeks: int, offsets: Sequ
     span = duty_day(templates)
     minutes = tour_minutes(templates, span)
     c = int(cycle_weeks)
-    columns = np.array(list(itertools.product(range(len(templates) + 1), repeat=c)),
-                       dtype=np.int64).reshape(-1, c)
+    columns = every_column(len(templates), c)
     values = np.zeros((7, len(columns)), dtype=np.int64)
     hours_total = days * 24
     for d in range(days):
@@ -146,4 +154,4 @@ def coverage_value(dmin: np.ndarray) -> Callable[[np.ndarray, np.ndarray], np.nd
 
 
 __all__ = ["MAX_COLUMNS", "add_columns", "allowed", "applies", "column_values",
-           "coverage_value", "duty_day", "short_hours_value", "tour_minutes"]
+           "coverage_value", "duty_day", "every_column", "short_hours_value", "tour_minutes"]

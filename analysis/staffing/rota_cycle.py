@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Optional, Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -35,6 +35,7 @@ from analysis.progress import ProgressFn
 from analysis.staffing import rota_columns as columns
 from analysis.staffing.milp import _Model
 from analysis.staffing.rota_check import DAY_MIN
+from analysis.staffing.rota_model import LINE_HOURS_PER_WEEK
 from analysis.staffing.rules import RulePack
 from analysis.staffing.team import Template
 
@@ -60,10 +61,8 @@ class CycleSolution:
 
 
 def solve_cycle(templates: Sequence[Template], rules: RulePack, cycle_weeks: int,
-                offsets: Sequence[int], days: int,
-                hour_value: Callable[[np.ndarray, np.ndarray], np.ndarray], *,
-                min_cover_min: int = 0, hours_per_week: float = 40.0,
-                time_limit_s: float = 10.0,
+                offsets: Sequence[int], days: int, values: np.ndarray, keep: np.ndarray, *,
+                hours_per_week: float = LINE_HOURS_PER_WEEK, time_limit_s: float = 10.0,
                 progress: Optional[ProgressFn] = None) -> CycleSolution:
     """Maximise the column values over the patterns that keep the hard rules (module docstring).
 
@@ -71,16 +70,15 @@ def solve_cycle(templates: Sequence[Template], rules: RulePack, cycle_weeks: int
     ----------
     templates, rules : the rota's; ``cycle_weeks`` its cycle ``C``, ``days`` its horizon.
     offsets : the pattern week each line officer starts on (``k mod C`` for the ``k``-th).
-    hour_value : a column value of :mod:`analysis.staffing.rota_columns` (coverage).
-    min_cover_min : ``minimum_cover`` in the group's officer-minutes, from the first template's
-        start on the first day.
+    values, keep : ``(7, n)`` each column's coverage on each weekday and whether it keeps
+        ``minimum_cover`` (:func:`analysis.staffing.rota_columns.column_values` and ``allowed``,
+        as :class:`analysis.staffing.rota_model.ColumnGroup` holds them).
     hours_per_week : the line officers' contracted hours.
     time_limit_s, progress : HiGHS's limit; ``progress`` raising Cancelled stops it.
     """
     c_weeks, n_t = int(cycle_weeks), len(templates)
     period = 7 * c_weeks
-    cols, values = columns.column_values(templates, c_weeks, offsets, days, hour_value)
-    keep = columns.allowed(templates, c_weeks, offsets, days, min_cover_min)
+    cols = columns.every_column(n_t, c_weeks)
     m = _Model()
     y = {j: (np.flatnonzero(keep[j]), m.block(int(keep[j].sum()))) for j in range(7)}
     p0 = m.block(period * n_t)

@@ -47,20 +47,26 @@ class RotaModel:
     constables: Optional["ColumnGroup"] = None
 
 
+#: Contracted hours of a line officer of a rotating cycle (others get their own free roster).
+LINE_HOURS_PER_WEEK = 40.0
+
+
 @dataclass(frozen=True)
 class ColumnGroup:
     """The constables' shared pattern when their coverage is written by weekday column
-    (:func:`column_group`): its cell variables, each line officer's starting week, and
-    ``minimum_cover`` in constable-minutes, their coverage term of the objective and a first
-    bound on it (the best column of each weekday). :mod:`analysis.staffing.rota_cycle` bounds
-    their coverage from these."""
+    (:func:`column_group`): each line officer's starting week, every weekday's column values
+    and the columns that keep ``minimum_cover`` (:mod:`analysis.staffing.rota_columns`), their
+    coverage term of the objective and a first bound on it (the best column of each weekday).
+    :mod:`analysis.staffing.rota_cycle` bounds their coverage from these."""
 
-    pattern: dict = field(repr=False)
-    line: tuple
     offsets: tuple
-    min_cover_min: int
-    covered: object = field(repr=False, default=None)
-    most_min: int = 0
+    values: np.ndarray = field(repr=False)
+    keep: np.ndarray = field(repr=False)
+    covered: object = field(repr=False)
+
+    @property
+    def most_min(self) -> int:
+        return int(np.where(self.keep, self.values, 0).max(axis=1).sum())
 
     def cap(self, model: cp_model.CpModel, bound_min: float) -> None:
         """A proven bound on the coverage, handed to CP-SAT as a constraint (it keeps every
@@ -136,22 +142,18 @@ def build_model(demand, team: Sequence[Officer], templates: Sequence[Template], 
     cover = _coverage(m, team, templates, days, tours, dmin, 60 * min_cover,
                       hourly="PC" not in by_column)
     covered = sum(cover.values())
+    group = None
     if "PC" in by_column:                           # the same sum, by weekday column
-        covered, values = _by_column(m, by_column["PC"], templates, cycle_weeks, days,
-                                     columns.coverage_value(dmin), 60 * min_cover)
+        group = _by_column(m, by_column["PC"], lines, templates, cycle_weeks, days,
+                           columns.coverage_value(dmin), 60 * min_cover)
+        covered = group.covered
+        group.cap(m, group.most_min)                # else CP-SAT's first bound sums every column
     sergeants = any(team[i].rank == "PS" for i in members)
     constables = any(team[i].rank != "PS" for i in members)
     if sergeants and (constables or min_cover >= 1):
         penalties += _supervision(m, rules, team, templates, days, tours, cover, dmin,
                                   staffed=min_cover >= 1)
     m.Maximize(covered - sum(w * v for w, v in penalties if w))
-    group = None
-    if "PC" in by_column:
-        pattern, line = by_column["PC"]
-        group = ColumnGroup(pattern=pattern, line=tuple(line),
-                            offsets=tuple(lines[i] for i in line), min_cover_min=60 * min_cover,
-                            covered=covered, most_min=int(values.max(axis=1).sum()))
-        group.cap(m, group.most_min)                # else CP-SAT's first bound sums every column
     return RotaModel(model=m, x=x, demand_min=dmin, days=days, lines=lines, constables=group)
 
 
@@ -167,7 +169,7 @@ def _tie_cycle(m, x, team, members, templates, days, cycle_weeks) -> tuple[dict,
     patterns: dict = {}
     for group in (("PS",), ("PC", "PCSO")):
         line = [i for i in members if team[i].rank in group and team[i].nights_ok
-                and team[i].hours_per_week == 40.0 and not team[i].rest_days]
+                and team[i].hours_per_week == LINE_HOURS_PER_WEEK and not team[i].rest_days]
         if len(line) < 2:
             continue
         pattern = {(c, t.code): m.NewBoolVar(f"p_{group[0]}_{c}_{t.code}")
@@ -194,15 +196,17 @@ def column_group(team, members, line, dates, templates, cycle_weeks) -> bool:
             and columns.applies(templates, cycle_weeks))
 
 
-def _by_column(m, pattern_line, templates, cycle_weeks, days, hour_value, min_cover_min):
-    """The group's coverage by weekday column (the columns short of ``minimum_cover`` left
-    out), and each weekday's column values (``-1`` for those left out)."""
+def _by_column(m, pattern_line, lines, templates, cycle_weeks, days, hour_value,
+               min_cover_min) -> ColumnGroup:
+    """The group's coverage by weekday column, the columns short of ``minimum_cover`` left
+    out."""
     pattern, line = pattern_line
-    offsets = [k % int(cycle_weeks) for k in range(len(line))]
+    offsets = tuple(lines[i] for i in line)
     cols, values = columns.column_values(templates, cycle_weeks, offsets, days, hour_value)
     keep = columns.allowed(templates, cycle_weeks, offsets, days, min_cover_min)
-    expr = columns.add_columns(m, pattern, templates, cycle_weeks, cols, values, keep)
-    return expr, np.where(keep, values, -1)
+    return ColumnGroup(offsets=offsets, values=values, keep=keep,
+                       covered=columns.add_columns(m, pattern, templates, cycle_weeks, cols,
+                                                   values, keep))
 
 
 def _hard(m, rules, o, i, days, dates, tours, work, nights, early, skip) -> None:

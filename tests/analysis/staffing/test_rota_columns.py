@@ -3,6 +3,7 @@ here by brute force minute by minute; a rota solved by column scores the same ob
 the independent scorer."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -63,7 +64,7 @@ def test_make_rota__by_column_scores_the_independent_objective(tmp_path, seed):
 
 def test_build_model__leave_keeps_the_hourly_form():
     team = list(numbered_team(3, 0))
-    team[1] = type(team[1])(**{**team[1].__dict__, "leave": frozenset({START + dt.timedelta(days=2)})})
+    team[1] = dataclasses.replace(team[1], leave=frozenset({START + dt.timedelta(days=2)}))
     built = build_model(demand_168(), team, parse_templates(TEMPLATES), load_rules(), START, 21, 3)
     assert built.constables is None
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
 
 from analysis.progress import Cancelled
-from analysis.staffing import rota_columns as columns
 from analysis.staffing.rota import make_rota
 from analysis.staffing.rota_check import Rota
 from analysis.staffing.rota_cycle import solve_cycle
@@ -28,9 +26,8 @@ def _cycle(pack, team, weeks, cycle, demand, **kw):
     built = build_model(demand, team, templates, pack, START, 7 * weeks, cycle)
     g = built.constables
     assert g is not None
-    return built, g, solve_cycle(templates, pack, cycle, g.offsets, 7 * weeks,
-                                 columns.coverage_value(built.demand_min),
-                                 min_cover_min=g.min_cover_min, **kw)
+    return built, g, solve_cycle(templates, pack, cycle, g.offsets, 7 * weeks, g.values,
+                                 g.keep, **kw)
 
 
 def _laid_out(pattern, team, g, weeks):
